@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { now, toEpoch, fromEpoch } from './clock.js';
+import { DeadlineExceededError } from './errors.js';
+import { CallContextOptionsSchema, type CallContextData, type CallContextOptions } from './schemas.js';
+import { assertValid, compile } from './validate.js';
+
+const checkOptions = compile(CallContextOptionsSchema);
+const EMPTY: readonly string[] = Object.freeze([]);
+const NO_ATTRS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * Who is calling, until when, and with which rights. Immutable. The deadline is an absolute
+ * instant on the monotonic clock (`performance.now()`), so it covers the call's whole life:
+ * queue wait, rate-limit wait, retries and run time.
+ */
+export class CallContext {
+  readonly callId: string;
+  readonly branchId: string;
+  /** Absolute deadline on the `performance.now()` clock, or `undefined` for none. */
+  readonly deadline: number | undefined;
+  readonly capabilities: readonly string[];
+  readonly attrs: Readonly<Record<string, unknown>>;
+  #signal: AbortSignal | undefined;
+
+  private constructor(callId: string, branchId: string, deadline: number | undefined, capabilities: readonly string[], attrs: Readonly<Record<string, unknown>>) {
+    this.callId = callId;
+    this.branchId = branchId;
+    this.deadline = deadline;
+    this.capabilities = capabilities;
+    this.attrs = attrs;
+    Object.freeze(this);
+  }
+
+  /**
+   * A context with no deadline unless one is given.
+   * @param options.deadlineMs absolute deadline on the `performance.now()` clock
+   * @param options.timeoutMs deadline relative to now (the same as `withTimeout`)
+   * @example CallContext.new('branch-1', { capabilities: ['net.out:*'] })
+   */
+  static new(branchId: string, options: CallContextOptions = {}): CallContext {
+    if (typeof branchId !== 'string') {
+      throw new TypeError(`Expected \`branchId\` to be a string, got ${typeof branchId}`);
+    }
+    assertValid(checkOptions, options, 'CallContext options');
+    let deadline = options.deadlineMs;
+    if (options.timeoutMs !== undefined) {
+      const rel = now() + options.timeoutMs;
+      deadline = deadline === undefined ? rel : Math.min(deadline, rel);
+    }
+    return new CallContext(
+      options.callId ?? randomUUID(),
+      branchId,
+      deadline,
+      options.capabilities ? Object.freeze([...options.capabilities]) : EMPTY,
+      options.attrs ? Object.freeze({ ...options.attrs }) : NO_ATTRS,
+    );
+  }
+
+  /** A context whose deadline is `timeoutMs` from now. */
+  static withTimeout(branchId: string, timeoutMs: number, options: Omit<CallContextOptions, 'timeoutMs'> = {}): CallContext {
+    return CallContext.new(branchId, { ...options, timeoutMs });
+  }
+
+  /** Rebuilds a context that crossed a thread (`toJSON`); the deadline is converted clock to clock. */
+  static fromJSON(data: CallContextData): CallContext {
+    return new CallContext(
+      data.callId,
+      data.branchId,
+      data.deadlineEpochMs === null ? undefined : fromEpoch(data.deadlineEpochMs),
+      Object.freeze([...data.capabilities]),
+      Object.freeze({ ...data.attrs }),
+    );
+  }
+
+  /** Milliseconds left before the deadline (`Infinity` with none, never negative). */
+  remainingMs(at: number = now()): number {
+    return this.deadline === undefined ? Infinity : Math.max(0, this.deadline - at);
+  }
+
+  get expired(): boolean {
+    return this.deadline !== undefined && now() >= this.deadline;
+  }
+
+  /**
+   * A signal that aborts at the deadline with a `DeadlineExceededError` (never, with none).
+   * Created on first use; its timer is unref'd so it never holds the process open.
+   */
+  get signal(): AbortSignal {
+    if (this.#signal === undefined) {
+      const controller = new AbortController();
+      if (this.deadline !== undefined) {
+        const left = this.deadline - now();
+        if (left <= 0) controller.abort(new DeadlineExceededError('running'));
+        else setTimeout(() => controller.abort(new DeadlineExceededError('running')), Math.ceil(left)).unref();
+      }
+      this.#signal = controller.signal;
+    }
+    return this.#signal;
+  }
+
+  /** A copy with other capabilities or attributes; same call id and deadline. */
+  with(changes: { capabilities?: readonly string[]; attrs?: Record<string, unknown> }): CallContext {
+    return new CallContext(
+      this.callId,
+      this.branchId,
+      this.deadline,
+      changes.capabilities ? Object.freeze([...changes.capabilities]) : this.capabilities,
+      changes.attrs ? Object.freeze({ ...changes.attrs }) : this.attrs,
+    );
+  }
+
+  toJSON(): CallContextData {
+    return {
+      callId: this.callId,
+      branchId: this.branchId,
+      deadlineEpochMs: this.deadline === undefined ? null : toEpoch(this.deadline),
+      capabilities: [...this.capabilities],
+      attrs: { ...this.attrs },
+    };
+  }
+}

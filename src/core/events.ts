@@ -1,0 +1,19 @@
+import type { CallContext } from './call-context.js';
+
+/** Events the executor emits as things happen; middleware (hooks, metrics) and users listen. */
+export interface ExecutorEventMap {
+  /** A submit was refused because the queue was full. */
+  queueFull: { service: string; capacity: number; ctx: CallContext };
+  /** The head of the queue must wait for rate capacity (emitted once per wait). */
+  rateLimited: { service: string; callId: string; ctx: CallContext; waitMs: number; reason: string };
+  /** A call left the queue and started (concurrency slot and rate capacity held). */
+  admitted: { service: string; callId: string; /** Monotonic admission instant (the limiter's own). */ at: number; queueWaitMs: number };
+  /** A call or stream settled. */
+  settled: { service: string; callId: string; status: 'COMPLETED' | 'FAILED' | 'CANCELLED'; runMs: number; error?: unknown };
+}
+export type ExecutorEventName = keyof ExecutorEventMap;
+
+export interface ExecutorEvents {
+  on<K extends ExecutorEventName>(event: K, listener: (e: ExecutorEventMap[K]) => void): unknown;
+  off<K extends ExecutorEventName>(event: K, listener: (e: ExecutorEventMap[K]) => void): unknown;
+}

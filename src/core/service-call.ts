@@ -1,0 +1,142 @@
+import { now } from './clock.js';
+import type { CallContext } from './call-context.js';
+import { CallpoolError } from './errors.js';
+import type { ServiceCallData } from './schemas.js';
+
+export const CallStatus = {
+  PENDING: 'PENDING',
+  QUEUED: 'QUEUED',
+  EXECUTING: 'EXECUTING',
+  COMPLETED: 'COMPLETED',
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+} as const;
+export type CallStatus = (typeof CallStatus)[keyof typeof CallStatus];
+
+const allowed: Record<CallStatus, readonly CallStatus[]> = {
+  PENDING: ['QUEUED', 'FAILED', 'CANCELLED'],
+  QUEUED: ['EXECUTING', 'FAILED', 'CANCELLED'],
+  EXECUTING: ['COMPLETED', 'FAILED', 'CANCELLED'],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+/** Thrown on a status change the state machine forbids: always a bug in callpool. */
+export class IllegalTransitionError extends Error {
+  constructor(readonly from: CallStatus, readonly to: CallStatus, readonly callId: string) {
+    super(`illegal ServiceCall transition ${from} -> ${to} (call ${callId})`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/**
+ * One accepted call: its status (PENDING → QUEUED → EXECUTING → COMPLETED | FAILED | CANCELLED),
+ * the monotonic timestamps of each step, and the promise of its outcome. It settles exactly once.
+ */
+export class ServiceCall<T = unknown> {
+  readonly id: string;
+  readonly service: string;
+  readonly ctx: CallContext;
+  /** Estimated tokens charged to the token limiter at admission. */
+  readonly tokens: number;
+  readonly createdAt: number;
+  queuedAt: number | undefined;
+  startedAt: number | undefined;
+  endedAt: number | undefined;
+  #status: CallStatus = CallStatus.PENDING;
+  #error: unknown;
+  #promise: Promise<T>;
+  #resolve!: (v: T) => void;
+  #reject!: (e: unknown) => void;
+
+  constructor(service: string, ctx: CallContext, tokens: number) {
+    this.id = ctx.callId;
+    this.service = service;
+    this.ctx = ctx;
+    this.tokens = tokens;
+    this.createdAt = now();
+    this.#promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // A caller that never reads result() must not crash the process with an unhandled rejection.
+    this.#promise.catch(noop);
+  }
+
+  get status(): CallStatus {
+    return this.#status;
+  }
+
+  get settled(): boolean {
+    return this.#status === 'COMPLETED' || this.#status === 'FAILED' || this.#status === 'CANCELLED';
+  }
+
+  /** The error a FAILED or CANCELLED call ended with. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /** Resolves with the result or rejects with the error; the same promise every time. */
+  result(): Promise<T> {
+    return this.#promise;
+  }
+
+  /** Time spent waiting in the queue (ms), once admitted. */
+  get queueWaitMs(): number | undefined {
+    return this.startedAt === undefined || this.queuedAt === undefined ? undefined : this.startedAt - this.queuedAt;
+  }
+
+  /** @internal */
+  markQueued(at: number = now()): void {
+    this.#to(CallStatus.QUEUED);
+    this.queuedAt = at;
+  }
+
+  /** @internal */
+  markExecuting(at: number = now()): void {
+    this.#to(CallStatus.EXECUTING);
+    this.startedAt = at;
+  }
+
+  /** @internal */
+  complete(value: T, at: number = now()): void {
+    this.#to(CallStatus.COMPLETED);
+    this.endedAt = at;
+    this.#resolve(value);
+  }
+
+  /** @internal */
+  fail(error: unknown, status: 'FAILED' | 'CANCELLED' = CallStatus.FAILED, at: number = now()): void {
+    this.#to(status);
+    this.endedAt = at;
+    this.#error = error;
+    this.#reject(error);
+  }
+
+  #to(next: CallStatus): void {
+    if (!allowed[this.#status].includes(next)) throw new IllegalTransitionError(this.#status, next, this.id);
+    this.#status = next;
+  }
+
+  toJSON(): ServiceCallData {
+    const e = this.#error;
+    return {
+      id: this.id,
+      service: this.service,
+      branchId: this.ctx.branchId,
+      status: this.#status,
+      createdAt: this.createdAt,
+      queuedAt: this.queuedAt ?? null,
+      startedAt: this.startedAt ?? null,
+      endedAt: this.endedAt ?? null,
+      tokens: this.tokens,
+      error:
+        e === undefined
+          ? null
+          : { code: e instanceof CallpoolError ? e.code : String((e as { code?: unknown }).code ?? 'E_HANDLER'), message: e instanceof Error ? e.message : String(e) },
+    };
+  }
+}
+
+function noop(): void {}

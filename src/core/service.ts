@@ -1,0 +1,105 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { TSchema } from '@sinclair/typebox';
+import { ConfigError } from './errors.js';
+import type { CallContextData } from './schemas.js';
+import { compile, type Validator } from './validate.js';
+
+/** What a handler sees of its call: plain data, the same on the main thread and in a worker. */
+export interface HandlerContext extends CallContextData {
+  /** The service's `options` (base URL, model, ...), passed as given to `defineService`. */
+  options: unknown;
+}
+
+/**
+ * A handler module exports `call(request, ctx, signal)` and/or `stream(request, ctx, signal)`.
+ * It runs inside the pool (or inline); `signal` aborts on cancel, deadline or close.
+ */
+export interface Handler<Req = unknown, Res = unknown, Chunk = unknown> {
+  call?(request: Req, ctx: HandlerContext, signal: AbortSignal): Res | Promise<Res>;
+  stream?(request: Req, ctx: HandlerContext, signal: AbortSignal): AsyncIterable<Chunk>;
+}
+
+export interface ServiceDefinition<Req = unknown, Res = unknown, Chunk = unknown> {
+  name: string;
+  /** The handler module (file URL, absolute path or `import.meta.url`-relative URL). */
+  module?: URL | string;
+  /** An in-process handler object; runs only on the `inline` pool. */
+  handler?: Handler<Req, Res, Chunk>;
+  /** Capabilities every call of this service requires (policy gate). */
+  requires?: readonly string[];
+  /** Capabilities derived from a request (e.g. `net.out:<host>` from its URL). */
+  rights?: (request: Req) => readonly string[];
+  /** Tokens charged to the token limiter at admission. @default () => 0 */
+  estimateTokens?: (request: Req) => number;
+  /** Actual tokens used, read from the result (reconciles the token limiter). */
+  tokensFromResult?: (result: Res) => number | undefined;
+  /** Tokens reported by a stream chunk (summed over the stream; reconciles the limiter). */
+  tokensFromChunk?: (chunk: Chunk) => number | undefined;
+  /** TypeBox schema of the request: compiled once, checked before anything is queued. */
+  requestSchema?: TSchema;
+  /** Structured-clone-safe options handed to the handler as `ctx.options`. */
+  options?: unknown;
+}
+
+export interface Service<Req = unknown, Res = unknown, Chunk = unknown> {
+  readonly name: string;
+  /** Handler module as a `file:` URL string, when the service has one. */
+  readonly module: string | undefined;
+  readonly handler: Handler<Req, Res, Chunk> | undefined;
+  readonly requires: readonly string[];
+  readonly rights: ((request: Req) => readonly string[]) | undefined;
+  readonly estimateTokens: ((request: Req) => number) | undefined;
+  readonly tokensFromResult: ((result: Res) => number | undefined) | undefined;
+  readonly tokensFromChunk: ((chunk: Chunk) => number | undefined) | undefined;
+  readonly validateRequest: Validator<Req> | undefined;
+  readonly options: unknown;
+}
+
+function moduleHref(module: URL | string): string {
+  if (module instanceof URL) return module.href;
+  if (/^(file|data):/.test(module)) return module;
+  if (isAbsolute(module)) return pathToFileURL(module).href;
+  throw new ConfigError('service', [
+    { path: '/module', rule: 'format', message: `must be a URL or an absolute path, got '${module}'` },
+  ]);
+}
+
+/** Declares a service; validates the definition at once and compiles its request schema. */
+export function defineService<Req = unknown, Res = unknown, Chunk = unknown>(
+  def: ServiceDefinition<Req, Res, Chunk>,
+): Service<Req, Res, Chunk> {
+  const issues = [];
+  if (typeof def !== 'object' || def === null) throw new ConfigError('service', [{ path: '/', rule: 'type', message: 'must be an object' }]);
+  if (typeof def.name !== 'string' || def.name.length === 0) issues.push({ path: '/name', rule: 'minLength', message: 'must be a non-empty string' });
+  if (def.module === undefined && def.handler === undefined) issues.push({ path: '/module', rule: 'required', message: 'a service needs a handler `module` (or an inline `handler`)' });
+  if (def.handler !== undefined && typeof def.handler.call !== 'function' && typeof def.handler.stream !== 'function') {
+    issues.push({ path: '/handler', rule: 'type', message: 'must have a `call` or `stream` function' });
+  }
+  if (def.requires !== undefined && (!Array.isArray(def.requires) || def.requires.some((r) => typeof r !== 'string' || r.length === 0))) {
+    issues.push({ path: '/requires', rule: 'type', message: 'must be an array of non-empty strings' });
+  }
+  for (const fn of ['rights', 'estimateTokens', 'tokensFromResult', 'tokensFromChunk'] as const) {
+    if (def[fn] !== undefined && typeof def[fn] !== 'function') issues.push({ path: `/${fn}`, rule: 'type', message: 'must be a function' });
+  }
+  if (def.options !== undefined) {
+    try {
+      structuredClone(def.options);
+    } catch {
+      issues.push({ path: '/options', rule: 'type', message: 'must be structured-clone-safe (it is sent to worker threads)' });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(`service '${String(def.name)}'`, issues);
+  return Object.freeze({
+    name: def.name,
+    module: def.module === undefined ? undefined : moduleHref(def.module),
+    handler: def.handler,
+    requires: Object.freeze([...(def.requires ?? [])]),
+    rights: def.rights,
+    estimateTokens: def.estimateTokens,
+    tokensFromResult: def.tokensFromResult,
+    tokensFromChunk: def.tokensFromChunk,
+    validateRequest: def.requestSchema === undefined ? undefined : (compile(def.requestSchema) as Validator<Req>),
+    options: def.options,
+  });
+}

@@ -1,0 +1,47 @@
+import { now } from '../core/clock.js';
+
+/**
+ * One timer that fires `fn` at an exact monotonic instant. Node timers have millisecond
+ * granularity and may fire up to ~1 ms early or late, so the timer aims 1 ms short and the
+ * last stretch is covered by `setImmediate` turns: admissions wake within microseconds of
+ * the moment capacity frees, without a polling loop while nothing is due.
+ */
+export class WakeTimer {
+  #at = Infinity;
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+
+  constructor(private readonly fn: () => void) {}
+
+  get armed(): boolean {
+    return this.#at !== Infinity;
+  }
+
+  /** Fire at `at` (monotonic ms), or sooner if already armed for an earlier instant. */
+  at(at: number): void {
+    if (this.armed && this.#at <= at) return;
+    this.cancel();
+    this.#at = at;
+    this.#schedule();
+  }
+
+  cancel(): void {
+    this.#at = Infinity;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#timer = this.#immediate = undefined;
+  }
+
+  #schedule = (): void => {
+    this.#timer = this.#immediate = undefined;
+    const left = this.#at - now();
+    if (left <= 0) {
+      this.#at = Infinity;
+      this.fn();
+    } else if (left > 2) {
+      this.#timer = setTimeout(this.#schedule, Math.floor(left - 1));
+    } else {
+      this.#immediate = setImmediate(this.#schedule);
+    }
+  };
+}

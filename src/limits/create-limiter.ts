@@ -1,0 +1,27 @@
+import type { LimitsConfig, RateWindow } from '../core/schemas.js';
+import { MemoryLimiter } from './memory-limiter.js';
+import type { Limiter } from './types.js';
+
+export interface NormalizedWindows {
+  requests: RateWindow[];
+  tokens: RateWindow[];
+}
+
+export function normalizeWindows(limits: LimitsConfig): NormalizedWindows {
+  const list = (w: RateWindow | RateWindow[] | undefined): RateWindow[] => (w === undefined ? [] : Array.isArray(w) ? w : [w]);
+  return { requests: list(limits.requests), tokens: list(limits.tokens) };
+}
+
+/** The limiter a configuration asks for, or `undefined` when it sets no window. */
+export function createLimiter(limits: LimitsConfig | undefined): Limiter | undefined {
+  if (limits === undefined) return undefined;
+  const windows = normalizeWindows(limits);
+  if (windows.requests.length === 0 && windows.tokens.length === 0) return undefined;
+  const store = limits.store ?? { kind: 'memory' as const };
+  switch (store.kind) {
+    case 'memory':
+      return new MemoryLimiter(windows.requests, windows.tokens);
+    case 'redis':
+      throw new Error('redis limiter store is not available in this build');
+  }
+}

@@ -1,0 +1,107 @@
+import { now } from '../core/clock.js';
+import { RateLimitError } from '../core/errors.js';
+import type { RateWindow } from '../core/schemas.js';
+import { SlidingWindow } from './sliding-window.js';
+import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
+
+interface MemoryTicket {
+  /** Sequence numbers in each token window, for reconciliation. */
+  seqs: number[];
+}
+
+const ADMITTED_NO_TICKET: Acquisition = Object.freeze({ admitted: true, ticket: undefined });
+
+/** Request and token windows kept in this process; exact, synchronous, no polling. */
+export class MemoryLimiter implements Limiter {
+  readonly #requests: SlidingWindow[];
+  readonly #tokens: SlidingWindow[];
+  #pausedUntil = 0;
+  /** Provider-reported ceilings: until `until`, no more than `remaining` more admissions. */
+  #providerRequests: { remaining: number; until: number } | undefined;
+  #providerTokens: { remaining: number; until: number } | undefined;
+
+  constructor(requests: readonly RateWindow[], tokens: readonly RateWindow[], private readonly clock: () => number = now) {
+    this.#requests = requests.map((w) => new SlidingWindow(w.limit, w.windowMs));
+    this.#tokens = tokens.map((w) => new SlidingWindow(w.limit, w.windowMs));
+  }
+
+  check(tokens: number): void {
+    for (const w of this.#tokens) {
+      if (tokens > w.limit) {
+        throw new RateLimitError(
+          `estimated ${tokens} tokens exceed the token limit of ${w.limit} per ${w.windowMs} ms; the call can never be admitted`,
+          undefined,
+          { retryable: false, context: { tokens, limit: w.limit, windowMs: w.windowMs } },
+        );
+      }
+    }
+  }
+
+  acquire(tokens: number, at?: number): Acquisition {
+    const t = at ?? this.clock();
+    if (t < this.#pausedUntil) return { admitted: false, retryInMs: this.#pausedUntil - t, reason: 'paused' };
+    const provider = this.#providerWait(tokens, t);
+    if (provider > 0) return { admitted: false, retryInMs: provider, reason: 'paused' };
+    let wait = 0;
+    let reason: 'requests' | 'tokens' = 'requests';
+    for (const w of this.#requests) {
+      const d = w.waitFor(1, t);
+      if (d > wait) wait = d;
+    }
+    if (tokens > 0) {
+      for (const w of this.#tokens) {
+        const d = w.waitFor(tokens, t);
+        if (d > wait) {
+          wait = d;
+          reason = 'tokens';
+        }
+      }
+    }
+    if (wait > 0) return { admitted: false, retryInMs: wait, reason };
+    for (const w of this.#requests) w.add(1, t);
+    if (this.#providerRequests) this.#providerRequests.remaining--;
+    if (tokens > 0 && this.#providerTokens) this.#providerTokens.remaining -= tokens;
+    if (this.#tokens.length === 0) return ADMITTED_NO_TICKET;
+    const charged = tokens > 0 ? tokens : 0;
+    const ticket: MemoryTicket = { seqs: this.#tokens.map((w) => w.add(charged, t)) };
+    return { admitted: true, ticket };
+  }
+
+  reconcile(ticket: Ticket, actualTokens: number): void {
+    if (ticket === undefined || !Number.isFinite(actualTokens) || actualTokens < 0) return;
+    const { seqs } = ticket as MemoryTicket;
+    for (let i = 0; i < this.#tokens.length; i++) this.#tokens[i]!.adjust(seqs[i]!, actualTokens);
+  }
+
+  pause(ms: number): void {
+    if (!(ms > 0)) return;
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.clock() + ms);
+  }
+
+  observe(limits: ProviderLimits): void {
+    const t = this.clock();
+    if (limits.remainingRequests !== undefined && limits.resetRequestsMs !== undefined) {
+      this.#providerRequests = { remaining: limits.remainingRequests, until: t + limits.resetRequestsMs };
+    }
+    if (limits.remainingTokens !== undefined && limits.resetTokensMs !== undefined) {
+      this.#providerTokens = { remaining: limits.remainingTokens, until: t + limits.resetTokensMs };
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  #providerWait(tokens: number, t: number): number {
+    let wait = 0;
+    const r = this.#providerRequests;
+    if (r) {
+      if (t >= r.until) this.#providerRequests = undefined;
+      else if (r.remaining < 1) wait = r.until - t;
+    }
+    const k = this.#providerTokens;
+    if (k && tokens > 0) {
+      if (t >= k.until) this.#providerTokens = undefined;
+      else if (k.remaining < tokens) wait = Math.max(wait, k.until - t);
+    }
+    return wait;
+  }
+}

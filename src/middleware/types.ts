@@ -1,0 +1,38 @@
+import type { CallContext } from '../core/call-context.js';
+import type { ExecutorEvents } from '../core/events.js';
+import type { Service } from '../core/service.js';
+import type { ServiceCall } from '../core/service-call.js';
+
+/** What flows through the middleware onion for one call or stream. */
+export interface Invocation {
+  readonly kind: 'call' | 'stream';
+  readonly service: Service;
+  readonly request: unknown;
+  readonly ctx: CallContext;
+  /** Aborts on cancel, deadline or `close({drain:false})`. Pass it down; never replace it with a looser one. */
+  readonly signal: AbortSignal;
+  readonly call: ServiceCall;
+  /**
+   * 1 for the first attempt. A middleware that tries again (retry) passes `{...inv, attempt: n}`;
+   * the executor charges every attempt after the first to the rate limiter again.
+   */
+  readonly attempt: number;
+}
+
+export type CallNext = (inv: Invocation) => Promise<unknown>;
+export type StreamNext = (inv: Invocation) => AsyncIterable<unknown>;
+
+/**
+ * One middleware: a call side and/or a stream side. A middleware without a stream side passes
+ * streams through untouched (and likewise for calls). In `compose([a, b, c])` the first listed
+ * is the outermost: `a` sees the call first and the outcome last.
+ */
+export interface Middleware {
+  readonly name: string;
+  call?(inv: Invocation, next: CallNext): Promise<unknown>;
+  stream?(inv: Invocation, next: StreamNext): AsyncIterable<unknown>;
+  /** Called once by the executor at construction, to listen to its events. */
+  attach?(events: ExecutorEvents): void;
+  /** Called by `executor.close()`. */
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,242 @@
+import test from 'ava';
+import {
+  CallContext,
+  CancelledError,
+  ClosedError,
+  ConfigError,
+  DeadlineExceededError,
+  Executor,
+  QueueFullError,
+  RateLimitError,
+  ValidationError,
+  defineService,
+} from '../../src/index.js';
+import { Type } from '@sinclair/typebox';
+import { echo, gate, sleeper } from '../helpers/services.js';
+
+const ctx = () => CallContext.new('test');
+
+test('.call() resolves with the handler result; stats count it', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  t.deepEqual(await ex.call(echo, { text: 'hi' }, ctx()), { text: 'hi' });
+  const s = ex.stats();
+  t.is(s.accepted, 1);
+  t.is(s.completed, 1);
+  t.is(s.queueWait.count, 1);
+  t.is(s.history[0]?.status, 'COMPLETED');
+  await ex.close();
+});
+
+test('bad config names every field and rule at once', (t) => {
+  const err = t.throws(() => new Executor({ queueCapacity: 0, concurrency: 1.5, limits: { requests: { limit: 0, windowMs: 1000 } }, pool: { kind: 'nope' } } as never), { instanceOf: ConfigError });
+  const paths = err!.issues.map((i) => i.path);
+  t.true(paths.includes('/queueCapacity'));
+  t.true(paths.includes('/concurrency'));
+  t.true(paths.some((p) => p.startsWith('/limits/requests')));
+  t.true(paths.some((p) => p.startsWith('/pool/kind')));
+  t.is(err!.code, 'E_CONFIG');
+  t.throws(() => new Executor({ middleware: [{ name: 'x' }] } as never), { code: 'E_CONFIG', message: /middleware\/0/ });
+});
+
+test('invalid request: ValidationError naming the field, nothing queued', async (t) => {
+  const svc = defineService({ name: 'typed', handler: { call: (r: unknown) => r }, requestSchema: Type.Object({ text: Type.String() }) });
+  const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
+  const g = gate();
+  const first = ex.call(g.service, { id: 1 }, ctx());
+  const err = t.throws(() => ex.submit(svc, { text: 5 }, ctx()), { instanceOf: ValidationError });
+  t.deepEqual(err!.issues.map((i) => [i.path, i.rule]), [['/text', 'type']]);
+  await t.throwsAsync(ex.call(svc, {} as never, ctx()), { code: 'E_VALIDATION', message: /\/text: is required/ });
+  t.is(ex.queued, 0);
+  t.is(ex.stats().rejected.invalid, 2);
+  g.resolve(1);
+  t.is(await first, 1);
+  t.deepEqual(await ex.call(svc, { text: 'ok' }, ctx()), { text: 'ok' });
+  await ex.close();
+});
+
+test('bounded queue: a full queue refuses at once with QueueFullError; accepted calls are kept', async (t) => {
+  const g = gate();
+  const ex = new Executor({ concurrency: 1, queueCapacity: 3, pool: { kind: 'inline' } });
+  const calls = [1, 2, 3, 4].map((id) => ex.submit(g.service, { id }, ctx()));
+  t.is(ex.running, 1);
+  t.is(ex.queued, 3);
+  const err = t.throws(() => ex.submit(g.service, { id: 5 }, ctx()), { instanceOf: QueueFullError });
+  t.is(err!.code, 'E_QUEUE_FULL');
+  await t.throwsAsync(ex.call(g.service, { id: 6 }, ctx()), { code: 'E_QUEUE_FULL' });
+  t.is(ex.stats().rejected.queueFull, 2);
+  for (const id of [1, 2, 3, 4]) {
+    await new Promise((r) => setImmediate(r));
+    g.resolve(id);
+  }
+  t.deepEqual(await Promise.all(calls.map((c) => c.result())), [1, 2, 3, 4]);
+  t.deepEqual(g.started, [1, 2, 3, 4]); // FIFO
+  await ex.close();
+});
+
+test('concurrency limit holds and a freed slot admits the next call in the same turn', async (t) => {
+  const g = gate();
+  const ex = new Executor({ concurrency: 2, pool: { kind: 'inline' } });
+  const calls = [1, 2, 3, 4, 5].map((id) => ex.submit(g.service, { id }, ctx()));
+  t.deepEqual(g.started, [1, 2]);
+  g.resolve(1);
+  await calls[0]!.result();
+  t.deepEqual(g.started, [1, 2, 3]);
+  t.is(ex.running, 2);
+  for (const id of [2, 3, 4, 5]) {
+    g.resolve(id);
+    await calls[id - 1]!.result();
+  }
+  t.is(ex.stats().completed, 5);
+  await ex.close();
+});
+
+test('aborting a queued call removes it and frees its queue slot at once', async (t) => {
+  const g = gate();
+  const ex = new Executor({ concurrency: 1, queueCapacity: 1, pool: { kind: 'inline' } });
+  ex.submit(g.service, { id: 1 }, ctx());
+  const ac = new AbortController();
+  const queued = ex.submit(g.service, { id: 2 }, ctx(), { signal: ac.signal });
+  t.throws(() => ex.submit(g.service, { id: 3 }, ctx()), { code: 'E_QUEUE_FULL' });
+  ac.abort();
+  t.is(queued.status, 'CANCELLED');
+  await t.throwsAsync(queued.result(), { instanceOf: CancelledError });
+  t.is(ex.queued, 0);
+  const third = ex.submit(g.service, { id: 3 }, ctx());
+  t.is(third.status, 'QUEUED');
+  g.resolve(1);
+  await new Promise((r) => setImmediate(r));
+  g.resolve(3);
+  t.is(await third.result(), 3);
+  t.deepEqual(g.started, [1, 3]);
+  await ex.close();
+});
+
+test('aborting a running call reaches the handler signal', async (t) => {
+  const g = gate();
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  const ac = new AbortController();
+  const call = ex.submit(g.service, { id: 1 }, ctx(), { signal: ac.signal });
+  t.is(call.status, 'EXECUTING');
+  ac.abort(new Error('user changed their mind'));
+  t.true(g.signals.get(1)!.aborted);
+  const err = await t.throwsAsync(call.result(), { instanceOf: CancelledError });
+  t.regex(err!.message, /user changed their mind/);
+  t.is(call.status, 'CANCELLED');
+  t.is(ex.running, 0);
+  await ex.close();
+});
+
+test('an already-aborted signal or an already-passed deadline settles the call at once', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  const ac = new AbortController();
+  ac.abort();
+  await t.throwsAsync(ex.call(echo, 1, ctx(), { signal: ac.signal }), { code: 'E_CANCELLED' });
+  await t.throwsAsync(ex.call(echo, 1, CallContext.new('t', { deadlineMs: performance.now() - 1 })), { code: 'E_DEADLINE' });
+  t.is(ex.stats().accepted, 2);
+  await ex.close();
+});
+
+test('a queued call whose deadline passes is rejected at that moment, not later', async (t) => {
+  const g = gate();
+  const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
+  ex.submit(g.service, { id: 1 }, ctx());
+  const started = performance.now();
+  const call = ex.submit(g.service, { id: 2 }, CallContext.withTimeout('t', 100));
+  const err = await t.throwsAsync(call.result(), { instanceOf: DeadlineExceededError });
+  const waited = performance.now() - started;
+  t.is(err!.phase, 'queued');
+  t.true(waited >= 99 && waited < 300, `rejected after ${waited} ms`);
+  t.is(ex.queued, 0);
+  t.is(ex.running, 1, 'the expired call released nothing it did not hold');
+  g.resolve(1);
+  await ex.close();
+});
+
+test('a running call whose deadline passes is aborted through its signal', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  const err = await t.throwsAsync(ex.call(sleeper, { ms: 10_000 }, CallContext.withTimeout('t', 50)), { instanceOf: DeadlineExceededError });
+  t.is(err!.phase, 'running');
+  t.is(ex.stats().deadlineExceeded, 1);
+  await ex.close();
+});
+
+test('deadline while waiting for rate capacity: 1 request per 10 s, the second call (1 s deadline) rejects in about 1 s', async (t) => {
+  const ex = new Executor({ limits: { requests: { limit: 1, windowMs: 10_000 } }, pool: { kind: 'inline' } });
+  await ex.call(echo, 1, ctx());
+  const started = performance.now();
+  await t.throwsAsync(ex.call(echo, 2, CallContext.withTimeout('t', 1000)), { code: 'E_DEADLINE' });
+  const waited = performance.now() - started;
+  t.true(waited >= 999 && waited < 1500, `rejected after ${waited.toFixed(0)} ms`);
+  t.is(ex.queued, 0);
+  await ex.close({ drain: false });
+});
+
+test('a token estimate over a whole window is refused at once, not queued forever', async (t) => {
+  const big = defineService({ name: 'big', handler: { call: () => 1 }, estimateTokens: () => 5000 });
+  const ex = new Executor({ limits: { tokens: { limit: 1000, windowMs: 60_000 } }, pool: { kind: 'inline' } });
+  const err = t.throws(() => ex.submit(big, {}, ctx()), { instanceOf: RateLimitError });
+  t.false(err!.retryable);
+  t.is(ex.stats().rejected.overLimit, 1);
+  await ex.close();
+});
+
+test('handler errors reject the call with that error (status FAILED)', async (t) => {
+  const boom = defineService({ name: 'boom', handler: { call: () => { throw Object.assign(new Error('nope'), { code: 'E_MINE' }); } } });
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  const call = ex.submit(boom, {}, ctx());
+  await t.throwsAsync(call.result(), { message: 'nope' });
+  t.is(call.status, 'FAILED');
+  t.is(ex.stats().history[0]?.error?.code, 'E_MINE');
+  await ex.close();
+});
+
+test('close({drain:true}) finishes queued and running work; then submit throws E_CLOSED', async (t) => {
+  const ex = new Executor({ concurrency: 2, pool: { kind: 'inline' } });
+  const calls = Array.from({ length: 10 }, (_, i) => ex.call(sleeper, { ms: 5 + i }, ctx()));
+  const closing = ex.close();
+  t.throws(() => ex.submit(echo, 1, ctx()), { instanceOf: ClosedError });
+  await t.throwsAsync(ex.call(echo, 1, ctx()), { code: 'E_CLOSED' });
+  await closing;
+  t.deepEqual(await Promise.all(calls), Array(10).fill('slept'));
+  t.is(ex.close(), closing, 'close is idempotent');
+});
+
+test.serial('close({drain:false}) cancels queued calls and aborts running ones; no handles left', async (t) => {
+  const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
+  const g = gate();
+  const ex = new Executor({ concurrency: 2, limits: { requests: { limit: 100, windowMs: 1000 } }, pool: { kind: 'inline' } });
+  const calls = [1, 2, 3, 4, 5].map((id) => ex.submit(g.service, { id }, CallContext.withTimeout('t', 60_000)));
+  await ex.close({ drain: false });
+  t.deepEqual(calls.map((c) => c.status), Array(5).fill('CANCELLED'));
+  t.true(g.signals.get(1)!.aborted && g.signals.get(2)!.aborted);
+  for (const c of calls) await t.throwsAsync(c.result(), { code: 'E_CANCELLED' });
+  const after = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
+  t.true(after <= before, `active resources: ${before} before, ${after} after`);
+});
+
+test('events: rateLimited, admitted, settled and queueFull are emitted', async (t) => {
+  const seen: string[] = [];
+  const ex = new Executor({ queueCapacity: 1, concurrency: 1, limits: { requests: { limit: 1, windowMs: 50 } }, pool: { kind: 'inline' } });
+  ex.on('rateLimited', (e) => seen.push(`rateLimited:${e.reason}`));
+  ex.on('admitted', () => seen.push('admitted'));
+  ex.on('settled', (e) => seen.push(`settled:${e.status}`));
+  ex.on('queueFull', () => seen.push('queueFull'));
+  const a = ex.call(echo, 1, ctx());
+  const b = ex.call(echo, 2, ctx());
+  await t.throwsAsync(ex.call(echo, 3, ctx()), { code: 'E_QUEUE_FULL' });
+  await Promise.all([a, b]);
+  t.deepEqual(seen, ['admitted', 'queueFull', 'settled:COMPLETED', 'rateLimited:requests', 'admitted', 'settled:COMPLETED']);
+  await ex.close();
+});
+
+test('a handler reporting usage via withMeta reconciles the token window', async (t) => {
+  const { withMeta } = await import('../../src/index.js');
+  const svc = defineService({ name: 'llm', handler: { call: () => withMeta('answer', { usage: { tokens: 10 } }) }, estimateTokens: () => 600 });
+  const ex = new Executor({ limits: { tokens: { limit: 1000, windowMs: 60_000 } }, pool: { kind: 'inline' } });
+  t.is(await ex.call(svc, {}, ctx()), 'answer');
+  // 600 estimated, 10 used: without the refund the second call would wait a minute.
+  const started = performance.now();
+  t.is(await ex.call(svc, {}, ctx()), 'answer');
+  t.true(performance.now() - started < 1000);
+  await ex.close();
+});
