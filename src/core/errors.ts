@@ -216,7 +216,8 @@ export function serializeError(err: unknown): SerializedError {
 /** Rebuilds an error from `serializeError`, as its own class when the code is ours. */
 export function deserializeError(data: SerializedError): Error {
   const Cls = data.code !== undefined ? (classes as Record<string, (typeof classes)[ErrorCode]>)[data.code] : undefined;
-  const err: Error = Cls !== undefined ? Object.create(Cls.prototype) : new Error(data.message);
+  // A real Error (native brand, as `util.types.isNativeError` checks) with the class's prototype.
+  const err: Error = Cls !== undefined ? Reflect.construct(Error, [data.message], Cls) : new Error(data.message);
   Object.defineProperty(err, 'message', { value: data.message, writable: true, configurable: true });
   if (data.stack !== undefined) Object.defineProperty(err, 'stack', { value: data.stack, writable: true, configurable: true });
   if (Cls === undefined && data.name !== 'Error') {

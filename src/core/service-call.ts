@@ -45,23 +45,19 @@ export class ServiceCall<T = unknown> {
   startedAt: number | undefined;
   endedAt: number | undefined;
   #status: CallStatus = CallStatus.PENDING;
+  #value: T | undefined;
   #error: unknown;
-  #promise: Promise<T>;
-  #resolve!: (v: T) => void;
-  #reject!: (e: unknown) => void;
+  /** Made on the first `result()`, so a call nobody awaits costs no promise (and no unhandled rejection). */
+  #promise: Promise<T> | undefined;
+  #resolve: ((v: T) => void) | undefined;
+  #reject: ((e: unknown) => void) | undefined;
 
-  constructor(service: string, ctx: CallContext, tokens: number) {
+  constructor(service: string, ctx: CallContext, tokens: number, createdAt: number = now()) {
     this.id = ctx.callId;
     this.service = service;
     this.ctx = ctx;
     this.tokens = tokens;
-    this.createdAt = now();
-    this.#promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    // A caller that never reads result() must not crash the process with an unhandled rejection.
-    this.#promise.catch(noop);
+    this.createdAt = createdAt;
   }
 
   get status(): CallStatus {
@@ -79,6 +75,16 @@ export class ServiceCall<T = unknown> {
 
   /** Resolves with the result or rejects with the error; the same promise every time. */
   result(): Promise<T> {
+    if (this.#promise === undefined) {
+      if (this.#status === 'COMPLETED') this.#promise = Promise.resolve(this.#value as T);
+      else if (this.#status === 'FAILED' || this.#status === 'CANCELLED') this.#promise = Promise.reject(this.#error);
+      else {
+        this.#promise = new Promise<T>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      }
+    }
     return this.#promise;
   }
 
@@ -103,7 +109,8 @@ export class ServiceCall<T = unknown> {
   complete(value: T, at: number = now()): void {
     this.#to(CallStatus.COMPLETED);
     this.endedAt = at;
-    this.#resolve(value);
+    this.#value = value;
+    this.#resolve?.(value);
   }
 
   /** @internal */
@@ -111,7 +118,7 @@ export class ServiceCall<T = unknown> {
     this.#to(status);
     this.endedAt = at;
     this.#error = error;
-    this.#reject(error);
+    this.#reject?.(error);
   }
 
   #to(next: CallStatus): void {
@@ -138,5 +145,3 @@ export class ServiceCall<T = unknown> {
     };
   }
 }
-
-function noop(): void {}

@@ -23,12 +23,14 @@ import type { Acquisition, Limiter, Ticket } from '../limits/types.js';
 import { compose, type Chain } from '../middleware/compose.js';
 import type { Invocation, Middleware } from '../middleware/types.js';
 import { createPool } from '../pool/create-pool.js';
+import { InlinePool } from '../pool/inline-pool.js';
 import type { Pool } from '../pool/types.js';
 import { CallStream } from './call-stream.js';
-import { DeadlineHeap, type HeapItem } from './deadline-heap.js';
+import { DeadlineHeap } from './deadline-heap.js';
 import type { ExecutorStats } from './executor-stats.js';
 import { StatsCollector } from './executor-stats.js';
-import { LinkedQueue, type QueueNode } from './linked-queue.js';
+import { LinkedQueue } from './linked-queue.js';
+import { QueuedCall } from './queued-call.js';
 import { WakeTimer } from './wake-timer.js';
 
 export interface SubmitOptions {
@@ -43,24 +45,7 @@ export interface CloseOptions {
   timeoutMs?: number;
 }
 
-/** Everything the executor tracks for one accepted call or stream. */
-interface Entry extends QueueNode, HeapItem {
-  readonly kind: 'call' | 'stream';
-  readonly call: ServiceCall;
-  readonly service: Service;
-  readonly request: unknown;
-  readonly tokens: number;
-  ticket: Ticket;
-  controller: AbortController | undefined;
-  userSignal: AbortSignal | undefined;
-  onUserAbort: (() => void) | undefined;
-  /** Why the limiter last said no while this call was the head of the queue. */
-  deferReason: string | undefined;
-  stream: CallStream | undefined;
-  /** Tokens reported by stream chunks so far. */
-  streamTokens: number | undefined;
-  running: boolean;
-}
+type Entry = QueuedCall;
 
 const SKIP = Symbol('skip');
 
@@ -76,17 +61,21 @@ const SKIP = Symbol('skip');
 export class Executor {
   readonly #cfg: ResolvedConfig<Middleware>;
   readonly #pool: Pool;
+  readonly #inline: InlinePool | undefined;
+  /** No middleware: calls go straight to the terminal. */
+  readonly #bare: boolean;
   readonly #limiter: Limiter | undefined;
   readonly #chain: Chain;
   readonly #queue = new LinkedQueue<Entry>();
   readonly #deadlines = new DeadlineHeap<Entry>();
   readonly #running = new Set<Entry>();
-  readonly #entries = new WeakMap<ServiceCall, Entry>();
   readonly #events = new EventEmitter();
   readonly #stats: StatsCollector;
   readonly #wake = new WakeTimer(() => this.#pump(true));
   readonly #deadlineTimer = new WakeTimer(() => this.#expire());
   #acquiring = false;
+  /** Which events have listeners, so the hot path builds no event object nobody reads. */
+  readonly #listening = { queueFull: false, rateLimited: false, admitted: false, settled: false };
   #closed = false;
   #closing: Promise<void> | undefined;
   #idle: (() => void)[] = [];
@@ -94,9 +83,18 @@ export class Executor {
   constructor(config: ExecutorConfig<Middleware> = {}) {
     this.#cfg = resolveConfig(config);
     this.#events.setMaxListeners(0);
+    // 'newListener' fires before the listener is added; 'removeListener' after it is gone.
+    this.#events.on('newListener', (name: string | symbol) => {
+      if (name in this.#listening) this.#listening[name as ExecutorEventName] = true;
+    });
+    this.#events.on('removeListener', (name: string | symbol) => {
+      if (name in this.#listening) this.#listening[name as ExecutorEventName] = this.#events.listenerCount(name) > 0;
+    });
     this.#stats = new StatsCollector(this.#cfg.historySize);
     this.#limiter = createLimiter(this.#cfg.limits);
     this.#pool = createPool(this.#cfg.pool);
+    this.#inline = this.#pool instanceof InlinePool ? this.#pool : undefined;
+    this.#bare = this.#cfg.middleware.every((mw) => typeof mw.call !== 'function');
     this.#chain = compose(this.#cfg.middleware, { call: this.#terminalCall, stream: this.#terminalStream });
     for (const mw of this.#cfg.middleware) mw.attach?.(this);
   }
@@ -122,7 +120,7 @@ export class Executor {
 
   /** Accepts a call and returns its `ServiceCall` (see the class doc for what it refuses). */
   submit<Req, Res>(service: Service<Req, Res>, request: Req, ctx?: CallContext, options?: SubmitOptions): ServiceCall<Res> {
-    return this.#accept(service as Service, request, ctx, options, 'call').call as ServiceCall<Res>;
+    return this.#accept(service as Service, request, ctx, options, 'call') as ServiceCall as ServiceCall<Res>;
   }
 
   /** Runs a call and resolves with its result or rejects with its error, exactly once. */
@@ -230,35 +228,15 @@ export class Executor {
     const capacity = this.#cfg.queueCapacity;
     if (this.#queue.size >= capacity) {
       this.#stats.rejected.queueFull++;
-      if (this.#events.listenerCount('queueFull') > 0) this.#emit('queueFull', { service: service.name, capacity, ctx: context });
+      if (this.#listening.queueFull) this.#emit('queueFull', { service: service.name, capacity, ctx: context });
       throw new QueueFullError(capacity, { context: { service: service.name } });
     }
 
-    const call = new ServiceCall(service.name, context, tokens);
-    const entry: Entry = {
-      kind,
-      call,
-      service,
-      request,
-      tokens,
-      ticket: undefined,
-      controller: undefined,
-      userSignal: undefined,
-      onUserAbort: undefined,
-      deferReason: undefined,
-      stream: undefined,
-      streamTokens: undefined,
-      running: false,
-      prev: undefined,
-      next: undefined,
-      inQueue: false,
-      deadline: Infinity,
-      heapIndex: -1,
-    };
-    this.#stats.accepted++;
     const t = now();
-    call.markQueued(t);
-    if (kind === 'stream') entry.stream = new CallStream(call, this.#streamOwner(entry));
+    const entry = new QueuedCall(kind, service, request, context, tokens, t);
+    this.#stats.accepted++;
+    entry.markQueued(t);
+    if (kind === 'stream') entry.stream = new CallStream(entry, this.#streamOwner(entry));
 
     const signal = options?.signal;
     if (signal?.aborted) {
@@ -328,7 +306,7 @@ export class Executor {
         this.#start(head, now());
       } else {
         // Settled while we asked (cancelled, expired): give the tokens back.
-        this.#reconcile(r.ticket, 0);
+        this.#reconcile(r.ticket, 0, head.tokens);
       }
       this.#pump(true);
     } else if (head.inQueue && this.#queue.head === head) {
@@ -341,8 +319,8 @@ export class Executor {
   #defer(head: Entry, r: Extract<Acquisition, { admitted: false }>): void {
     if (head.deferReason === undefined) {
       this.#stats.rateLimitedWaits++;
-      if (this.#events.listenerCount('rateLimited') > 0) {
-        this.#emit('rateLimited', { service: head.service.name, callId: head.call.id, ctx: head.call.ctx, waitMs: r.retryInMs, reason: r.reason });
+      if (this.#listening.rateLimited) {
+        this.#emit('rateLimited', { service: head.service, callId: head.id, ctx: head.ctx, waitMs: r.retryInMs, reason: r.reason });
       }
     }
     head.deferReason = r.reason;
@@ -350,37 +328,33 @@ export class Executor {
   }
 
   #start(entry: Entry, t: number): void {
-    const call = entry.call;
-    call.markExecuting(t);
-    this.#stats.queueWait.recordMs(t - call.queuedAt!);
+    entry.markExecuting(t);
+    this.#stats.queueWait.recordMs(t - entry.queuedAt!);
     entry.running = true;
     entry.deferReason = undefined;
     this.#running.add(entry);
-    this.#entries.set(call, entry);
-    const controller = new AbortController();
-    entry.controller = controller;
-    if (this.#events.listenerCount('admitted') > 0) this.#emit('admitted', { service: entry.service.name, callId: call.id, at: t, queueWaitMs: t - call.queuedAt! });
-    const inv: Invocation = { kind: entry.kind, service: entry.service, request: entry.request, ctx: call.ctx, signal: controller.signal, call, attempt: 1 };
-    if (entry.kind === 'call') {
-      let p: Promise<unknown>;
-      try {
-        p = this.#chain.call(inv);
-      } catch (err) {
-        p = Promise.reject(err);
-      }
-      p.then(
-        (v) => this.#finish(entry, 'COMPLETED', v),
-        (e: unknown) => this.#finish(entry, statusOf(e), e),
-      );
-    } else {
+    if (this.#listening.admitted) this.#emit('admitted', { service: entry.service, callId: entry.id, at: t, queueWaitMs: t - entry.queuedAt! });
+    if (entry.kind === 'stream') {
       let source: AsyncIterable<unknown>;
       try {
-        source = this.#chain.stream(inv);
+        source = this.#chain.stream(invocation(entry));
       } catch (err) {
         source = failing(err);
       }
       entry.stream!.begin(source);
+      return;
     }
+    let p: Promise<unknown>;
+    try {
+      // Without middleware the onion is just the terminal: skip building an invocation.
+      p = this.#bare ? this.#dispatch(entry, entry.request, entry.ticket) : this.#chain.call(invocation(entry));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (v) => this.#finish(entry, 'COMPLETED', v),
+      (e: unknown) => this.#finish(entry, statusOf(e), e),
+    );
   }
 
   #streamOwner(entry: Entry) {
@@ -395,15 +369,19 @@ export class Executor {
 
   /** The innermost layer of the onion for calls: rate capacity for retries, the pool, meta. */
   readonly #terminalCall = (inv: Invocation): Promise<unknown> => {
-    const entry = this.#entries.get(inv.call)!;
+    const entry = inv.call as Entry;
+    if (entry.settled) return Promise.reject(entry.error);
     if (inv.attempt > 1 && this.#limiter !== undefined) {
-      return this.#readmit(entry, inv.signal).then((ticket) => this.#dispatch(entry, inv, ticket));
+      return this.#readmit(entry, inv.signal).then((ticket) => this.#dispatch(entry, inv.request, ticket));
     }
-    return this.#dispatch(entry, inv, entry.ticket);
+    return this.#dispatch(entry, inv.request, entry.ticket);
   };
 
-  #dispatch(entry: Entry, inv: Invocation, ticket: Ticket): Promise<unknown> {
-    return this.#pool.call({ service: inv.service, request: inv.request, ctx: handlerContext(inv) }, inv.signal).then(
+  #dispatch(entry: Entry, request: unknown, ticket: Ticket): Promise<unknown> {
+    const task = { service: entry.svc, request, ctx: handlerContext(entry) };
+    // The executor settles a call the moment it is aborted, so the inline pool needs no abort race.
+    const run = this.#inline !== undefined ? this.#inline.invoke(task, () => entry.signal) : this.#pool.call(task, entry.signal);
+    return run.then(
       (raw) => {
         let value = raw;
         let used: number | undefined;
@@ -411,8 +389,8 @@ export class Executor {
           value = raw.value;
           used = this.#meta(raw[META]);
         }
-        if (used === undefined && entry.service.tokensFromResult !== undefined) used = entry.service.tokensFromResult(value);
-        if (used !== undefined) this.#reconcile(ticket, used);
+        if (used === undefined && entry.svc.tokensFromResult !== undefined) used = entry.svc.tokensFromResult(value);
+        if (used !== undefined) this.#reconcile(ticket, used, entry.tokens);
         return value;
       },
       (err: unknown) => {
@@ -424,14 +402,15 @@ export class Executor {
 
   /** The innermost layer for streams: unwraps chunk envelopes and reconciles token usage. */
   readonly #terminalStream = (inv: Invocation): AsyncIterable<unknown> => {
-    const entry = this.#entries.get(inv.call)!;
+    const entry = inv.call as Entry;
+    if (entry.settled) return failing(entry.error);
     return this.#streamFromPool(entry, inv);
   };
 
   async *#streamFromPool(entry: Entry, inv: Invocation): AsyncGenerator<unknown> {
     const ticket = inv.attempt > 1 && this.#limiter !== undefined ? await this.#readmit(entry, inv.signal) : entry.ticket;
-    const source = this.#pool.stream({ service: inv.service, request: inv.request, ctx: handlerContext(inv) }, inv.signal);
-    const fromChunk = entry.service.tokensFromChunk;
+    const source = this.#pool.stream({ service: entry.svc, request: inv.request, ctx: handlerContext(entry) }, entry.signal);
+    const fromChunk = entry.svc.tokensFromChunk;
     let used: number | undefined;
     try {
       for await (const raw of source) {
@@ -451,7 +430,7 @@ export class Executor {
       this.#onUpstreamError(err);
       throw err;
     } finally {
-      if (used !== undefined) this.#reconcile(ticket, used);
+      if (used !== undefined) this.#reconcile(ticket, used, entry.tokens);
     }
   }
 
@@ -467,10 +446,15 @@ export class Executor {
     return meta.usage?.tokens;
   }
 
-  #reconcile(ticket: Ticket, used: number): void {
+  #reconcile(ticket: Ticket, used: number, estimated: number): void {
     if (this.#limiter === undefined || ticket === undefined) return;
     const r = this.#limiter.reconcile(ticket, used);
     if (r instanceof Promise) r.catch(noop);
+    else if (used < estimated && this.#wake.armed) {
+      // A refund may let the waiting head in now rather than when the timer said.
+      this.#wake.cancel();
+      this.#pump(true);
+    }
   }
 
   /** A 429 with retry-after pauses admissions for every call, not only the one that got it. */
@@ -485,15 +469,15 @@ export class Executor {
       signal.throwIfAborted();
       const r = await limiter.acquire(entry.tokens);
       if (r.admitted) return r.ticket;
-      const left = entry.call.ctx.remainingMs();
+      const left = entry.ctx.remainingMs();
       if (r.retryInMs >= left) throw new DeadlineExceededError('retry', { context: { waitMs: r.retryInMs, remainingMs: left } });
       await sleep(r.retryInMs, signal);
     }
   }
 
   #cancel(entry: Entry, err: CallpoolError): void {
-    if (entry.call.settled) return;
-    entry.controller?.abort(err);
+    if (entry.settled) return;
+    entry.abort(err);
     this.#finish(entry, 'CANCELLED', err);
   }
 
@@ -504,7 +488,7 @@ export class Executor {
       this.#deadlines.pop();
       if (e.running) {
         const err = new DeadlineExceededError('running');
-        e.controller!.abort(err);
+        e.abort(err);
         this.#finish(e, 'FAILED', err);
       } else {
         const err =
@@ -520,7 +504,7 @@ export class Executor {
 
   /** Settles a call exactly once and releases whatever it held. */
   #finish(entry: Entry, status: 'COMPLETED' | 'FAILED' | 'CANCELLED', outcome: unknown): void {
-    const call = entry.call;
+    const call = entry;
     if (call.settled) return;
     const t = now();
     const wasHead = this.#queue.head === entry;
@@ -545,8 +529,8 @@ export class Executor {
       if (!wasRunning) entry.stream?.refuse(outcome);
     }
     stats.remember(call);
-    if (this.#events.listenerCount('settled') > 0) {
-      this.#emit('settled', { service: entry.service.name, callId: call.id, status, runMs: wasRunning ? t - call.startedAt! : 0, ...(status === 'COMPLETED' ? {} : { error: outcome }) });
+    if (this.#listening.settled) {
+      this.#emit('settled', { service: entry.service, callId: call.id, status, runMs: wasRunning ? t - call.startedAt! : 0, ...(status === 'COMPLETED' ? {} : { error: outcome }) });
     }
     if (wasHead) {
       this.#wake.cancel();
@@ -575,15 +559,30 @@ export class Executor {
   }
 }
 
-function handlerContext(inv: Invocation): HandlerContext {
-  const ctx = inv.ctx;
+/** The invocation handed to the onion; its `signal` is only made when someone reads it. */
+function invocation(entry: Entry): Invocation {
+  return {
+    kind: entry.kind,
+    service: entry.svc,
+    request: entry.request,
+    ctx: entry.ctx,
+    call: entry,
+    attempt: 1,
+    get signal() {
+      return entry.signal;
+    },
+  };
+}
+
+function handlerContext(entry: Entry): HandlerContext {
+  const ctx = entry.ctx;
   return {
     callId: ctx.callId,
     branchId: ctx.branchId,
     deadlineEpochMs: ctx.deadline === undefined ? null : toEpoch(ctx.deadline),
     capabilities: ctx.capabilities as string[],
     attrs: ctx.attrs as Record<string, unknown>,
-    options: inv.service.options,
+    options: entry.svc.options,
   };
 }
 

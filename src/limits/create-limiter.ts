@@ -1,5 +1,6 @@
 import type { LimitsConfig, RateWindow } from '../core/schemas.js';
 import { MemoryLimiter } from './memory-limiter.js';
+import { RedisLimiter } from './redis-limiter.js';
 import type { Limiter } from './types.js';
 
 export interface NormalizedWindows {
@@ -22,6 +23,6 @@ export function createLimiter(limits: LimitsConfig | undefined): Limiter | undef
     case 'memory':
       return new MemoryLimiter(windows.requests, windows.tokens);
     case 'redis':
-      throw new Error('redis limiter store is not available in this build');
+      return new RedisLimiter(windows.requests, windows.tokens, store);
   }
 }

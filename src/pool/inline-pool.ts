@@ -13,6 +13,17 @@ export class InlinePool implements Pool {
   readonly #handlers = new HandlerCache();
 
   call(task: PoolTask, signal: AbortSignal): Promise<unknown> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return untilAborted(this.invoke(task, () => signal), signal);
+  }
+
+  /**
+   * Runs a handler, creating its abort signal only if the handler declares the `signal`
+   * parameter (an AbortSignal costs several microseconds to make in Node 20, more than the
+   * rest of a call). Handlers declared with fewer parameters never see it. The caller owns
+   * settling on abort: the executor settles a call the moment it is cancelled.
+   */
+  invoke(task: PoolTask, signal: () => AbortSignal): Promise<unknown> {
     const ready = this.#handlers.peek(task.service);
     if (ready) return run(ready, task, signal);
     return this.#handlers.load(task.service).then((h) => run(h, task, signal));
@@ -42,17 +53,16 @@ export class InlinePool implements Pool {
   async close(): Promise<void> {}
 }
 
-function run(handler: Handler, task: PoolTask, signal: AbortSignal): Promise<unknown> {
+function run(handler: Handler, task: PoolTask, signal: () => AbortSignal): Promise<unknown> {
   if (typeof handler.call !== 'function') return Promise.reject(noSide(task, 'call'));
-  if (signal.aborted) return Promise.reject(signal.reason);
+  const h = handler as { call(r: unknown, c: unknown, s?: AbortSignal): unknown };
   let out: unknown;
   try {
-    out = handler.call(task.request, task.ctx, signal);
+    out = handler.call.length >= 3 ? h.call(task.request, task.ctx, signal()) : h.call(task.request, task.ctx);
   } catch (err) {
     return Promise.reject(err);
   }
-  if (!(out instanceof Promise)) return Promise.resolve(out);
-  return untilAborted(out, signal);
+  return out instanceof Promise ? out : Promise.resolve(out);
 }
 
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
