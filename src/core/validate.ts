@@ -6,7 +6,9 @@ import { ConfigError, ValidationError, type Issue } from './errors.js';
  * One AJV instance for the whole library: schemas are written once in TypeBox (which also gives
  * the static type) and compiled once here into a validator — the fast path msgspec was in Python.
  */
-export const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+export const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
+/** Used only after a check fails, to list every problem at once (collecting them all is ~2.5x slower). */
+const ajvAll = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
 
 export interface Validator<T> {
   (value: unknown): value is T;
@@ -17,9 +19,20 @@ export interface Validator<T> {
 
 export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
   const fn: ValidateFunction = ajv.compile(schema);
-  const check = ((value: unknown) => fn(value)) as Validator<Static<S>>;
+  let full: ValidateFunction | undefined;
+  let last: unknown;
+  const check = ((value: unknown) => {
+    if (fn(value)) return true;
+    last = value;
+    return false;
+  }) as Validator<Static<S>>;
   Object.defineProperty(check, 'schema', { value: schema });
-  Object.defineProperty(check, 'issues', { value: () => toIssues(fn.errors) });
+  Object.defineProperty(check, 'issues', {
+    value: () => {
+      full ??= ajvAll.compile(schema);
+      return full(last) ? [] : toIssues(full.errors);
+    },
+  });
   return check;
 }
 
