@@ -1,0 +1,222 @@
+/**
+ * The executor against the usual alternatives, side by side in one run: no-op throughput
+ * (inline pool) vs p-queue and Bottleneck at the same concurrency; how fast a freed slot or
+ * freed rate capacity admits the next call; rate-limit overshoot and utilisation in burst,
+ * steady and straddling patterns vs p-queue's strict interval mode; heap growth per 200k calls.
+ */
+import PQueue from 'p-queue';
+import Bottleneck from 'bottleneck';
+import { CallContext, Executor, defineService } from '../../src/index.js';
+import { gate } from '../helpers/services.js';
+import { rateAccuracy, type Admission } from '../helpers/rate-metrics.js';
+import { result, runStandalone, type BenchResult } from './types.js';
+
+const RUNS = 5;
+const N = 100_000;
+const CONCURRENCY = 20;
+const noop = defineService({ name: 'noop', handler: { call: () => undefined } });
+const ctx = CallContext.new('bench');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function gc(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number> {
+  const s = performance.now();
+  await fn();
+  return N / ((performance.now() - s) / 1000);
+}
+
+const executorRun = async () => {
+  const ex = new Executor({ concurrency: CONCURRENCY, queueCapacity: N, pool: { kind: 'inline' } });
+  const r = await timeIt(() => {
+    const ps = new Array<Promise<unknown>>(N);
+    for (let i = 0; i < N; i++) ps[i] = ex.call(noop, i, ctx);
+    return Promise.all(ps);
+  });
+  await ex.close();
+  return r;
+};
+
+const pQueueRun = async () => {
+  const q = new PQueue({ concurrency: CONCURRENCY });
+  return timeIt(() => {
+    const ps = new Array<Promise<unknown>>(N);
+    for (let i = 0; i < N; i++) ps[i] = q.add(async () => undefined);
+    return Promise.all(ps);
+  });
+};
+
+const bottleneckRun = async () => {
+  const b = new Bottleneck({ maxConcurrent: CONCURRENCY });
+  const n = 1000; // Bottleneck paces jobs through timers (a few hundred a second here): keep its run short.
+  const s = performance.now();
+  const ps = new Array<Promise<unknown>>(n);
+  for (let i = 0; i < n; i++) ps[i] = b.schedule(async () => undefined);
+  await Promise.all(ps);
+  const r = n / ((performance.now() - s) / 1000);
+  await b.stop({ dropWaitingJobs: false });
+  return r;
+};
+
+async function throughput(): Promise<BenchResult[]> {
+  const ex: number[] = [];
+  const pq: number[] = [];
+  const bn: number[] = [];
+  const ratio: number[] = [];
+  await executorRun();
+  await pQueueRun();
+  for (let r = 0; r < RUNS; r++) {
+    await gc();
+    const a = await executorRun();
+    await gc();
+    const b = await pQueueRun();
+    await gc();
+    bn.push(await bottleneckRun());
+    ex.push(a);
+    pq.push(b);
+    ratio.push(a / b);
+  }
+  return [
+    result('no-op throughput, executor (inline)', 'calls/s', ex, `concurrency ${CONCURRENCY}, ${N} calls`),
+    result('no-op throughput, p-queue', 'calls/s', pq),
+    result('no-op throughput, Bottleneck', 'calls/s', bn, '1000 calls'),
+    result('executor / p-queue throughput', 'x', ratio, 'target >= 1.5'),
+  ];
+}
+
+async function slotWakeUp(): Promise<BenchResult[]> {
+  const p50: number[] = [];
+  const p99: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const g = gate();
+    const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
+    const admitted = new Map<string, number>();
+    ex.on('admitted', (e) => admitted.set(e.callId, e.at));
+    const calls = Array.from({ length: 1000 }, (_, id) => ex.submit(g.service, { id }, CallContext.new('b')));
+    const delays: number[] = [];
+    for (let id = 0; id < calls.length; id++) {
+      const freed = performance.now();
+      g.resolve(id);
+      await calls[id]!.result();
+      const next = calls[id + 1];
+      if (next) delays.push((admitted.get(next.id)! - freed) * 1000);
+    }
+    delays.sort((a, b) => a - b);
+    p50.push(delays[Math.floor(delays.length * 0.5)]!);
+    p99.push(delays[Math.floor(delays.length * 0.99)]!);
+    await ex.close();
+  }
+  return [result('slot freed -> next admitted, p50', 'µs', p50), result('slot freed -> next admitted, p99', 'µs', p99)];
+}
+
+type Pattern = 'burst' | 'steady' | 'straddle';
+const LIMIT = 20;
+const WINDOW = 100;
+
+/** Submits the pattern's load through `submit(k)`; resolves when all is submitted. */
+async function drive(pattern: Pattern, submit: (k: number) => void): Promise<void> {
+  if (pattern === 'burst') submit(LIMIT * 10);
+  else if (pattern === 'steady') {
+    for (let i = 0; i < 20; i++) {
+      submit(Math.round((LIMIT * 1.5 * 50) / WINDOW));
+      await sleep(50);
+    }
+  } else {
+    for (let w = 0; w < 8; w++) {
+      await sleep(WINDOW - 5);
+      submit(LIMIT / 2);
+      await sleep(10);
+      submit(LIMIT / 2 + 2);
+    }
+  }
+}
+
+async function executorPattern(pattern: Pattern) {
+  const ex = new Executor({ concurrency: 1000, queueCapacity: 10_000, limits: { requests: { limit: LIMIT, windowMs: WINDOW } }, pool: { kind: 'inline' } });
+  const adm: Admission[] = [];
+  ex.on('admitted', (e) => adm.push({ at: e.at, queuedAt: e.at - e.queueWaitMs }));
+  const calls: Promise<unknown>[] = [];
+  await drive(pattern, (k) => {
+    for (let i = 0; i < k; i++) calls.push(ex.call(noop, i, ctx));
+  });
+  await Promise.all(calls);
+  await ex.close();
+  return rateAccuracy(adm, LIMIT, WINDOW);
+}
+
+async function pQueuePattern(pattern: Pattern) {
+  const q = new PQueue({ concurrency: 1000, intervalCap: LIMIT, interval: WINDOW, strict: true });
+  const adm: Admission[] = [];
+  const calls: Promise<unknown>[] = [];
+  await drive(pattern, (k) => {
+    for (let i = 0; i < k; i++) {
+      const queuedAt = performance.now();
+      calls.push(q.add(async () => void adm.push({ at: performance.now(), queuedAt })));
+    }
+  });
+  await Promise.all(calls);
+  return rateAccuracy(adm, LIMIT, WINDOW);
+}
+
+async function rateAccuracyBench(): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  const lateness: number[] = [];
+  for (const pattern of ['burst', 'steady', 'straddle'] as Pattern[]) {
+    const exOver: number[] = [];
+    const exUtil: number[] = [];
+    const pqOver: number[] = [];
+    const pqUtil: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const a = await executorPattern(pattern);
+      exOver.push(Math.max(0, a.maxInWindow - LIMIT));
+      exUtil.push(a.utilisation * 100);
+      lateness.push(...a.lateness.map((ms) => ms * 1000));
+      const b = await pQueuePattern(pattern);
+      pqOver.push(Math.max(0, b.maxInWindow - LIMIT));
+      pqUtil.push(b.utilisation * 100);
+    }
+    out.push(
+      result(`rate ${pattern}: executor overshoot`, 'calls', exOver, `${LIMIT}/${WINDOW} ms; target 0`),
+      result(`rate ${pattern}: executor utilisation`, '%', exUtil, 'target >= 98'),
+      result(`rate ${pattern}: p-queue strict overshoot`, 'calls', pqOver),
+      result(`rate ${pattern}: p-queue strict utilisation`, '%', pqUtil),
+    );
+  }
+  lateness.sort((a, b) => a - b);
+  const pick = (p: number) => [lateness[Math.floor(lateness.length * p)]!];
+  out.push(
+    result('rate capacity freed -> admitted, p50', 'µs', pick(0.5), `over ${lateness.length} saturated admissions`),
+    result('rate capacity freed -> admitted, p99', 'µs', pick(0.99), 'target < 1000'),
+  );
+  return out;
+}
+
+async function heapPer200k(): Promise<BenchResult[]> {
+  const growth: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const ex = new Executor({ concurrency: 50, queueCapacity: 20_000, limits: { requests: { limit: 1e9, windowMs: 1000 } }, pool: { kind: 'inline' } });
+    const batch = async () => {
+      const ps = new Array<Promise<unknown>>(10_000);
+      for (let i = 0; i < 10_000; i++) ps[i] = ex.call(noop, i, CallContext.withTimeout('mem', 60_000));
+      await Promise.all(ps);
+    };
+    for (let i = 0; i < 3; i++) await batch();
+    const before = await gc();
+    for (let i = 0; i < 20; i++) await batch();
+    growth.push(((await gc()) - before) / 1048576);
+    await ex.close();
+  }
+  return [result('heap growth per 200k calls (after gc)', 'MB', growth, 'target < 2')];
+}
+
+export async function run(): Promise<BenchResult[]> {
+  return [...(await throughput()), ...(await slotWakeUp()), ...(await rateAccuracyBench()), ...(await heapPer200k())];
+}
+
+await runStandalone(import.meta.url, run);
