@@ -41,3 +41,4 @@ export type { Pool, PoolKind, PoolTask } from './pool/types.js';
 export type { Limiter, Acquisition, Ticket } from './limits/types.js';
 export { MemoryLimiter } from './limits/memory-limiter.js';
 export { SlidingWindow } from './limits/sliding-window.js';
+export { RedisLimiter, type RedisLimiterOptions, type RedisTicket } from './limits/redis-limiter.js';

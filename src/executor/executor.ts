@@ -74,6 +74,8 @@ export class Executor {
   readonly #wake = new WakeTimer(() => this.#pump(true));
   readonly #deadlineTimer = new WakeTimer(() => this.#expire());
   #acquiring = false;
+  /** The limiter's store said "unavailable" and has not admitted anything since. */
+  #limiterUnavailable = false;
   /** Which events have listeners, so the hot path builds no event object nobody reads. */
   readonly #listening = { queueFull: false, rateLimited: false, admitted: false, settled: false };
   #closed = false;
@@ -324,10 +326,12 @@ export class Executor {
       }
     }
     head.deferReason = r.reason;
+    this.#limiterUnavailable = r.reason === 'unavailable';
     this.#wake.at(now() + Math.max(0, r.retryInMs));
   }
 
   #start(entry: Entry, t: number): void {
+    this.#limiterUnavailable = false;
     entry.markExecuting(t);
     this.#stats.queueWait.recordMs(t - entry.queuedAt!);
     entry.running = true;
@@ -491,8 +495,9 @@ export class Executor {
         e.abort(err);
         this.#finish(e, 'FAILED', err);
       } else {
+        // Every queued call waits on the same limiter: while it is unreachable, that is why they expire.
         const err =
-          e.deferReason === 'unavailable'
+          e.deferReason === 'unavailable' || this.#limiterUnavailable
             ? new LimiterUnavailableError('the shared rate limiter was unreachable until the call\'s deadline passed')
             : new DeadlineExceededError('queued', e.deferReason === undefined ? undefined : { context: { waitingFor: e.deferReason } });
         this.#finish(e, 'FAILED', err);

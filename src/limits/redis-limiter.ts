@@ -67,12 +67,13 @@ export class RedisLimiter implements Limiter {
   readonly #tokenKeys: string[];
   readonly #pauseKey: string;
   readonly #fixedArgs: (string | number)[];
-  readonly #failOpen: boolean;
   readonly #fallback: MemoryLimiter | undefined;
   readonly #readyOnce: Promise<boolean>;
   #up = false;
   #everUp = false;
   #backoffMs = BACKOFF_FIRST_MS;
+  /** After a failed or timed-out command, Redis is left alone until then (one probe per backoff). */
+  #probeAt = 0;
   #pausedUntil = 0;
   #providerRequests: { remaining: number; until: number } | undefined;
   #providerTokens: { remaining: number; until: number } | undefined;
@@ -86,8 +87,7 @@ export class RedisLimiter implements Limiter {
     this.#tokenKeys = tokens.flatMap((w) => [`${base}:t:${w.windowMs}`, `${base}:t:${w.windowMs}:amt`, `${base}:t:${w.windowMs}:sum`]);
     this.#keys = [this.#pauseKey, `${base}:seq`, ...requests.map((w) => `${base}:r:${w.windowMs}`), ...this.#tokenKeys];
     this.#fixedArgs = [...requests, ...tokens].flatMap((w) => [w.limit, w.windowMs]);
-    this.#failOpen = options.onUnavailable === 'fail-open';
-    this.#fallback = this.#failOpen ? new MemoryLimiter(requests, tokens) : undefined;
+    this.#fallback = options.onUnavailable === 'fail-open' ? new MemoryLimiter(requests, tokens) : undefined;
     const timeout = options.commandTimeoutMs ?? 500;
     this.#client = new Redis(options.url, {
       // A command must fail fast while Redis is away, never wait in a queue to be replayed:
@@ -104,6 +104,7 @@ export class RedisLimiter implements Limiter {
       this.#up = true;
       this.#everUp = true;
       this.#backoffMs = BACKOFF_FIRST_MS;
+      this.#probeAt = 0;
     });
     this.#client.on('close', () => (this.#up = false));
     // Connection errors surface as unavailability on acquire; without a listener they would crash the process.
@@ -138,14 +139,16 @@ export class RedisLimiter implements Limiter {
     const provider = this.#providerWait(tokens, t);
     if (provider > 0) return { admitted: false, retryInMs: provider + jitter(0), reason: 'paused' };
     if (!this.#up && !this.#everUp && !this.#closed) await this.#readyOnce;
-    if (!this.#up || this.#closed) return this.#unavailable(tokens);
+    if (!this.#up || this.#closed || t < this.#probeAt) return this.#unavailable(tokens);
     let reply: AdmitReply;
     try {
       reply = await this.#scripts.callpoolAdmit(...this.#keys, this.#requests.length, this.#tokens.length, tokens, ...this.#fixedArgs);
     } catch {
+      this.#probeAt = now() + this.#backoffMs;
       return this.#unavailable(tokens);
     }
     this.#backoffMs = BACKOFF_FIRST_MS;
+    this.#probeAt = 0;
     if (reply[0] === 0) {
       const wait = Number(reply[1]);
       return { admitted: false, retryInMs: wait + jitter(wait), reason: reply[2] };
@@ -205,7 +208,7 @@ export class RedisLimiter implements Limiter {
   }
 
   /** Redis is unreachable: admit locally (fail-open) or ask the executor to come back later. */
-  #unavailable(tokens: number): Acquisition | Promise<Acquisition> {
+  #unavailable(tokens: number): Acquisition {
     if (this.#fallback !== undefined && !this.#closed) {
       const got = this.#fallback.acquire(tokens);
       if (got.admitted) {

@@ -116,14 +116,13 @@ for j = 1, nt do
   local ttl = math.ceil(tonumber(ARGV[a + 1])) + 1
   redis.call('ZADD', z, now, member)
   redis.call('HSET', h, member, tostring(tokens))
-  redis.call('SET', s, tostring(sums[j] + tokens))
+  redis.call('SET', s, tostring(sums[j] + tokens), 'PX', ttl)
   redis.call('PEXPIRE', z, ttl)
   redis.call('PEXPIRE', h, ttl)
-  redis.call('PEXPIRE', s, ttl)
   k = k + 3
   a = a + 2
 end
-return {1, member, tostring(now)}
+return {1, member, string.format('%.3f', now)}
 `;
 
 /**

@@ -1,0 +1,169 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { RateWindow } from '../../src/core/schemas.js';
+import { RedisLimiter, type RedisLimiterOptions, type RedisTicket } from '../../src/limits/redis-limiter.js';
+import type { Acquisition } from '../../src/limits/types.js';
+import { maxInWindow } from '../helpers/services.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { redisAvailable, redisTest } from '../helpers/redis-test.js';
+
+const test = redisTest();
+let server: RedisServer | undefined;
+const limiters: RedisLimiter[] = [];
+let keySeq = 0;
+
+test.before(async () => {
+  if (redisAvailable) server = await startRedis();
+});
+
+test.after.always(async () => {
+  await Promise.all(limiters.map((l) => l.close()));
+  await server?.stop();
+});
+
+function limiter(requests: RateWindow[], tokens: RateWindow[], key: string, options: Partial<RedisLimiterOptions> = {}): RedisLimiter {
+  const l = new RedisLimiter(requests, tokens, { url: server!.url, key, ...options });
+  limiters.push(l);
+  return l;
+}
+
+const uniqueKey = (name: string) => `${name}-${++keySeq}`;
+
+function admittedAt(a: Acquisition): number {
+  if (!a.admitted) throw new Error(`expected an admission, got a refusal (${a.reason}, ${a.retryInMs} ms)`);
+  return (a.ticket as RedisTicket).at;
+}
+
+/** Acquires until admitted, waiting exactly as long as each refusal says. */
+async function acquireWhenAdmitted(l: RedisLimiter, tokens = 0, attempts = 200): Promise<Acquisition> {
+  for (let i = 0; i < attempts; i++) {
+    const a = await l.acquire(tokens);
+    if (a.admitted) return a;
+    await sleep(Math.ceil(a.retryInMs) + 1);
+  }
+  throw new Error('not admitted');
+}
+
+/** Several acquirers per limiter, each admitting as fast as the limiter lets it, until `untilMs`. */
+async function hammer(ls: RedisLimiter[], perLimiter: number, durationMs: number, tokens = 0): Promise<number[]> {
+  const times: number[] = [];
+  const end = performance.now() + durationMs;
+  const loop = async (l: RedisLimiter) => {
+    while (performance.now() < end) {
+      const a = await l.acquire(tokens);
+      if (a.admitted) times.push((a.ticket as RedisTicket).at);
+      else await sleep(Math.min(Math.ceil(a.retryInMs), Math.max(1, end - performance.now())));
+    }
+  };
+  await Promise.all(ls.flatMap((l) => Array.from({ length: perLimiter }, () => loop(l))));
+  return times.sort((a, b) => a - b);
+}
+
+test('acquire() is atomic: 300 concurrent acquirers on 3 connections get exactly the limit', async (t) => {
+  const key = uniqueKey('atomic');
+  const ls = [0, 1, 2].map(() => limiter([{ limit: 50, windowMs: 60_000 }], [], key));
+  const results = await Promise.all(ls.flatMap((l) => Array.from({ length: 100 }, () => l.acquire(0))));
+  const admitted = results.filter((r) => r.admitted);
+  t.is(admitted.length, 50);
+  for (const r of results) {
+    if (!r.admitted) {
+      t.is(r.reason, 'requests');
+      t.true(r.retryInMs > 50_000 && r.retryInMs <= 60_000 + 5);
+    }
+  }
+  t.is(new Set(admitted.map((r) => (r.ticket as RedisTicket).seq)).size, 50);
+});
+
+test.serial('no rolling window over the limit across 3 limiters racing for 1.5 s, and the limit is used', async (t) => {
+  const key = uniqueKey('rolling');
+  const ls = [0, 1, 2].map(() => limiter([{ limit: 20, windowMs: 250 }], [], key));
+  const times = await hammer(ls, 4, 1500);
+  t.true(maxInWindow(times, 250) <= 20, `max in a rolling 250 ms: ${maxInWindow(times, 250)}`);
+  // 6 full windows fit in 1.5 s: 120 admissions at most; waiting exactly keeps us close to it.
+  t.true(times.length >= 96, `admitted ${times.length} of at most 120-140`);
+});
+
+test('a refusal names the exact time until the oldest entry leaves the window', async (t) => {
+  const l = limiter([{ limit: 3, windowMs: 600 }], [], uniqueKey('exact'));
+  const first = admittedAt(await l.acquire(0));
+  admittedAt(await l.acquire(0));
+  admittedAt(await l.acquire(0));
+  const refused = await l.acquire(0);
+  t.false(refused.admitted);
+  if (refused.admitted) return;
+  t.is(refused.reason, 'requests');
+  t.true(refused.retryInMs > 300 && refused.retryInMs <= 600 + 5, `retryInMs ${refused.retryInMs}`);
+  await sleep(Math.ceil(refused.retryInMs) + 1);
+  const next = admittedAt(await l.acquire(0));
+  t.true(next - first >= 600, `admitted ${next - first} ms after the first`);
+});
+
+test.serial('several windows at once: each one holds', async (t) => {
+  const key = uniqueKey('multi');
+  const windows = [{ limit: 4, windowMs: 100 }, { limit: 10, windowMs: 600 }];
+  const ls = [0, 1].map(() => limiter(windows, [], key));
+  const times = await hammer(ls, 3, 1300);
+  t.true(maxInWindow(times, 100) <= 4, `max in 100 ms: ${maxInWindow(times, 100)}`);
+  t.true(maxInWindow(times, 600) <= 10, `max in 600 ms: ${maxInWindow(times, 600)}`);
+  t.true(times.length >= 20, `admitted ${times.length}`);
+});
+
+test('token windows: estimates are charged, and reconcile() refunds or charges the actual usage', async (t) => {
+  const key = uniqueKey('tokens');
+  const l = limiter([], [{ limit: 100, windowMs: 60_000 }], key);
+  const other = limiter([], [{ limit: 100, windowMs: 60_000 }], key);
+  const a = await l.acquire(60);
+  t.true(a.admitted);
+  const refused = await other.acquire(60);
+  t.false(refused.admitted);
+  if (!refused.admitted) t.is(refused.reason, 'tokens');
+  if (!a.admitted) return;
+  await l.reconcile(a.ticket, 10);
+  const b = await other.acquire(60);
+  t.true(b.admitted, 'the refund made room');
+  if (!b.admitted) return;
+  await other.reconcile(b.ticket, 90);
+  t.false((await l.acquire(1)).admitted, 'the extra charge took the room back: 10 + 90 = 100');
+  await other.reconcile(b.ticket, 89);
+  t.true((await l.acquire(1)).admitted);
+});
+
+test.serial('token windows: never more tokens than the limit in any rolling window', async (t) => {
+  const key = uniqueKey('token-rolling');
+  const ls = [0, 1].map(() => limiter([], [{ limit: 100, windowMs: 200 }], key));
+  const times = await hammer(ls, 3, 1000, 30);
+  t.true(maxInWindow(times, 200, times.map(() => 30)) <= 100);
+  t.true(times.length >= 12, `admitted ${times.length}`);
+});
+
+test('check() refuses an estimate that can never fit a token window', (t) => {
+  const l = limiter([], [{ limit: 100, windowMs: 1000 }], uniqueKey('check'));
+  const err = t.throws(() => l.check(101));
+  t.is((err as { code?: string }).code, 'E_RATE_LIMITED');
+  t.notThrows(() => l.check(100));
+});
+
+test('pause() is shared: another process sees it through Redis', async (t) => {
+  const key = uniqueKey('pause');
+  const a = limiter([{ limit: 100, windowMs: 1000 }], [], key);
+  const b = limiter([{ limit: 100, windowMs: 1000 }], [], key);
+  await a.pauseShared(400);
+  const r = await b.acquire(0);
+  t.false(r.admitted);
+  if (r.admitted) return;
+  t.is(r.reason, 'paused');
+  t.true(r.retryInMs > 200 && r.retryInMs <= 405, `retryInMs ${r.retryInMs}`);
+  await sleep(Math.ceil(r.retryInMs) + 1);
+  t.true((await b.acquire(0)).admitted);
+});
+
+test('keys expire with their window: nothing is left behind in Redis', async (t) => {
+  const key = uniqueKey('expire');
+  const l = limiter([{ limit: 5, windowMs: 100 }], [{ limit: 50, windowMs: 150 }], key);
+  await acquireWhenAdmitted(l, 5);
+  const raw = new Redis(server!.url);
+  t.teardown(() => raw.disconnect());
+  t.true((await raw.keys(`callpool:{${key}}:*`)).length >= 4);
+  await sleep(300);
+  t.deepEqual(await raw.keys(`callpool:{${key}}:[rt]*`), []);
+});
