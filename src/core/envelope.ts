@@ -26,6 +26,9 @@ export interface Envelope<T> {
   value?: T;
 }
 
+/** What a caller receives for a handler result of type `T`: envelopes are unwrapped. */
+export type Unwrapped<T> = T extends Envelope<infer V> ? V : T;
+
 /** Wraps a result (or a stream chunk) with meta. */
 export function withMeta<T>(value: T, meta: ResultMeta): Envelope<T> {
   return { [META]: meta, value };

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { CallContext } from '../core/call-context.js';
 import { now, toEpoch } from '../core/clock.js';
 import { resolveConfig, type ExecutorConfig, type ResolvedConfig } from '../core/config.js';
-import { isEnvelope, META, type ResultMeta } from '../core/envelope.js';
+import { isEnvelope, META, type ResultMeta, type Unwrapped } from '../core/envelope.js';
 import {
   CallpoolError,
   CancelledError,
@@ -46,8 +46,11 @@ export interface CloseOptions {
 }
 
 type Entry = QueuedCall;
+// A service's chunk type does not matter to `call`, nor its result type to `stream`; `any`
+// lets a fully typed service fit both (its callbacks make those parameters contravariant).
+type AnyChunk = any;
+type AnyResult = any;
 
-const SKIP = Symbol('skip');
 
 /**
  * Takes service calls, holds them in a bounded FIFO queue, admits them under request and token
@@ -121,12 +124,12 @@ export class Executor {
   }
 
   /** Accepts a call and returns its `ServiceCall` (see the class doc for what it refuses). */
-  submit<Req, Res>(service: Service<Req, Res>, request: Req, ctx?: CallContext, options?: SubmitOptions): ServiceCall<Res> {
-    return this.#accept(service as Service, request, ctx, options, 'call') as ServiceCall as ServiceCall<Res>;
+  submit<Req, Res>(service: Service<Req, Res, AnyChunk>, request: Req, ctx?: CallContext, options?: SubmitOptions): ServiceCall<Unwrapped<Res>> {
+    return this.#accept(service as Service, request, ctx, options, 'call') as ServiceCall as ServiceCall<Unwrapped<Res>>;
   }
 
   /** Runs a call and resolves with its result or rejects with its error, exactly once. */
-  call<Req, Res>(service: Service<Req, Res>, request: Req, ctx?: CallContext, options?: SubmitOptions): Promise<Res> {
+  call<Req, Res>(service: Service<Req, Res, AnyChunk>, request: Req, ctx?: CallContext, options?: SubmitOptions): Promise<Unwrapped<Res>> {
     try {
       return this.submit(service, request, ctx, options).result();
     } catch (err) {
@@ -138,8 +141,8 @@ export class Executor {
    * Runs a streaming call. The returned iterable is queued and admitted like a call (it holds a
    * concurrency slot until it ends); chunks are pulled with backpressure. `break` cancels.
    */
-  stream<Req, Chunk = unknown>(service: Service<Req, unknown, Chunk>, request: Req, ctx?: CallContext, options?: SubmitOptions): CallStream<Chunk> {
-    return this.#accept(service as Service, request, ctx, options, 'stream').stream as CallStream<Chunk>;
+  stream<Req, Chunk = unknown>(service: Service<Req, AnyResult, Chunk>, request: Req, ctx?: CallContext, options?: SubmitOptions): CallStream<Unwrapped<Chunk>> {
+    return this.#accept(service as Service, request, ctx, options, 'stream').stream as CallStream<Unwrapped<Chunk>>;
   }
 
   on<K extends ExecutorEventName>(event: K, listener: (e: ExecutorEventMap[K]) => void): this {
@@ -418,11 +421,12 @@ export class Executor {
     let used: number | undefined;
     try {
       for await (const raw of source) {
-        const value = this.#chunk(raw);
-        if (value === SKIP) {
-          const u = isEnvelope(raw) ? raw[META].usage?.tokens : undefined;
+        let value = raw;
+        if (isEnvelope(raw)) {
+          const u = this.#meta(raw[META]);
           if (u !== undefined) used = (used ?? 0) + u;
-          continue;
+          if (!('value' in raw)) continue;
+          value = raw.value;
         }
         if (fromChunk !== undefined) {
           const u = fromChunk(value);
@@ -436,13 +440,6 @@ export class Executor {
     } finally {
       if (used !== undefined) this.#reconcile(ticket, used, entry.tokens);
     }
-  }
-
-  #chunk(raw: unknown): unknown {
-    if (!isEnvelope(raw)) return raw;
-    const meta = raw[META];
-    if (meta.providerLimits !== undefined) this.#limiter?.observe(meta.providerLimits);
-    return 'value' in raw ? raw.value : SKIP;
   }
 
   #meta(meta: ResultMeta): number | undefined {

@@ -1,0 +1,409 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { now } from '../core/clock.js';
+import { assertConfig, compile } from '../core/validate.js';
+import { ArrivalLog } from './arrival-log.js';
+import { MockUpstreamOptionsSchema, ROUTE_NAMES, type MockUpstreamOptions, type RouteName, type RouteOptions } from './mock-options.js';
+import * as payload from './mock-payloads.js';
+import { sampleLatency, seededRandom } from './mock-random.js';
+
+export type { MockUpstreamOptions, RouteOptions };
+
+export interface MockUpstreamStats {
+  /** Requests per route (`other`: unknown paths). */
+  requests: Record<RouteName | 'other', number>;
+  /** Responses started, by status. */
+  statuses: Record<string, number>;
+  /** Connections destroyed on purpose (`resetRate`, `stream.resetAfter`). */
+  resets: number;
+  /** Connections open now (in use or idle keep-alive). */
+  connections: number;
+  /** Requests being answered now, and the most there ever were at once. */
+  inFlight: number;
+  peakInFlight: number;
+}
+
+export interface MockUpstream {
+  /** `http://127.0.0.1:<port>`: the origin. Routes are served with and without a `/v1` prefix. */
+  readonly url: string;
+  /** `url + '/v1'`: what an OpenAI client takes as its base URL. */
+  readonly baseURL: string;
+  /** When each request arrived, as the upstream saw it (see `ArrivalLog`). */
+  readonly arrivals: ArrivalLog;
+  stats(): MockUpstreamStats;
+  /** Connections open now. */
+  connections(): number;
+  /** Stops listening and destroys every connection, keep-alive and streaming ones included. */
+  close(): Promise<void>;
+}
+
+const checkOptions = compile(MockUpstreamOptionsSchema);
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+interface RouteState {
+  readonly name: RouteName;
+  readonly opts: RouteOptions;
+  readonly random: () => number;
+  served: number;
+  stormStart: number | undefined;
+  windowStart: number | undefined;
+  windowRequests: number;
+  windowTokens: number;
+}
+
+/**
+ * Starts an OpenAI-compatible upstream on loopback: `POST /v1/chat/completions` (JSON or SSE with
+ * `stream: true`), `/v1/completions` (likewise), `/v1/embeddings`, and `/json/*` (any method; echoes
+ * method, path, query and body with a `data` padding). Each route is configurable: latency
+ * distribution, error rate by status, 429 storms with retry-after, resets, malformed or wrongly
+ * shaped bodies, slow, silent or reset streams, chunk count and size, response size,
+ * `x-ratelimit-*` headers. Every random choice comes from a seeded generator.
+ * @example const up = await startMockUpstream({ routes: { chat: { latency: { kind: 'fixed', ms: 20 } } } });
+ */
+export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
+  assertConfig(checkOptions, options, 'mock upstream options');
+  const seed = options.seed ?? 1;
+  const routes = new Map<RouteName, RouteState>();
+  ROUTE_NAMES.forEach((name, i) => {
+    routes.set(name, {
+      name,
+      opts: merge(options.defaults, options.routes?.[name]),
+      random: seededRandom(seed * 31 + i + 1),
+      served: 0,
+      stormStart: undefined,
+      windowStart: undefined,
+      windowRequests: 0,
+      windowTokens: 0,
+    });
+  });
+  const arrivals = new ArrivalLog(options.arrivalCapacity ?? 1 << 20);
+  const requests = { other: 0, chat: 0, completions: 0, embeddings: 0, json: 0 };
+  const statuses: Record<string, number> = {};
+  let resets = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+  const auth = options.apiKey === undefined ? undefined : `Bearer ${options.apiKey}`;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (closed) return;
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
+
+  const send = (res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+    if (res.destroyed) return;
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+    res.end(body);
+  };
+  const reset = (res: http.ServerResponse) => {
+    resets++;
+    res.socket?.destroy();
+  };
+
+  const server = http.createServer((req, res) => {
+    const at = now();
+    const name = routeOf(req.url ?? '/');
+    arrivals.record(at, name);
+    requests[name]++;
+    peakInFlight = Math.max(peakInFlight, ++inFlight);
+    res.once('close', () => inFlight--);
+    readBody(req).then(
+      (raw) => handle(req, res, at, name, raw).catch(() => res.destroy()),
+      () => res.destroy(),
+    );
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, at: number, name: RouteName | 'other', raw: Buffer): Promise<void> {
+    if (name === 'other') return send(res, 404, errorBody('not found', 'invalid_request_error'));
+    const route = routes.get(name)!;
+    route.served++;
+    if (raw === TOO_LARGE) return send(res, 413, errorBody('request body too large', 'invalid_request_error'));
+    let body: Record<string, unknown> = {};
+    if (raw.length > 0) {
+      try {
+        const parsed: unknown = JSON.parse(raw.toString('utf8'));
+        body = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : { value: parsed };
+      } catch {
+        return send(res, 400, errorBody('request body is not valid JSON', 'invalid_request_error'));
+      }
+    }
+    if (auth !== undefined && req.headers.authorization !== auth) {
+      // Never echo what was sent: it may be someone's real key.
+      return send(res, 401, errorBody('Incorrect API key provided.', 'invalid_request_error'));
+    }
+    const o = route.opts;
+    const promptChars = promptLength(body);
+    const contentChars = o.responseBytes ?? 32;
+    const u = payload.usage(promptChars, name === 'embeddings' ? 0 : contentChars);
+    const limitHeaders = rateLimitHeaders(route, at, u.total_tokens);
+    const decision = decide(route, at, limitHeaders);
+    const latency = sampleLatency(o.latency, route.random);
+    const malformed = route.random() < (o.malformedRate ?? 0);
+    const wrongShape = !malformed && route.random() < (o.wrongShapeRate ?? 0);
+    if (latency > 0) await pause(latency);
+    if (closed || res.destroyed) return;
+    if (decision.kind === 'reset') return reset(res);
+    if (decision.kind === 'status') return send(res, decision.status, decision.body, { ...limitHeaders.headers, ...decision.headers });
+
+    const model = typeof body['model'] === 'string' ? body['model'] : 'mock-model';
+    const id = `mock-${route.served}`;
+    if (body['stream'] === true && (name === 'chat' || name === 'completions')) {
+      return stream(res, route, name, id, model, u, limitHeaders.headers, body, malformed, wrongShape);
+    }
+    let out: string;
+    if (malformed) out = '{"id":"' + id + '","choices":[{"index":0,"mess';
+    else if (wrongShape) out = JSON.stringify({ object: 'unexpected', value: 42 });
+    else out = JSON.stringify(responseFor(name, req, body, id, model, u, o));
+    send(res, 200, out, limitHeaders.headers);
+  }
+
+  async function stream(
+    res: http.ServerResponse,
+    route: RouteState,
+    name: 'chat' | 'completions',
+    id: string,
+    model: string,
+    u: payload.Usage,
+    headers: Record<string, string>,
+    body: Record<string, unknown>,
+    malformed: boolean,
+    wrongShape: boolean,
+  ): Promise<void> {
+    const s = route.opts.stream ?? {};
+    const chunks = s.chunks ?? 8;
+    const size = route.opts.responseBytes !== undefined ? Math.ceil(route.opts.responseBytes / chunks) : (s.chunkBytes ?? 16);
+    const whole = payload.text(size * chunks);
+    const streamed = { prompt_tokens: u.prompt_tokens, completion_tokens: Math.ceil((chunks * size) / 4), total_tokens: u.prompt_tokens + Math.ceil((chunks * size) / 4) };
+    const badAt = Math.floor(chunks / 2);
+    statuses[200] = (statuses[200] ?? 0) + 1;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    const write = async (data: string) => {
+      if (closed || res.destroyed) return false;
+      if (s.comments) res.write(': keep-alive\n\n');
+      let event = `data: ${data}\n\n`;
+      if (s.multilineData) {
+        const cut = data.indexOf(',"');
+        if (cut > 0) event = `data: ${data.slice(0, cut + 1)}\ndata: ${data.slice(cut + 1)}\n\n`;
+      }
+      let ok: boolean;
+      if (s.splitEvents) {
+        const mid = Math.floor(event.length / 2);
+        res.write(event.slice(0, mid));
+        await new Promise((r) => setImmediate(r));
+        if (res.destroyed) return false;
+        ok = res.write(event.slice(mid));
+      } else {
+        ok = res.write(event);
+      }
+      if (!ok && !res.destroyed) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done).off('close', done);
+            resolve();
+          };
+          res.once('drain', done).once('close', done);
+        });
+      }
+      return !res.destroyed;
+    };
+    const chunkOf = (content: string, finish: string | null, usage?: payload.Usage) =>
+      JSON.stringify(name === 'chat' ? payload.chatChunk(id, model, usage === undefined && content === '' && finish === null ? { role: 'assistant', content: '' } : { content }, finish, usage) : payload.completionChunk(id, model, content, finish, usage));
+
+    if (name === 'chat' && !(await write(chunkOf('', null)))) return;
+    for (let i = 0; i < chunks; i++) {
+      if (s.silentAfter !== undefined && i >= s.silentAfter) return; // keep the connection open, send nothing
+      if (s.resetAfter !== undefined && i >= s.resetAfter) return reset(res);
+      if (i > 0 && (s.intervalMs ?? 0) > 0) await pause(s.intervalMs!);
+      const data = i === badAt && malformed ? '{"id":"' + id + '","choi' : i === badAt && wrongShape ? '{"unexpected":true}' : chunkOf(whole.slice(i * size, (i + 1) * size), null);
+      if (!(await write(data))) return;
+    }
+    if (!(await write(chunkOf('', 'stop')))) return;
+    const opts = body['stream_options'] as { include_usage?: unknown } | undefined;
+    if (opts?.include_usage === true && !(await write(chunkOf('', null, streamed)))) return;
+    if (!(await write('[DONE]'))) return;
+    res.end();
+  }
+
+  function decide(route: RouteState, at: number, limits: { exceededMs: number | undefined; headers: Record<string, string> }): Decision {
+    const o = route.opts;
+    const th = o.throttle;
+    if (th !== undefined && route.served > (th.startAfter ?? 0)) {
+      route.stormStart ??= at;
+      if (th.repeatEveryMs !== undefined && at - route.stormStart >= th.repeatEveryMs) {
+        route.stormStart += Math.floor((at - route.stormStart) / th.repeatEveryMs) * th.repeatEveryMs;
+      }
+      const left = route.stormStart + th.durationMs - at;
+      if (left > 0) return tooMany(left, th.header ?? 'ms');
+    }
+    if (limits.exceededMs !== undefined) return tooMany(limits.exceededMs, 'ms');
+    const r = route.random();
+    let acc = 0;
+    for (const e of o.errors ?? []) {
+      acc += e.rate;
+      if (r < acc) {
+        if (e.status === 429) return tooMany(e.retryAfterMs ?? 1000, 'ms');
+        return { kind: 'status', status: e.status, body: errorBody(`simulated HTTP ${e.status}`, e.status >= 500 ? 'server_error' : 'invalid_request_error'), headers: {} };
+      }
+    }
+    if (route.random() < (o.resetRate ?? 0)) return { kind: 'reset' };
+    return { kind: 'ok' };
+  }
+
+  /** Provider-style fixed windows; `exceededMs` is set when `enforce` refuses this request. */
+  function rateLimitHeaders(route: RouteState, at: number, tokens: number): { exceededMs: number | undefined; headers: Record<string, string> } {
+    const rl = route.opts.rateLimit;
+    if (rl === undefined) return { exceededMs: undefined, headers: {} };
+    if (route.windowStart === undefined || at >= route.windowStart + rl.windowMs) {
+      route.windowStart = route.windowStart === undefined ? at : route.windowStart + Math.floor((at - route.windowStart) / rl.windowMs) * rl.windowMs;
+      route.windowRequests = 0;
+      route.windowTokens = 0;
+    }
+    const resetIn = route.windowStart + rl.windowMs - at;
+    const over = (rl.requests !== undefined && route.windowRequests + 1 > rl.requests) || (rl.tokens !== undefined && route.windowTokens + tokens > rl.tokens);
+    const refused = over && rl.enforce === true;
+    if (!refused) {
+      route.windowRequests++;
+      route.windowTokens += tokens;
+    }
+    const headers: Record<string, string> = {};
+    if (rl.requests !== undefined) {
+      headers['x-ratelimit-limit-requests'] = String(rl.requests);
+      headers['x-ratelimit-remaining-requests'] = String(Math.max(0, rl.requests - route.windowRequests));
+      headers['x-ratelimit-reset-requests'] = formatDuration(resetIn);
+    }
+    if (rl.tokens !== undefined) {
+      headers['x-ratelimit-limit-tokens'] = String(rl.tokens);
+      headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, rl.tokens - route.windowTokens));
+      headers['x-ratelimit-reset-tokens'] = formatDuration(resetIn);
+    }
+    return { exceededMs: refused ? resetIn : undefined, headers };
+  }
+
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5000;
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('mock upstream has no TCP address');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    arrivals,
+    stats: () => ({ requests: { ...requests }, statuses: { ...statuses }, resets, connections: sockets.size, inFlight, peakInFlight }),
+    connections: () => sockets.size,
+    close: () => {
+      if (closed) return Promise.resolve();
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      const gone = [...sockets].map((s) => new Promise<void>((resolve) => s.once("close", () => resolve())));
+      server.closeAllConnections();
+      for (const s of sockets) s.destroy();
+      return Promise.all([done, ...gone]).then(() => undefined);
+    },
+  };
+}
+
+type Decision = { kind: 'ok' } | { kind: 'reset' } | { kind: 'status'; status: number; body: string; headers: Record<string, string> };
+
+function tooMany(ms: number, header: 'seconds' | 'ms' | 'http-date' | 'none'): Decision {
+  const headers: Record<string, string> = {};
+  if (header === 'seconds') headers['retry-after'] = String(Math.ceil(ms / 1000));
+  else if (header === 'ms') headers['retry-after-ms'] = String(Math.ceil(ms));
+  else if (header === 'http-date') headers['retry-after'] = new Date(Date.now() + ms).toUTCString();
+  return { kind: 'status', status: 429, body: errorBody('Rate limit reached; please retry later.', 'rate_limit_exceeded'), headers };
+}
+
+function responseFor(name: RouteName, req: http.IncomingMessage, body: Record<string, unknown>, id: string, model: string, u: payload.Usage, o: RouteOptions): unknown {
+  const size = o.responseBytes ?? 32;
+  switch (name) {
+    case 'chat':
+      return payload.chatCompletion(id, model, payload.text(size), u);
+    case 'completions':
+      return payload.completion(id, model, payload.text(size), u);
+    case 'embeddings': {
+      const input = body['input'];
+      const inputs = Array.isArray(input) && typeof input[0] !== 'number' ? Math.max(1, input.length) : 1;
+      const dims = o.responseBytes !== undefined ? Math.max(1, Math.ceil(o.responseBytes / (10 * inputs))) : (o.dimensions ?? 16);
+      return payload.embeddings(model, inputs, dims, u);
+    }
+    case 'json': {
+      const u2 = new URL(req.url ?? '/', 'http://mock');
+      return { ok: true, method: req.method, path: u2.pathname, query: Object.fromEntries(u2.searchParams), body, data: payload.text(size) };
+    }
+  }
+}
+
+function routeOf(url: string): RouteName | 'other' {
+  const q = url.indexOf('?');
+  let path = q === -1 ? url : url.slice(0, q);
+  if (path.startsWith('/v1/')) path = path.slice(3);
+  if (path === '/chat/completions') return 'chat';
+  if (path === '/completions') return 'completions';
+  if (path === '/embeddings') return 'embeddings';
+  if (path === '/json' || path.startsWith('/json/')) return 'json';
+  return 'other';
+}
+
+const TOO_LARGE = Buffer.alloc(0);
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) parts.push(c);
+    });
+    req.once('end', () => resolve(size > MAX_BODY_BYTES ? TOO_LARGE : parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
+    req.once('error', reject);
+  });
+}
+
+function promptLength(body: Record<string, unknown>): number {
+  let n = 0;
+  const visit = (v: unknown, depth: number) => {
+    if (typeof v === 'string') n += v.length;
+    else if (depth < 6 && typeof v === 'object' && v !== null) for (const x of Object.values(v)) visit(x, depth + 1);
+  };
+  visit(body['messages'], 0);
+  visit(body['prompt'], 0);
+  visit(body['input'], 0);
+  return n;
+}
+
+function errorBody(message: string, type: string): string {
+  return JSON.stringify({ error: { message, type, code: null } });
+}
+
+/** OpenAI's reset format: `250ms`, `1.5s`, `2m3s`. */
+function formatDuration(ms: number): string {
+  const v = Math.max(0, ms);
+  if (v < 1000) return `${Math.ceil(v)}ms`;
+  if (v < 60_000) return `${Math.round(v / 100) / 10}s`;
+  return `${Math.floor(v / 60_000)}m${Math.round((v % 60_000) / 1000)}s`;
+}
+
+function merge(a: RouteOptions | undefined, b: RouteOptions | undefined): RouteOptions {
+  return { ...a, ...b };
+}

@@ -1,0 +1,3 @@
+import { callJson } from '../../src/services/json-handler.js';
+
+export const call = callJson;
