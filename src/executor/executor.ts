@@ -21,6 +21,7 @@ import { ServiceCall } from '../core/service-call.js';
 import { createLimiter } from '../limits/create-limiter.js';
 import type { Acquisition, Limiter, Ticket } from '../limits/types.js';
 import { compose, type Chain } from '../middleware/compose.js';
+import { redact } from '../middleware/redact.js';
 import type { Invocation, Middleware } from '../middleware/types.js';
 import { createPool } from '../pool/create-pool.js';
 import { InlinePool } from '../pool/inline-pool.js';
@@ -616,8 +617,9 @@ async function* failing(err: unknown): AsyncGenerator<never> {
   throw err;
 }
 
+/** Stats leave the process (logs, dashboards): error messages in history are scrubbed of secrets. */
 function scrubHistory(d: ServiceCallData): ServiceCallData {
-  return d;
+  return d.error === null ? d : { ...d, error: { code: d.error.code, message: redact.string(d.error.message) } };
 }
 
 function noop(): void {}

@@ -1,0 +1,108 @@
+import type { CallContext } from '../core/call-context.js';
+import { PolicyError } from '../core/errors.js';
+import { GrantSet } from './capabilities.js';
+import { failing } from './next-safely.js';
+import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
+
+/** The `ctx.attrs` key under which a caller adds requirements to one call. */
+export const REQUIRES_ATTR = 'requires';
+
+export interface PolicyGateOptions {
+  /**
+   * What the caller is granted. @default the context's `capabilities`
+   */
+  granted?: (inv: Invocation) => readonly string[];
+  /**
+   * Requirements a request adds (never removes) on top of the service's `requires` and `rights`.
+   * @default the string array under `ctx.attrs.requires`, if any
+   */
+  extra?: (inv: Invocation) => readonly string[] | undefined;
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * Lets a call through only if every required capability is granted. Required = the service's
+ * `requires` ∪ `service.rights(request)` ∪ extra ones the call asks for (`ctx.attrs.requires`).
+ * Fails closed: a throwing `rights`, a malformed capability, anything unexpected is a denial.
+ * A denial is a `PolicyError` (`E_POLICY`) listing required, granted and missing; nothing runs.
+ *
+ * @example
+ * const svc = defineService({ name: 'fetch', module, requires: ['net.out'], rights: (r) => [`net.out:${new URL(r.url).host}`] });
+ * const ex = new Executor({ middleware: [policyGate()] });
+ * await ex.call(svc, { url: 'https://api.example.com/x' }, CallContext.new('b', { capabilities: ['net.out', 'net.out:*'] }));
+ */
+export function policyGate(options: PolicyGateOptions = {}): Middleware {
+  const grantedOf = options.granted ?? ((inv: Invocation) => inv.ctx.capabilities);
+  const extraOf = options.extra ?? defaultExtra;
+  // Contexts are immutable and their capability arrays frozen: compile each granted list once.
+  const compiled = new WeakMap<readonly string[], GrantSet>();
+
+  const check = (inv: Invocation): PolicyError | undefined => {
+    let required: readonly string[] = NONE;
+    let granted: readonly string[] = NONE;
+    try {
+      required = requiredOf(inv, extraOf);
+      granted = grantedOf(inv);
+      if (!Array.isArray(granted)) throw new TypeError('granted capabilities must be an array');
+      let set = compiled.get(granted);
+      if (set === undefined) {
+        set = new GrantSet(granted);
+        if (Object.isFrozen(granted)) compiled.set(granted, set);
+      }
+      const missing = set.missing(required);
+      return missing.length === 0 ? undefined : new PolicyError(required, granted, missing, { context: { service: inv.service.name } });
+    } catch (err) {
+      return new PolicyError(required, Array.isArray(granted) ? granted : NONE, [], { cause: err, context: { service: inv.service.name } });
+    }
+  };
+
+  return {
+    name: 'policyGate',
+    call(inv: Invocation, next: CallNext): Promise<unknown> {
+      const denied = check(inv);
+      return denied === undefined ? next(inv) : Promise.reject(denied);
+    },
+    stream(inv: Invocation, next: StreamNext): AsyncIterable<unknown> {
+      const denied = check(inv);
+      return denied === undefined ? next(inv) : failing(denied);
+    },
+  };
+}
+
+function defaultExtra(inv: Invocation): readonly string[] | undefined {
+  return attrRequires(inv.ctx);
+}
+
+function attrRequires(ctx: CallContext): readonly string[] | undefined {
+  const v = ctx.attrs[REQUIRES_ATTR];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw new TypeError(`ctx.attrs.${REQUIRES_ATTR} must be an array of capabilities`);
+  return v as readonly string[];
+}
+
+/** The union of what the service, the request and the caller require; throws on anything malformed. */
+function requiredOf(inv: Invocation, extraOf: (inv: Invocation) => readonly string[] | undefined): readonly string[] {
+  const svc = inv.service;
+  const rights = svc.rights === undefined ? undefined : svc.rights(inv.request);
+  const extra = extraOf(inv);
+  if (rights === undefined && extra === undefined) {
+    for (const r of svc.requires) assertCapability(r);
+    return svc.requires;
+  }
+  const out: string[] = [];
+  for (const list of [svc.requires, rights, extra]) {
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new TypeError('capabilities must be an array');
+    for (const r of list as readonly unknown[]) {
+      assertCapability(r);
+      if (!out.includes(r)) out.push(r);
+    }
+  }
+  return out;
+}
+
+/** A non-string is a broken definition (a denial); a malformed string is simply never granted. */
+function assertCapability(r: unknown): asserts r is string {
+  if (typeof r !== 'string') throw new TypeError(`a required capability must be a string, got ${typeof r}`);
+}

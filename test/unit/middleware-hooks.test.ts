@@ -1,0 +1,148 @@
+import test from 'ava';
+import { CallContext, Executor, HookError, TransportError } from '../../src/index.js';
+import { HookRegistry, HookType, type HookEvent } from '../../src/middleware/hook-registry.js';
+import { hooks } from '../../src/middleware/hooks.js';
+import { chunks, collect, fakeInv } from '../helpers/middleware-fakes.js';
+import { gate } from '../helpers/services.js';
+
+const SECRET = 'sk-live0123456789abcdef';
+
+/** A hook that finishes after `ms`, unless the test has ended first. */
+function after(t: { teardown(fn: () => void): void }, ms: number, done: string[], name: string) {
+  return () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        done.push(name);
+        resolve();
+      }, ms);
+      t.teardown(() => clearTimeout(timer));
+    });
+}
+
+test('hooks of 0.1 s, 5 s, 0.2 s with a 1 s timeout: fast ones complete, emit returns in ~1 s', async (t) => {
+  const done: string[] = [];
+  const errors: HookError[] = [];
+  const reg = new HookRegistry({ onError: (e) => errors.push(e) });
+  reg.register(HookType.PRE_CALL, after(t, 100, done, 'fast'), { timeout: 1000 });
+  reg.register(HookType.PRE_CALL, after(t, 5000, done, 'slow'), { timeout: 1000 });
+  reg.register(HookType.PRE_CALL, after(t, 200, done, 'medium'), { timeout: 1000 });
+  const start = performance.now();
+  const outcomes = await reg.emit(HookType.PRE_CALL, { type: HookType.PRE_CALL, service: 's', callId: 'c' });
+  const elapsed = performance.now() - start;
+  t.deepEqual(done.sort(), ['fast', 'medium']);
+  t.deepEqual(outcomes.map((o) => o.status), ['ok', 'timeout', 'ok']);
+  t.true(elapsed >= 990, `returned after ${elapsed.toFixed(0)} ms`);
+  t.true(elapsed < 2500, `returned after ${elapsed.toFixed(0)} ms`);
+  t.is(errors.length, 1);
+  t.is(errors[0]!.code, 'E_HOOK');
+});
+
+test('register: an unknown type or a non-function is a HookError; a bad timeout a ConfigError', (t) => {
+  const reg = new HookRegistry();
+  t.throws(() => reg.register('PRE_CAL' as never, () => {}), { instanceOf: HookError, code: 'E_HOOK', message: /unknown hook type "PRE_CAL"/ });
+  t.throws(() => reg.register(HookType.PRE_CALL, 'nope' as never), { instanceOf: HookError, code: 'E_HOOK' });
+  t.throws(() => reg.register(HookType.PRE_CALL, () => {}, { timeout: 0 }), { code: 'E_CONFIG', message: /timeout/ });
+  t.throws(() => new HookRegistry({ defaultTimeoutMs: -1 }), { code: 'E_CONFIG' });
+  return t.throwsAsync(reg.emit('NOPE' as never, { type: 'NOPE' as never, service: 's', callId: 'c' }), { code: 'E_HOOK' });
+});
+
+test('a throwing or rejecting hook never fails the call; the others still run; unregister works', async (t) => {
+  const errors: string[] = [];
+  const reg = new HookRegistry({ onError: (e) => errors.push(e.message) });
+  const seen: string[] = [];
+  reg.register(HookType.PRE_CALL, () => { throw new Error(`bad ${SECRET}`); });
+  reg.register(HookType.POST_CALL, async () => { throw new Error('worse'); });
+  const off = reg.register(HookType.POST_CALL, (e) => { seen.push(`post:${String(e.result)}`); });
+  const mw = hooks(reg);
+  t.is(await mw.call!(fakeInv(), async () => 'ok'), 'ok');
+  t.deepEqual(seen, ['post:ok']);
+  t.is(errors.length, 2);
+  t.false(errors.join(' ').includes(SECRET));
+  off();
+  await mw.call!(fakeInv(), async () => 'again');
+  t.deepEqual(seen, ['post:ok']);
+});
+
+test('hooks around a call: PRE_CALL before the work, POST_CALL with the result, CALL_ERROR with the error', async (t) => {
+  const reg = new HookRegistry();
+  const log: string[] = [];
+  const events: HookEvent[] = [];
+  for (const type of [HookType.PRE_CALL, HookType.POST_CALL, HookType.CALL_ERROR]) {
+    reg.register(type, (e) => {
+      log.push(type);
+      events.push(e);
+    });
+  }
+  const mw = hooks(reg);
+  const inv = fakeInv({ request: { q: 1, apiKey: SECRET } });
+  t.is(await mw.call!(inv, async () => (log.push('work'), 'done')), 'done');
+  t.deepEqual(log, ['PRE_CALL', 'work', 'POST_CALL']);
+  t.is(events[1]!.result, 'done');
+  t.is(events[0]!.service, 'svc');
+  t.is(events[0]!.attempt, 1);
+  t.deepEqual(events[0]!.request, { q: 1, apiKey: '[redacted]' });
+  t.true((events[1]!.durationMs ?? -1) >= 0);
+  log.length = 0;
+  await t.throwsAsync(mw.call!(inv, async () => { throw new TransportError(`upstream said Bearer ${SECRET}`, 503, { retryable: true }); }), { code: 'E_TRANSPORT' });
+  t.deepEqual(log, ['PRE_CALL', 'CALL_ERROR']);
+  const error = events.at(-1)!.error as { code: string; message: string };
+  t.is(error.code, 'E_TRANSPORT');
+  t.false(JSON.stringify(events).includes(SECRET));
+});
+
+test('a hanging POST_CALL hook delays the call by its timeout at most', async (t) => {
+  const reg = new HookRegistry();
+  reg.register(HookType.POST_CALL, () => new Promise(() => {}), { timeout: 50 });
+  const mw = hooks(reg);
+  const start = performance.now();
+  t.is(await mw.call!(fakeInv(), async () => 'v'), 'v');
+  t.true(performance.now() - start < 2000);
+});
+
+test('hooks around a stream: PRE_STREAM, STREAM_CHUNK may transform, POST_STREAM / STREAM_ERROR', async (t) => {
+  const reg = new HookRegistry();
+  const log: string[] = [];
+  reg.register(HookType.PRE_STREAM, () => { log.push('pre'); });
+  reg.register(HookType.STREAM_CHUNK, (e) => `${String(e.chunk)}!`);
+  reg.register(HookType.STREAM_CHUNK, async (e) => `${String(e.chunk)}?`);
+  reg.register(HookType.STREAM_CHUNK, () => { throw new Error('ignored'); });
+  reg.register(HookType.POST_STREAM, (e) => { log.push(`post:${e.chunks}`); });
+  reg.register(HookType.STREAM_ERROR, (e) => { log.push(`error:${e.chunks}:${(e.error as { code: string }).code}`); });
+  const mw = hooks(reg);
+  const inv = fakeInv({ kind: 'stream' });
+  t.deepEqual(await collect(mw.stream!(inv, () => chunks(['a', 'b']))), ['a!?', 'b!?']);
+  t.deepEqual(log, ['pre', 'post:2']);
+  log.length = 0;
+  await t.throwsAsync(collect(mw.stream!(inv, () => chunks(['a'], new TransportError('cut', 502)))), { code: 'E_TRANSPORT' });
+  t.deepEqual(log, ['pre', 'error:1:E_TRANSPORT']);
+});
+
+test('with no hook registered a stream passes through untouched', async (t) => {
+  const mw = hooks(new HookRegistry());
+  const source = chunks([1]);
+  t.is(mw.stream!(fakeInv({ kind: 'stream' }), () => source), source);
+});
+
+test('RATE_LIMITED and QUEUE_FULL reach hooks from the executor, redacted', async (t) => {
+  const reg = new HookRegistry();
+  const events: HookEvent[] = [];
+  reg.register(HookType.RATE_LIMITED, (e) => { events.push(e); });
+  reg.register(HookType.QUEUE_FULL, (e) => { events.push(e); });
+  const g = gate();
+  const ex = new Executor({ concurrency: 1, queueCapacity: 1, limits: { requests: { limit: 1, windowMs: 60_000 } }, middleware: [hooks(reg)] });
+  t.teardown(() => ex.close({ drain: false }));
+  const ctx = () => CallContext.new('b', { attrs: { password: SECRET } });
+  const first = ex.call(g.service, { id: 1 }, ctx());
+  const second = ex.call(g.service, { id: 2 }, ctx());
+  second.catch(() => {});
+  await t.throwsAsync(ex.call(g.service, { id: 3 }, ctx()), { code: 'E_QUEUE_FULL' });
+  g.resolve(1);
+  await first;
+  const types = events.map((e) => e.type).sort();
+  t.deepEqual(types, ['QUEUE_FULL', 'RATE_LIMITED']);
+  const rl = events.find((e) => e.type === 'RATE_LIMITED')!;
+  t.is(rl.service, 'gate');
+  t.true((rl.waitMs ?? 0) > 0);
+  t.is(events.find((e) => e.type === 'QUEUE_FULL')!.capacity, 1);
+  t.false(JSON.stringify(events).includes(SECRET));
+});

@@ -1,0 +1,78 @@
+import test from 'ava';
+import { CallContext, PolicyError, defineService } from '../../src/index.js';
+import { policyGate, REQUIRES_ATTR } from '../../src/middleware/policy-gate.js';
+import { chunks, collect, fakeInv } from '../helpers/middleware-fakes.js';
+
+const fetcher = defineService<{ url: string }>({
+  name: 'fetcher',
+  handler: { call: (r) => r },
+  requires: ['net.out'],
+  rights: (r) => [`net.out:${new URL(r.url).host}`],
+});
+
+const ctxWith = (capabilities: string[], attrs: Record<string, unknown> = {}) => CallContext.new('b', { capabilities, attrs });
+
+test('policyGate: required = requires ∪ rights(request); granted wildcards cover them; the call runs', async (t) => {
+  const gate = policyGate();
+  let ran = 0;
+  const next = async () => ++ran;
+  const inv = fakeInv({ service: fetcher, request: { url: 'https://api.example.com/v1' }, ctx: ctxWith(['net.out', 'net.out:*']) });
+  t.is(await gate.call!(inv, next), 1);
+  t.is(ran, 1);
+});
+
+test('policyGate: a denial is a PolicyError listing required, granted and missing; nothing runs', async (t) => {
+  const gate = policyGate();
+  let ran = 0;
+  const inv = fakeInv({ service: fetcher, request: { url: 'https://evil.io/x' }, ctx: ctxWith(['net.out', 'net.out:api.example.com']) });
+  const err = await t.throwsAsync(gate.call!(inv, async () => ++ran), { instanceOf: PolicyError });
+  t.is(err!.code, 'E_POLICY');
+  t.deepEqual(err!.required, ['net.out', 'net.out:evil.io']);
+  t.deepEqual(err!.granted, ['net.out', 'net.out:api.example.com']);
+  t.deepEqual(err!.missing, ['net.out:evil.io']);
+  t.is(ran, 0);
+});
+
+test(`policyGate: ctx.attrs.${REQUIRES_ATTR} adds requirements and can never remove one`, async (t) => {
+  const gate = policyGate();
+  const next = async () => 'ran';
+  const svc = defineService({ name: 's', handler: { call: () => 1 }, requires: ['db.read'] });
+  // Adds one that is not granted: denied.
+  const extra = fakeInv({ service: svc, ctx: ctxWith(['db.read'], { [REQUIRES_ATTR]: ['db.write'] }) });
+  const err = await t.throwsAsync(gate.call!(extra, next), { instanceOf: PolicyError });
+  t.deepEqual(err!.missing, ['db.write']);
+  // An empty list removes nothing: db.read is still required.
+  const none = fakeInv({ service: svc, ctx: ctxWith([], { [REQUIRES_ATTR]: [] }) });
+  t.deepEqual((await t.throwsAsync(gate.call!(none, next), { instanceOf: PolicyError }))!.missing, ['db.read']);
+  // A custom source of extras works the same way.
+  const custom = policyGate({ extra: (inv) => (inv.request as { needs?: string[] }).needs });
+  await t.throwsAsync(custom.call!(fakeInv({ service: svc, request: { needs: ['x.y'] }, ctx: ctxWith(['db.*']) }), next), { code: 'E_POLICY' });
+  t.is(await custom.call!(fakeInv({ service: svc, request: { needs: ['db.x'] }, ctx: ctxWith(['db.*']) }), next), 'ran');
+});
+
+test('policyGate fails closed: throwing rights, malformed extras or grants are denials', async (t) => {
+  const gate = policyGate();
+  const next = async () => 'ran';
+  const throwing = defineService({ name: 'th', handler: { call: () => 1 }, rights: () => { throw new Error('boom'); } });
+  const e1 = await t.throwsAsync(gate.call!(fakeInv({ service: throwing, ctx: ctxWith(['*']) }), next), { instanceOf: PolicyError });
+  t.true(e1!.cause instanceof Error);
+  await t.throwsAsync(gate.call!(fakeInv({ ctx: ctxWith(['*'], { [REQUIRES_ATTR]: 'net.out' }) }), next), { code: 'E_POLICY' });
+  await t.throwsAsync(gate.call!(fakeInv({ ctx: ctxWith(['*'], { [REQUIRES_ATTR]: [42] }) }), next), { code: 'E_POLICY' });
+  const badRights = defineService({ name: 'br', handler: { call: () => 1 }, rights: () => 'net.out' as never });
+  await t.throwsAsync(gate.call!(fakeInv({ service: badRights, ctx: ctxWith(['*']) }), next), { code: 'E_POLICY' });
+  const badGrants = policyGate({ granted: () => { throw new Error('store down'); } });
+  await t.throwsAsync(badGrants.call!(fakeInv(), next), { code: 'E_POLICY' });
+  // A required wildcard is a malformed requirement: never satisfied, even by `*`.
+  await t.throwsAsync(gate.call!(fakeInv({ ctx: ctxWith(['*'], { [REQUIRES_ATTR]: ['net.out:*'] }) }), next), { code: 'E_POLICY', message: /net\.out:\*/ });
+});
+
+test('policyGate guards streams before their first chunk', async (t) => {
+  const gate = policyGate();
+  let started = 0;
+  const next = () => { started++; return chunks([1, 2]); };
+  const denied = fakeInv({ kind: 'stream', service: fetcher, request: { url: 'https://evil.io' }, ctx: ctxWith(['net.out']) });
+  await t.throwsAsync(collect(gate.stream!(denied, next)), { code: 'E_POLICY' });
+  t.is(started, 0);
+  const ok = fakeInv({ kind: 'stream', service: fetcher, request: { url: 'https://evil.io' }, ctx: ctxWith(['net.*']) });
+  t.deepEqual(await collect(gate.stream!(ok, next)), [1, 2]);
+});

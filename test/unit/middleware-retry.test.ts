@@ -1,0 +1,141 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { CallContext, DeadlineExceededError, RateLimitError, TransportError, type Invocation } from '../../src/index.js';
+import { fullJitterDelay } from '../../src/middleware/backoff.js';
+import { retry } from '../../src/middleware/retry.js';
+import { ManualClock, chunks, collect, fakeInv, fakeSleep } from '../helpers/middleware-fakes.js';
+
+const flaky = () => new TransportError('503 from upstream', 503, { retryable: true });
+
+/** A `next` that fails its first `failures` attempts with `error()`, then returns the attempt number. */
+function failing(failures: number, error: () => unknown = flaky) {
+  const attempts: number[] = [];
+  return {
+    attempts,
+    next: async (inv: Invocation) => {
+      attempts.push(inv.attempt);
+      if (attempts.length <= failures) throw error();
+      return inv.attempt;
+    },
+  };
+}
+
+test('retry: retryable errors are tried again up to maxAttempts, each attempt numbered', async (t) => {
+  const clock = new ManualClock();
+  const { sleep, waits } = fakeSleep(clock);
+  const mw = retry({ maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, clock: clock.now, sleep, random: () => 0.5 });
+  const ok = failing(3);
+  t.is(await mw.call!(fakeInv(), ok.next), 4);
+  t.deepEqual(ok.attempts, [1, 2, 3, 4]);
+  // Full jitter with random() = 0.5: half of 100, 200, 400.
+  t.deepEqual(waits, [50, 100, 200]);
+  const exhausted = failing(10);
+  await t.throwsAsync(mw.call!(fakeInv(), exhausted.next), { code: 'E_TRANSPORT' });
+  t.deepEqual(exhausted.attempts, [1, 2, 3, 4]);
+});
+
+test('retry: a non-retryable error (a 4xx) fails at once', async (t) => {
+  const clock = new ManualClock();
+  const { sleep, waits } = fakeSleep(clock);
+  const mw = retry({ clock: clock.now, sleep });
+  const bad = failing(5, () => new TransportError('400 bad request', 400));
+  await t.throwsAsync(mw.call!(fakeInv(), bad.next), { code: 'E_TRANSPORT' });
+  t.deepEqual(bad.attempts, [1]);
+  t.deepEqual(waits, []);
+});
+
+test('retry: a rate-limit error\'s retryAfterMs is the least it waits', async (t) => {
+  const clock = new ManualClock();
+  const { sleep, waits } = fakeSleep(clock);
+  const mw = retry({ baseDelayMs: 10, maxDelayMs: 100, clock: clock.now, sleep, random: () => 0.99 });
+  const limited = failing(1, () => new RateLimitError('429', 2500));
+  t.is(await mw.call!(fakeInv(), limited.next), 2);
+  t.deepEqual(waits, [2500]);
+});
+
+test('retry never sleeps past the deadline', async (t) => {
+  const clock = new ManualClock();
+  const { sleep, waits } = fakeSleep(clock);
+  const mw = retry({ maxAttempts: 10, baseDelayMs: 400, maxDelayMs: 10_000, clock: clock.now, sleep, random: () => 0.999 });
+  const ctx = CallContext.new('b', { deadlineMs: 1000 });
+  const always = failing(100);
+  const err = await t.throwsAsync(mw.call!(fakeInv({ ctx }), always.next), { instanceOf: DeadlineExceededError });
+  t.is(err!.phase, 'retry');
+  t.is(err!.code, 'E_DEADLINE');
+  t.true(err!.cause instanceof TransportError);
+  t.true(clock.t < 1000, `slept until ${clock.t}`);
+  t.deepEqual(waits.map(Math.round), [400]);
+  t.is(always.attempts.length, 2);
+
+  // A Retry-After longer than what is left fails at once, without sleeping at all.
+  const clock2 = new ManualClock();
+  const s2 = fakeSleep(clock2);
+  const mw2 = retry({ clock: clock2.now, sleep: s2.sleep });
+  await t.throwsAsync(mw2.call!(fakeInv({ ctx }), failing(1, () => new RateLimitError('429', 5000)).next), { instanceOf: DeadlineExceededError });
+  t.deepEqual(s2.waits, []);
+
+  // For any backoff and deadline: every wait ends before the deadline.
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 2000 }), fc.double({ min: 0, max: 0.9999, noNaN: true }), fc.option(fc.integer({ min: 0, max: 3000 })), async (deadline, base, r, after) => {
+      const c = new ManualClock();
+      const s = fakeSleep(c);
+      const m = retry({ maxAttempts: 20, baseDelayMs: base, clock: c.now, sleep: s.sleep, random: () => r });
+      const f = failing(1000, () => (after === null ? flaky() : new RateLimitError('429', after)));
+      const e = await m.call!(fakeInv({ ctx: CallContext.new('b', { deadlineMs: deadline }) }), f.next).catch((x: unknown) => x);
+      return c.t < deadline && (e instanceof DeadlineExceededError || e instanceof TransportError || e instanceof RateLimitError);
+    }),
+  );
+});
+
+test('retry: an abort during the wait rejects at once with the abort reason', async (t) => {
+  const controller = new AbortController();
+  const mw = retry({ baseDelayMs: 60_000, maxDelayMs: 60_000, random: () => 0.99 });
+  const f = failing(5);
+  const p = mw.call!(fakeInv({ signal: controller.signal }), async (inv) => {
+    const r = f.next(inv);
+    r.catch(() => setImmediate(() => controller.abort(new Error('caller gave up'))));
+    return r;
+  });
+  await t.throwsAsync(p, { message: 'caller gave up' });
+  t.deepEqual(f.attempts, [1]);
+});
+
+test('retry: a stream is retried before its first chunk, never after', async (t) => {
+  const clock = new ManualClock();
+  const { sleep } = fakeSleep(clock);
+  const mw = retry({ maxAttempts: 3, clock: clock.now, sleep });
+  const inv = fakeInv({ kind: 'stream' });
+  const attempts: number[] = [];
+  const early = (i: Invocation) => {
+    attempts.push(i.attempt);
+    return attempts.length < 3 ? chunks([], flaky()) : chunks(['a', 'b']);
+  };
+  t.deepEqual(await collect(mw.stream!(inv, early)), ['a', 'b']);
+  t.deepEqual(attempts, [1, 2, 3]);
+  attempts.length = 0;
+  const late = (i: Invocation) => {
+    attempts.push(i.attempt);
+    return chunks(['a'], flaky());
+  };
+  const got: unknown[] = [];
+  await t.throwsAsync(async () => {
+    for await (const c of mw.stream!(inv, late)) got.push(c);
+  }, { code: 'E_TRANSPORT' });
+  t.deepEqual(got, ['a']);
+  t.deepEqual(attempts, [1]);
+});
+
+test('full jitter stays within [0, min(maxDelay, base * factor^(n-1))]', (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 60_000 }), fc.double({ min: 0, max: 0.9999, noNaN: true }), (n, base, max, r) => {
+      const d = fullJitterDelay(n, { baseDelayMs: base, maxDelayMs: max, factor: 2 }, () => r);
+      return d >= 0 && d <= Math.min(max, base * 2 ** (n - 1));
+    }),
+  );
+  t.is(fullJitterDelay(3, { baseDelayMs: 100, maxDelayMs: 10_000, factor: 2 }, () => 0.5), 200);
+});
+
+test('retry options are checked, naming the option', (t) => {
+  t.throws(() => retry({ maxAttempts: 0 }), { code: 'E_CONFIG', message: /maxAttempts/ });
+  t.throws(() => retry({ baseDelayMs: -1, sleep: 5 as never }), { code: 'E_CONFIG', message: /baseDelayMs.*sleep/ });
+});
