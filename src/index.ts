@@ -55,7 +55,7 @@ export { providerLimitsFromHeaders } from './transport/rate-limit-headers.js';
 export { policyGate, REQUIRES_ATTR, type PolicyGateOptions } from './middleware/policy-gate.js';
 export { covers, GrantSet } from './middleware/capabilities.js';
 export { redaction, type RedactionMiddleware } from './middleware/redaction.js';
-export { redact, createRedactor, REDACTED, type Redactor, type RedactorOptions } from './middleware/redact.js';
+export { redact, createRedactor, REDACTED, type Redactor, type RedactorOptions } from './core/redact.js';
 export { metrics, type MetricsMiddleware, type MetricsOptions, type MetricsSnapshot, type ServiceMetrics } from './middleware/metrics.js';
 export { hooks, type HooksOptions } from './middleware/hooks.js';
 export { HookRegistry, HookType, type HookEvent, type HookFn, type HookOptions, type HookOutcome, type HookRegistryOptions } from './middleware/hook-registry.js';

@@ -21,7 +21,7 @@ import { ServiceCall } from '../core/service-call.js';
 import { createLimiter } from '../limits/create-limiter.js';
 import type { Acquisition, Limiter, Ticket } from '../limits/types.js';
 import { compose, type Chain } from '../middleware/compose.js';
-import { redact } from '../middleware/redact.js';
+import { redact } from '../core/redact.js';
 import type { Invocation, Middleware } from '../middleware/types.js';
 import { createPool } from '../pool/create-pool.js';
 import { InlinePool } from '../pool/inline-pool.js';

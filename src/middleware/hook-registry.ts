@@ -1,6 +1,6 @@
 import { now } from '../core/clock.js';
 import { ConfigError, HookError } from '../core/errors.js';
-import { redact } from './redact.js';
+import { redact } from '../core/redact.js';
 
 /** The moments a hook can observe. Names are data: `register` refuses any other. */
 export const HookType = {

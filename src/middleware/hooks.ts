@@ -3,7 +3,7 @@ import type { ExecutorEventMap, ExecutorEvents } from '../core/events.js';
 import { HookType, type HookEvent, type HookRegistry } from './hook-registry.js';
 import { callNext, streamNext } from './next-safely.js';
 import { observeStream } from './observe-stream.js';
-import { redact as defaultRedactor, type Redactor } from './redact.js';
+import { redact as defaultRedactor, type Redactor } from '../core/redact.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
 export interface HooksOptions {

@@ -3,7 +3,7 @@ import { now } from '../core/clock.js';
 import type { ExecutorEvents } from '../core/events.js';
 import { callNext, streamNext } from './next-safely.js';
 import { tapStream } from './observe-stream.js';
-import { redact as defaultRedactor, type Redactor } from './redact.js';
+import { redact as defaultRedactor, type Redactor } from '../core/redact.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
 /** Latency bucket bounds in seconds (Prometheus convention). */

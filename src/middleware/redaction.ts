@@ -1,6 +1,6 @@
 import { callNext, streamNext } from './next-safely.js';
 import { observeStream } from './observe-stream.js';
-import { createRedactor, redact as defaultRedactor, type Redactor, type RedactorOptions } from './redact.js';
+import { createRedactor, redact as defaultRedactor, type Redactor, type RedactorOptions } from '../core/redact.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
 export interface RedactionMiddleware extends Middleware {

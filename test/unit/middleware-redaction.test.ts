@@ -1,6 +1,6 @@
 import test from 'ava';
 import { RateLimitError, TransportError, ValidationError } from '../../src/index.js';
-import { REDACTED, createRedactor, redact } from '../../src/middleware/redact.js';
+import { REDACTED, createRedactor, redact } from '../../src/core/redact.js';
 import { redaction } from '../../src/middleware/redaction.js';
 import { chunks, collect, fakeInv } from '../helpers/middleware-fakes.js';
 
