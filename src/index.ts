@@ -64,3 +64,7 @@ export { ConsecutiveFailures, FailureRatio, type TripPolicy, type FailureRatioOp
 export { retry, type RetryOptions, type RetryInfo } from './middleware/retry.js';
 export { timeout } from './middleware/timeout.js';
 export type { Sleep } from './middleware/sleep.js';
+export { PiscinaPool } from './pool/piscina-pool.js';
+export { TinypoolPool } from './pool/tinypool-pool.js';
+export { InlinePool } from './pool/inline-pool.js';
+export { createPool } from './pool/create-pool.js';

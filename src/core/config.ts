@@ -14,7 +14,7 @@ export interface ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> {
   concurrency?: number;
   /** Request and token rate limits, one window or several. @default none */
   limits?: LimitsConfig;
-  /** Where handlers run. @default { kind: 'inline' } */
+  /** Where handlers run. @default { kind: 'piscina' } */
   pool?: PoolConfig;
   /** Middleware, outermost first. @default [] */
   middleware?: readonly M[];
@@ -52,7 +52,7 @@ export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M
     queueCapacity: config.queueCapacity ?? 1000,
     concurrency: config.concurrency ?? 20,
     limits: config.limits,
-    pool: config.pool ?? { kind: 'inline' },
+    pool: config.pool ?? { kind: 'piscina' },
     middleware: mw,
     historySize: config.historySize ?? 100,
     validateRequests: config.validateRequests ?? true,

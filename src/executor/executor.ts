@@ -213,6 +213,10 @@ export class Executor {
       this.#stats.rejected.invalid++;
       throw new ValidationError('call context', [{ path: '/', rule: 'instanceOf', message: 'must be a CallContext (CallContext.new or CallContext.withTimeout)' }]);
     }
+    if (service.module === undefined && this.#inline === undefined) {
+      this.#stats.rejected.invalid++;
+      throw new ConfigError(`service '${service.name}'`, [{ path: '/module', rule: 'required', message: `an in-process \`handler\` runs only on the inline pool; this executor's pool is '${this.#pool.kind}': give the service a handler \`module\`` }]);
+    }
     const check = service.validateRequest;
     if (check !== undefined && this.#cfg.validateRequests && !check(request)) {
       this.#stats.rejected.invalid++;

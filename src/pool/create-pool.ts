@@ -1,14 +1,18 @@
 import type { PoolConfig } from '../core/schemas.js';
 import { InlinePool } from './inline-pool.js';
+import { PiscinaPool } from './piscina-pool.js';
+import { TinypoolPool } from './tinypool-pool.js';
 import type { Pool } from './types.js';
 
-/** The pool a configuration asks for (inline by default). */
+/** The pool a configuration asks for (piscina by default). */
 export function createPool(config: PoolConfig | undefined): Pool {
-  const kind = config?.kind ?? 'inline';
+  const kind = config?.kind ?? 'piscina';
   switch (kind) {
     case 'inline':
       return new InlinePool();
-    default:
-      throw new Error(`pool kind '${kind}' is not available in this build`);
+    case 'piscina':
+      return new PiscinaPool(config);
+    case 'tinypool':
+      return new TinypoolPool(config);
   }
 }

@@ -129,7 +129,7 @@ test('RATE_LIMITED and QUEUE_FULL reach hooks from the executor, redacted', asyn
   reg.register(HookType.RATE_LIMITED, (e) => { events.push(e); });
   reg.register(HookType.QUEUE_FULL, (e) => { events.push(e); });
   const g = gate();
-  const ex = new Executor({ concurrency: 1, queueCapacity: 1, limits: { requests: { limit: 1, windowMs: 60_000 } }, middleware: [hooks(reg)] });
+  const ex = new Executor({ concurrency: 1, queueCapacity: 1, limits: { requests: { limit: 1, windowMs: 60_000 } }, pool: { kind: 'inline' }, middleware: [hooks(reg)] });
   t.teardown(() => ex.close({ drain: false }));
   const ctx = () => CallContext.new('b', { attrs: { password: SECRET } });
   const first = ex.call(g.service, { id: 1 }, ctx());

@@ -54,7 +54,7 @@ test('metrics: label values are redacted, odd error codes bucketed; its registry
 test('metrics: counts rate-limit waits and queue-full refusals reported by the executor', async (t) => {
   const m = metrics();
   const g = gate();
-  const ex = new Executor({ concurrency: 1, queueCapacity: 1, limits: { requests: { limit: 1, windowMs: 60_000 } }, middleware: [m] });
+  const ex = new Executor({ concurrency: 1, queueCapacity: 1, limits: { requests: { limit: 1, windowMs: 60_000 } }, pool: { kind: 'inline' }, middleware: [m] });
   t.teardown(() => ex.close({ drain: false }));
   const ctx = () => CallContext.new('b');
   const first = ex.call(g.service, { id: 1 }, ctx());

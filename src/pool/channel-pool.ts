@@ -1,0 +1,325 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { ClosedError, ConfigError, deserializeError, serializeError, WorkerCrashError } from '../core/errors.js';
+import { decodeResult } from './codec.js';
+import { Outbox } from './outbox.js';
+import type { CallRequest, FromWorker, StreamRequest, ToWorker } from './protocol.js';
+import { StreamChannel, type StreamOutcome } from './stream-channel.js';
+import type { PoolKind, PoolTask } from './types.js';
+import type { WorkerHost } from './worker-host.js';
+
+export interface ChannelPoolOptions {
+  /** Worker threads. @default os.availableParallelism() */
+  threads?: number;
+  /** Chunks a stream's producer may have in flight. @default 64 */
+  streamCredit?: number;
+  /** How long an aborted handler may run on before its worker is terminated. @default 1000 */
+  abortGraceMs?: number;
+}
+
+interface PendingBase {
+  /** Where it runs now, under which id (ids count up per worker session). */
+  slot: Slot;
+  id: number;
+  /** Cancelled or settled from this side; the handler has yet to finish. */
+  orphaned: boolean;
+  grace: NodeJS.Timeout | undefined;
+}
+
+interface PendingCall extends PendingBase {
+  kind: 'call';
+  msg: CallRequest;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  signal: AbortSignal;
+  onAbort: () => void;
+}
+
+interface PendingStream extends PendingBase {
+  kind: 'stream';
+  msg: StreamRequest;
+  channel: StreamChannel;
+}
+
+type Pending = PendingCall | PendingStream;
+
+/** One worker's session: its control port, what runs there, and the switch that kills it. */
+interface Slot {
+  index: number;
+  port: MessagePort;
+  outbox: Outbox<ToWorker>;
+  inflight: Map<number, Pending>;
+  /** `progress[0]`: the last call id the worker started (written by the worker). */
+  progress: Float64Array;
+  nextId: number;
+  kill: AbortController;
+  ready: boolean;
+  dead: boolean;
+  /** Being terminated because an aborted handler outlived its grace period. */
+  overdue: boolean;
+  /** Why the worker died, once known. */
+  crash: unknown;
+}
+
+/** Sessions that may die before saying ready, in a row, before the pool gives up respawning. */
+const MAX_FAILED_STARTS = 3;
+
+/**
+ * The engine behind the piscina and tinypool backends. The library keeps the workers alive
+ * (spawn, replace, terminate); calls go over one control `MessageChannel` per worker, batched
+ * (many calls per `postMessage`, many results back), to the least-loaded worker. Streams get
+ * a `MessageChannel` each. A worker that dies fails only what it had started; calls it had
+ * not started yet go to another worker.
+ */
+export class ChannelPool {
+  readonly kind: PoolKind;
+  readonly #host: WorkerHost;
+  readonly #streamCredit: number;
+  readonly #graceMs: number;
+  readonly #slots: Slot[] = [];
+  #failedStarts = 0;
+  #broken: Error | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(kind: PoolKind, host: WorkerHost, options: ChannelPoolOptions = {}) {
+    this.kind = kind;
+    this.#host = host;
+    const threads = options.threads ?? Math.max(1, availableParallelism());
+    this.#streamCredit = options.streamCredit ?? 64;
+    this.#graceMs = options.abortGraceMs ?? 1000;
+    for (let i = 0; i < threads; i++) this.#slots.push(this.#spawn(i));
+  }
+
+  /** Worker threads the pool keeps. */
+  get threads(): number {
+    return this.#slots.length;
+  }
+
+  call(task: PoolTask, signal: AbortSignal): Promise<unknown> {
+    const refused = this.#refuse(task, signal);
+    if (refused !== undefined) return Promise.reject(refused);
+    return new Promise<unknown>((resolve, reject) => {
+      const msg: CallRequest = { t: 'call', id: 0, module: task.service.module!, request: task.request, ctx: task.ctx };
+      const pending = { kind: 'call', msg, resolve, reject, signal, orphaned: false, grace: undefined } as PendingCall;
+      pending.onAbort = () => this.#abortCall(pending);
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+      this.#dispatch(pending);
+    });
+  }
+
+  stream(task: PoolTask, signal: AbortSignal): AsyncIterable<unknown> {
+    const refused = this.#refuse(task, signal);
+    if (refused !== undefined) return failing(refused);
+    const { port1, port2 } = new MessageChannel();
+    const msg: StreamRequest = { t: 'stream', id: 0, module: task.service.module!, request: task.request, ctx: task.ctx, port: port2, credit: this.#streamCredit };
+    const pending = { kind: 'stream', msg, orphaned: false, grace: undefined } as PendingStream;
+    pending.channel = new StreamChannel(
+      port1,
+      this.#streamCredit,
+      signal,
+      (outcome) => this.#streamFinished(pending, outcome),
+      () => this.#streamLost(pending),
+    );
+    this.#dispatch(pending);
+    return pending.channel;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    const closed = new ClosedError('the pool is closed');
+    for (const slot of this.#slots) {
+      slot.dead = true;
+      for (const p of slot.inflight.values()) this.#fail(p, closed);
+      slot.inflight.clear();
+      slot.outbox.post({ t: 'close' });
+      slot.outbox.flush();
+    }
+    await this.#host.destroy();
+    for (const slot of this.#slots) slot.port.close();
+  }
+
+  #refuse(task: PoolTask, signal: AbortSignal): unknown {
+    if (this.#closed !== undefined) return new ClosedError('the pool is closed');
+    if (this.#broken !== undefined) return new WorkerCrashError('worker threads fail to start', { cause: this.#broken });
+    if (signal.aborted) return signal.reason;
+    if (task.service.module === undefined) {
+      return new ConfigError(`service '${task.service.name}'`, [
+        { path: '/module', rule: 'required', message: `an in-process handler runs only on the inline pool, not on '${this.kind}'` },
+      ]);
+    }
+    return undefined;
+  }
+
+  #dispatch(p: Pending): void {
+    const slot = this.#pick();
+    p.slot = slot;
+    p.id = p.msg.id = ++slot.nextId;
+    slot.inflight.set(p.id, p);
+    if (p.kind === 'call') slot.outbox.post(p.msg);
+    else slot.outbox.post(p.msg, [p.msg.port]);
+  }
+
+  /** Sends a call or stream that a dead worker never started to another worker. */
+  #redispatch(p: Pending): void {
+    if (p.kind === 'stream') {
+      // The stream's port went down with the worker's queue: the stream gets a new channel.
+      const { port1, port2 } = new MessageChannel();
+      p.channel.rebind(port1);
+      p.msg.port = port2;
+    }
+    this.#dispatch(p);
+  }
+
+  /**
+   * The live worker with the least in flight (one being terminated only if all are); ties go
+   * to the lowest index, so a lone caller keeps one warm thread instead of waking each in turn.
+   */
+  #pick(): Slot {
+    let best = this.#slots[0]!;
+    let bestLoad = Infinity;
+    for (const slot of this.#slots) {
+      const load = slot.inflight.size + (slot.overdue ? 1e9 : 0);
+      if (load < bestLoad) {
+        best = slot;
+        bestLoad = load;
+        if (load === 0) break;
+      }
+    }
+    return best;
+  }
+
+  #spawn(index: number): Slot {
+    const { port1, port2 } = new MessageChannel();
+    const kill = new AbortController();
+    const progress = new Float64Array(new SharedArrayBuffer(8));
+    const slot: Slot = { index, port: port1, outbox: new Outbox(port1), inflight: new Map(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined };
+    port1.on('message', (batch: FromWorker[]) => {
+      for (const msg of batch) this.#onMessage(slot, msg);
+    });
+    // The port closes when its worker thread goes away, however it went: the one crash signal
+    // every library gives (tinypool, for one, never settles a task whose thread exited).
+    port1.on('close', () => {
+      if (slot.dead) return;
+      kill.abort();
+      this.#sessionEnded(slot, new Error('the worker thread exited'));
+    });
+    this.#host.run({ port: port2, progress }, [port2], kill.signal).then(
+      () => this.#sessionEnded(slot, new Error('the worker session ended unexpectedly')),
+      (err: unknown) => this.#sessionEnded(slot, err),
+    );
+    return slot;
+  }
+
+  #onMessage(slot: Slot, msg: FromWorker): void {
+    if (msg.t === 'ready') {
+      slot.ready = true;
+      this.#failedStarts = 0;
+      return;
+    }
+    const p = slot.inflight.get(msg.id);
+    if (p === undefined) return;
+    slot.inflight.delete(msg.id);
+    if (p.grace !== undefined) clearTimeout(p.grace);
+    p.grace = undefined;
+    if (slot.overdue) this.#maybeRecover(slot);
+    if (p.kind !== 'call' || p.orphaned) return;
+    p.orphaned = true;
+    p.signal.removeEventListener('abort', p.onAbort);
+    if (msg.t === 'result') p.resolve(decodeResult(msg));
+    else if (msg.t === 'error') p.reject(deserializeError(msg.error));
+  }
+
+  #abortCall(p: PendingCall): void {
+    if (p.orphaned) return;
+    p.orphaned = true;
+    p.reject(p.signal.reason);
+    p.slot.outbox.post({ t: 'cancel', id: p.id, reason: serializeError(p.signal.reason) });
+    this.#startGrace(p);
+  }
+
+  #streamFinished(p: PendingStream, outcome: StreamOutcome): void {
+    if (outcome !== 'cancelled' || p.slot.dead || p.slot.inflight.get(p.id) !== p) return;
+    p.orphaned = true;
+    this.#startGrace(p);
+  }
+
+  /** A stream's port closed under it: its worker died. One it never started waits to move on. */
+  #streamLost(p: PendingStream): void {
+    if (p.slot.progress[0]! < p.id) return;
+    p.slot.inflight.delete(p.id);
+    p.channel.fail(new WorkerCrashError('the stream failed because its worker went away', { cause: p.slot.crash }));
+  }
+
+  /** An aborted handler gets `abortGraceMs` to finish; then its worker is terminated. */
+  #startGrace(p: Pending): void {
+    p.grace = setTimeout(() => {
+      p.grace = undefined;
+      if (p.slot.dead) return;
+      p.slot.overdue = true;
+      p.slot.kill.abort();
+    }, this.#graceMs);
+    p.grace.unref();
+  }
+
+  /** A worker marked for termination whose handlers all finished after all is kept. */
+  #maybeRecover(slot: Slot): void {
+    if (slot.kill.signal.aborted) return;
+    for (const p of slot.inflight.values()) if (p.orphaned) return;
+    slot.overdue = false;
+  }
+
+  #sessionEnded(slot: Slot, reason: unknown): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    slot.crash = reason;
+    slot.port.close();
+    const why = slot.overdue
+      ? `its worker was terminated: a handler ignored its abort signal for ${this.#graceMs} ms`
+      : `its worker crashed (${describe(reason)})`;
+    const err = new WorkerCrashError(`the call failed because ${why}`, { cause: reason });
+    const started = slot.progress[0]!;
+    const unstarted: Pending[] = [];
+    for (const p of slot.inflight.values()) {
+      if (!p.orphaned && p.id > started) unstarted.push(p);
+      // A started stream fails on its own port's 'close', after the chunks sent before the crash.
+      else if (p.kind === 'call' || p.orphaned) this.#fail(p, err);
+    }
+    slot.inflight.clear();
+    if (this.#closed !== undefined) return;
+    if (!slot.ready && ++this.#failedStarts >= MAX_FAILED_STARTS) {
+      this.#broken = reason instanceof Error ? reason : new Error(describe(reason));
+      for (const p of unstarted) this.#fail(p, new WorkerCrashError('worker threads fail to start', { cause: reason }));
+      return;
+    }
+    this.#slots[slot.index] = this.#spawn(slot.index);
+    for (const p of unstarted) this.#redispatch(p);
+  }
+
+  #fail(p: Pending, err: unknown): void {
+    if (p.grace !== undefined) clearTimeout(p.grace);
+    p.grace = undefined;
+    if (p.kind === 'stream') return p.channel.fail(err);
+    if (p.orphaned) return;
+    p.orphaned = true;
+    p.signal.removeEventListener('abort', p.onAbort);
+    p.reject(err);
+  }
+}
+
+function describe(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return String(reason);
+}
+
+function failing(err: unknown): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => Promise.reject(err),
+      return: () => Promise.resolve({ done: true, value: undefined }),
+    }),
+  };
+}

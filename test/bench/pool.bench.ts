@@ -1,0 +1,262 @@
+/**
+ * Worker pools and streams, side by side in one run: no-op throughput and sequential round
+ * trip through the executor on piscina, the pools alone, raw piscina.run(), raw tinypool.run()
+ * and a raw worker_threads MessageChannel (the floor, one message per call and 64 per
+ * message); stream chunks/s and MB/s; main-thread event-loop delay under a 1 MB-response load,
+ * inline vs piscina; and the codec (structured clone vs msgpackr with a transferred buffer).
+ *   node --expose-gc --import tsx test/bench/pool.bench.ts
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { Tinypool } from 'tinypool';
+import { CallContext } from '../../src/core/call-context.js';
+import { Executor } from '../../src/executor/executor.js';
+import { PiscinaPool } from '../../src/pool/piscina-pool.js';
+import { TinypoolPool } from '../../src/pool/tinypool-pool.js';
+import type { Pool } from '../../src/pool/types.js';
+import { fixtureService, task } from '../helpers/pool-fixtures.js';
+import { makeChatCompletion } from '../helpers/payloads.js';
+
+export interface BenchResult {
+  name: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+  note?: string;
+}
+
+const THREADS = 2;
+const RUNS = 5;
+const CALLS = 5_000;
+const SEQUENTIAL = 600;
+const rawNoop = fileURLToPath(new URL('../fixtures/bench/raw-noop.mjs', import.meta.url));
+const rawChannel = new URL('../fixtures/bench/raw-channel.mjs', import.meta.url);
+const codecWorker = new URL('../fixtures/bench/codec-worker.mjs', import.meta.url);
+const ctx = CallContext.new('bench');
+
+function stats(name: string, unit: string, samples: number[], note?: string): BenchResult {
+  const s = [...samples].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { name, unit, median, min: s[0]!, max: s.at(-1)!, runs: s.length, ...(note === undefined ? {} : { note }) };
+}
+
+/** One way to make a no-op call: `many(n)` runs n at once, `one()` runs a single call. */
+interface Target {
+  name: string;
+  many(n: number): Promise<unknown>;
+  one(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function executorTarget(name: string, kind: 'piscina' | 'tinypool'): Target {
+  const ex = new Executor({ concurrency: 1024, queueCapacity: CALLS + 10, pool: { kind, threads: THREADS } });
+  const noop = fixtureService('noop');
+  return {
+    name,
+    many: (n) => Promise.all(Array.from({ length: n }, () => ex.call(noop, null, ctx))),
+    one: () => ex.call(noop, null, ctx),
+    close: () => ex.close(),
+  };
+}
+
+function poolTarget(name: string, pool: Pool): Target {
+  const t = task('noop', null);
+  return {
+    name,
+    many: (n) => Promise.all(Array.from({ length: n }, () => pool.call(t, new AbortController().signal))),
+    one: () => pool.call(t, new AbortController().signal),
+    close: () => pool.close(),
+  };
+}
+
+function piscinaTarget(): Target {
+  const p = new Piscina({ filename: rawNoop, minThreads: THREADS, maxThreads: THREADS, atomics: 'disabled' });
+  return { name: 'raw piscina.run()', many: (n) => Promise.all(Array.from({ length: n }, () => p.run(null))), one: () => p.run(null), close: () => p.destroy() };
+}
+
+function tinypoolTarget(): Target {
+  const p = new Tinypool({ filename: rawNoop, minThreads: THREADS, maxThreads: THREADS });
+  return { name: 'raw tinypool.run()', many: (n) => Promise.all(Array.from({ length: n }, () => p.run(null))), one: () => p.run(null), close: () => p.destroy() };
+}
+
+/** Raw worker_threads: requests spread over the workers, `perMessage` requests per postMessage. */
+function channelTarget(perMessage: number): Target {
+  const workers = Array.from({ length: THREADS }, () => new Worker(rawChannel));
+  const waiting = workers.map(() => [] as (() => void)[]);
+  workers.forEach((w, i) =>
+    w.on('message', (results: unknown[]) => {
+      for (let k = 0; k < results.length; k++) waiting[i]!.shift()!();
+    }),
+  );
+  let next = 0;
+  const send = (count: number): Promise<void>[] => {
+    const i = next++ % THREADS;
+    const done = Array.from({ length: count }, () => new Promise<void>((r) => waiting[i]!.push(r)));
+    workers[i]!.postMessage(Array.from({ length: count }, () => null));
+    return done;
+  };
+  return {
+    name: perMessage === 1 ? 'raw MessageChannel (1 per message)' : `raw MessageChannel (${perMessage} per message)`,
+    many: (n) => {
+      const all: Promise<void>[] = [];
+      for (let sent = 0; sent < n; sent += perMessage) all.push(...send(Math.min(perMessage, n - sent)));
+      return Promise.all(all);
+    },
+    one: () => send(1)[0]!,
+    close: async () => {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+async function callBenches(): Promise<BenchResult[]> {
+  const targets: Target[] = [
+    executorTarget('executor on piscina', 'piscina'),
+    executorTarget('executor on tinypool', 'tinypool'),
+    poolTarget('PiscinaPool.call()', new PiscinaPool({ threads: THREADS })),
+    poolTarget('TinypoolPool.call()', new TinypoolPool({ threads: THREADS })),
+    piscinaTarget(),
+    tinypoolTarget(),
+    channelTarget(1),
+    channelTarget(64),
+  ];
+  const throughput = new Map<string, number[]>();
+  const latency = new Map<string, number[]>();
+  for (const t of targets) {
+    await t.many(1000); // start the threads, load the handler, warm the JIT
+    throughput.set(t.name, []);
+    latency.set(t.name, []);
+  }
+  // Interleaved rounds: machine noise lands on every target alike. Sequential rounds run
+  // apart from the bursts, so no target pays for another's garbage.
+  for (let run = 0; run < RUNS; run++) {
+    for (const t of targets) {
+      globalThis.gc?.();
+      const start = performance.now();
+      await t.many(CALLS);
+      throughput.get(t.name)!.push(CALLS / ((performance.now() - start) / 1000));
+    }
+  }
+  for (let run = 0; run < RUNS; run++) {
+    for (const t of targets) {
+      globalThis.gc?.();
+      for (let i = 0; i < 50; i++) await t.one();
+      const start = performance.now();
+      for (let i = 0; i < SEQUENTIAL; i++) await t.one();
+      latency.get(t.name)!.push(((performance.now() - start) / SEQUENTIAL) * 1000);
+    }
+  }
+  for (const t of targets) await t.close();
+  const out: BenchResult[] = [];
+  for (const t of targets) out.push(stats(`no-op throughput: ${t.name}`, 'calls/s', throughput.get(t.name)!, `${CALLS} concurrent calls, ${THREADS} threads`));
+  for (const t of targets) out.push(stats(`sequential round trip: ${t.name}`, 'µs', latency.get(t.name)!, `${SEQUENTIAL} calls one after another`));
+  const ratio = (a: Map<string, number[]>, x: string, y: string) => a.get(x)!.map((v, i) => v / a.get(y)![i]!);
+  out.push(stats('ratio: executor on piscina / raw piscina.run() throughput', 'x', ratio(throughput, 'executor on piscina', 'raw piscina.run()'), 'target >= 2.5 (same round)'));
+  out.push(stats('ratio: executor on piscina / raw MessageChannel round trip', 'x', ratio(latency, 'executor on piscina', 'raw MessageChannel (1 per message)'), 'target <= 1.2 (same round)'));
+  out.push(stats('ratio: PiscinaPool.call() / raw MessageChannel round trip', 'x', ratio(latency, 'PiscinaPool.call()', 'raw MessageChannel (1 per message)'), 'the pool alone (same round)'));
+  return out;
+}
+
+async function streamBenches(): Promise<BenchResult[]> {
+  const pool = new PiscinaPool({ threads: THREADS });
+  const ex = new Executor({ concurrency: 16, pool: { kind: 'piscina', threads: THREADS } });
+  const counted = fixtureService('stream-counted');
+  const small = 50_000;
+  const size = 16 * 1024;
+  const big = 3200; // 50 MB of 16 KB chunks
+  const samples = { pool: [] as number[], executor: [] as number[], mb: [] as number[] };
+  const drain = async (it: AsyncIterable<unknown>): Promise<number> => {
+    let bytes = 0;
+    for await (const c of it) bytes += typeof c === 'string' ? c.length : 0;
+    return bytes;
+  };
+  await drain(pool.stream(task('stream-counted', { n: 1000 }), new AbortController().signal));
+  await drain(ex.stream(counted, { n: 1000 }, ctx));
+  for (let run = 0; run < RUNS; run++) {
+    let start = performance.now();
+    await drain(pool.stream(task('stream-counted', { n: small }), new AbortController().signal));
+    samples.pool.push(small / ((performance.now() - start) / 1000));
+    start = performance.now();
+    await drain(ex.stream(counted, { n: small }, ctx));
+    samples.executor.push(small / ((performance.now() - start) / 1000));
+    start = performance.now();
+    const bytes = await drain(pool.stream(task('stream-counted', { n: big, size }), new AbortController().signal));
+    samples.mb.push(bytes / 1048576 / ((performance.now() - start) / 1000));
+  }
+  await pool.close();
+  await ex.close();
+  return [
+    stats('stream small chunks: PiscinaPool.stream()', 'chunks/s', samples.pool, `${small} numbers, credit 64`),
+    stats('stream small chunks: executor.stream() on piscina', 'chunks/s', samples.executor, `${small} numbers, credit 64`),
+    stats('stream 16 KB chunks: PiscinaPool.stream()', 'MB/s', samples.mb, '50 MB per stream'),
+  ];
+}
+
+async function eventLoopBenches(): Promise<BenchResult[]> {
+  const heavy = fixtureService('cpu-heavy');
+  const kinds = ['inline', 'piscina'] as const;
+  const executors = kinds.map((kind) => new Executor({ concurrency: 4, pool: { kind, threads: 1 } }));
+  for (const ex of executors) await ex.call(heavy, {}, ctx);
+  const p99 = kinds.map(() => [] as number[]);
+  for (let run = 0; run < RUNS; run++) {
+    for (let k = 0; k < kinds.length; k++) {
+      const h = monitorEventLoopDelay({ resolution: 5 });
+      h.enable();
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 10; i++) {
+        for (let j = 0; j < 4; j++) calls.push(executors[k]!.call(heavy, {}, ctx));
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      await Promise.all(calls);
+      h.disable();
+      p99[k]!.push(h.percentile(99) / 1e6);
+    }
+  }
+  for (const ex of executors) await ex.close();
+  return kinds.map((kind, k) => stats(`event-loop delay p99, 1 MB parse+validate load: ${kind}`, 'ms', p99[k]!, '4 responses every 60 ms, 1 worker thread'));
+}
+
+async function codecBenches(): Promise<BenchResult[]> {
+  const sizes = { '4 KB': 4 * 1024, '64 KB': 64 * 1024, '1 MB': 1024 * 1024 };
+  const payloads = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, makeChatCompletion(v)]));
+  const { unpack } = await import('../../src/pool/codec.js');
+  const worker = new Worker(codecWorker, { workerData: { payloads } });
+  const roundTrip = (size: string, mode: 'clone' | 'msgpack') =>
+    new Promise<unknown>((resolve) => {
+      worker.once('message', (msg: unknown) => resolve(mode === 'clone' ? msg : unpack(msg as Uint8Array)));
+      worker.postMessage({ size, mode });
+    });
+  const out: BenchResult[] = [];
+  for (const size of Object.keys(sizes)) {
+    const n = size === '1 MB' ? 12 : size === '64 KB' ? 100 : 300;
+    const times = { clone: [] as number[], msgpack: [] as number[] };
+    for (const mode of ['clone', 'msgpack'] as const) for (let i = 0; i < 10; i++) await roundTrip(size, mode);
+    for (let run = 0; run < RUNS; run++) {
+      for (const mode of ['clone', 'msgpack'] as const) {
+        const start = performance.now();
+        for (let i = 0; i < n; i++) await roundTrip(size, mode);
+        times[mode].push(((performance.now() - start) / n) * 1000);
+      }
+    }
+    out.push(stats(`codec ${size} result worker -> main: structured clone`, 'µs', times.clone, 'per result, decoded on main'));
+    out.push(stats(`codec ${size} result worker -> main: msgpackr + transfer`, 'µs', times.msgpack, 'per result, packed in worker, unpacked on main'));
+  }
+  await worker.terminate();
+  return out;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  return [...(await callBenches()), ...(await streamBenches()), ...(await eventLoopBenches()), ...(await codecBenches())];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
+  const results = await run();
+  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
+  const width = Math.max(...results.map((r) => r.name.length));
+  for (const r of results) console.log(`${r.name.padEnd(width)}  ${fmt(r.median).padStart(10)} ${r.unit.padEnd(8)} [${fmt(r.min)} .. ${fmt(r.max)}]${r.note ? `  ${r.note}` : ''}`);
+  console.log(JSON.stringify(results, null, 2));
+}

@@ -1,0 +1,34 @@
+import { defineService, type Service } from '../../src/core/service.js';
+import type { HandlerContext } from '../../src/core/service.js';
+import type { PoolTask } from '../../src/pool/types.js';
+
+/** A service over one of test/fixtures/handlers/*.ts. */
+export function fixtureService(name: string): Service {
+  return defineService({ name, module: new URL(`../fixtures/handlers/${name}.ts`, import.meta.url) });
+}
+
+export const handlerCtx: HandlerContext = { callId: 'c-1', branchId: 'b-1', deadlineEpochMs: null, capabilities: [], attrs: {}, options: undefined };
+
+export function task(name: string, request: unknown): PoolTask {
+  return { service: fixtureService(name), request, ctx: handlerCtx };
+}
+
+/** Shared counters a handler in another thread can write and a test can wait on. */
+export function counters(n = 2): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * n));
+}
+
+type WaitAsync = (arr: Int32Array, index: number, value: number, timeout: number) => { async: boolean; value: Promise<string> | string };
+
+/** Resolves once `arr[index]` is no longer `from` (no polling: Atomics.waitAsync); throws if it never changes. */
+export async function changed(arr: Int32Array, index: number, from = 0, timeoutMs = 90_000): Promise<number> {
+  const r = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(arr, index, from, timeoutMs);
+  if ((r.async ? await r.value : r.value) === 'timed-out') throw new Error(`shared counter ${index} stayed ${from} for ${timeoutMs} ms`);
+  return Atomics.load(arr, index);
+}
+
+/** Sets `arr[index]` and wakes whoever waits on it (in any thread). */
+export function signalAt(arr: Int32Array, index: number, value = 1): void {
+  Atomics.store(arr, index, value);
+  Atomics.notify(arr, index);
+}

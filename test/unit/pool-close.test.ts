@@ -1,0 +1,46 @@
+import test from 'ava';
+import { CancelledError } from '../../src/core/errors.js';
+import { createPool } from '../../src/pool/create-pool.js';
+import type { PoolKind } from '../../src/pool/types.js';
+import { changed, counters, task } from '../helpers/pool-fixtures.js';
+
+/** Resources that a pool could leave behind, counted by kind. */
+function leftovers(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) {
+    if (r === 'MessagePort' || r === 'Worker' || r === 'Timeout' || r === 'Immediate') counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function same(a: Map<string, number>, b: Map<string, number>): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+}
+
+for (const kind of ['piscina', 'tinypool', 'inline'] as PoolKind[]) {
+  test.serial(`${kind}: close() leaves no threads, ports or timers`, async (t) => {
+    const before = leftovers();
+    const pool = createPool({ kind, threads: 2, abortGraceMs: 60_000 });
+    const never = new AbortController().signal;
+    t.is(await pool.call(task('echo', 'x'), never), 'x');
+    const chunks: unknown[] = [];
+    for await (const c of pool.stream(task('echo', { n: 3 }), never)) chunks.push(c);
+    t.deepEqual(chunks, [0, 1, 2]);
+    // Left running at close: an aborted call in its grace period, and a stream cut short.
+    const started = counters(1);
+    const ac = new AbortController();
+    const aborted = pool.call(task('ignores-abort', { mode: 'pending', started }), ac.signal);
+    await changed(started, 0);
+    ac.abort(new CancelledError('stop'));
+    await t.throwsAsync(aborted, { code: 'E_CANCELLED' });
+    const it = pool.stream(task('stream-counted', { n: 1_000_000 }), never)[Symbol.asyncIterator]();
+    await it.next();
+    await it.return?.();
+    await pool.close();
+    await pool.close();
+    // A port closed by the stream's return() lets go of its handle a few turns later.
+    for (let turn = 0; turn < 20 && !same(leftovers(), before); turn++) await new Promise((r) => setImmediate(r));
+    t.deepEqual(leftovers(), before);
+    if (kind !== 'inline') await t.throwsAsync(pool.call(task('echo', 'late'), never), { code: 'E_CLOSED' });
+  });
+}

@@ -1,0 +1,49 @@
+import test from 'ava';
+import type { TransferListItem } from 'node:worker_threads';
+import { decodeResult, encodeResult, PACK_MIN_BYTES } from '../../src/pool/codec.js';
+import { createPool } from '../../src/pool/create-pool.js';
+import { makeChatCompletion } from '../helpers/payloads.js';
+import { task } from '../helpers/pool-fixtures.js';
+
+function roundTrip(value: unknown): { packed: boolean; transferred: number; back: unknown } {
+  const transfer: TransferListItem[] = [];
+  const msg = encodeResult(1, value, transfer);
+  return { packed: msg.packed !== undefined, transferred: transfer.length, back: decodeResult(structuredClone(msg, { transfer: transfer as never })) };
+}
+
+test('a large JSON-shaped result is packed with msgpack in a transferred buffer and decodes equal', (t) => {
+  for (const size of [4 * 1024, 64 * 1024, 1024 * 1024]) {
+    const value = makeChatCompletion(size);
+    const r = roundTrip(value);
+    t.true(r.packed, `${size} bytes`);
+    t.is(r.transferred, 1);
+    t.deepEqual(r.back, value);
+  }
+});
+
+test('small results and values msgpack would change go by structured clone', (t) => {
+  const big = 'x'.repeat(PACK_MIN_BYTES);
+  for (const value of [null, 42, 'short', { a: 1 }, { big, when: new Date(5) }, { big, m: new Map([[1, 2]]) }, { big, z: -0 }, { big, u: undefined }, [big, , 1]]) {
+    const r = roundTrip(value);
+    t.false(r.packed);
+    t.deepEqual(r.back, value);
+  }
+});
+
+test('a binary result is transferred, not copied', (t) => {
+  const bytes = new Uint8Array(4096).fill(7);
+  const r = roundTrip(bytes);
+  t.false(r.packed);
+  t.is(r.transferred, 1);
+  t.is(bytes.byteLength, 0); // detached: it moved
+  t.is((r.back as Uint8Array)[4095], 7);
+});
+
+for (const kind of ['piscina', 'tinypool'] as const) {
+  test(`${kind}: a 1 MB JSON result crosses the thread whole`, async (t) => {
+    const pool = createPool({ kind, threads: 1 });
+    t.teardown(() => pool.close());
+    const value = makeChatCompletion(1024 * 1024);
+    t.deepEqual(await pool.call(task('echo', value), new AbortController().signal), value);
+  });
+}

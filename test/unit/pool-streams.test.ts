@@ -1,0 +1,71 @@
+import test from 'ava';
+import { CancelledError, WorkerCrashError } from '../../src/core/errors.js';
+import { createPool } from '../../src/pool/create-pool.js';
+import type { Pool, PoolKind } from '../../src/pool/types.js';
+import { changed, counters, task } from '../helpers/pool-fixtures.js';
+
+const kinds: PoolKind[] = ['piscina', 'tinypool', 'inline'];
+const never = new AbortController().signal;
+const pools = new Map<PoolKind, Pool>();
+
+test.before(() => {
+  for (const kind of kinds) pools.set(kind, createPool({ kind, threads: 2, streamCredit: 16 }));
+});
+test.after.always(async () => {
+  await Promise.all([...pools.values()].map((p) => p.close()));
+});
+
+async function collect(it: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const c of it) out.push(c);
+  return out;
+}
+
+for (const kind of kinds) {
+  test(`${kind}: .stream() yields the handler's chunks in order, then ends`, async (t) => {
+    const pool = pools.get(kind)!;
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 1000 }), never)), Array.from({ length: 1000 }, (_, i) => i));
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 0 }), never)), []);
+  });
+
+  test(`${kind}: an unread stream's producer stops at its credit`, async (t) => {
+    const pool = pools.get(kind)!;
+    const produced = counters(2);
+    const it = pool.stream(task('stream-counted', { n: 10_000, produced }), never)[Symbol.asyncIterator]();
+    t.is((await it.next()).value, 0);
+    // No signal says "the producer is waiting", so give it ample time to overrun if it could.
+    await new Promise((r) => setTimeout(r, 300));
+    t.true(Atomics.load(produced, 0) <= 16 + 1, `produced ${Atomics.load(produced, 0)}`);
+    await it.return?.();
+    await changed(produced, 1);
+  });
+
+  test(`${kind}: aborting a stream's signal reaches the producer and rejects the pending read`, async (t) => {
+    const pool = pools.get(kind)!;
+    const ac = new AbortController();
+    const it = pool.stream(task('stream-timed', { n: 1000, everyMs: 50 }), ac.signal)[Symbol.asyncIterator]();
+    t.is((await it.next()).value, 'token-0 ');
+    const pending = it.next();
+    ac.abort(new CancelledError('stop'));
+    await t.throwsAsync(pending, { code: 'E_CANCELLED' });
+  });
+
+  test(`${kind}: a stream on a module without a stream export fails with E_CONFIG`, async (t) => {
+    const pool = pools.get(kind)!;
+    await t.throwsAsync(collect(pool.stream(task('noop', {}), never)), { code: 'E_CONFIG' });
+  });
+}
+
+for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
+  test(`${kind}: a worker that dies mid-stream delivers the chunks sent, then WorkerCrashError`, async (t) => {
+    const pool = createPool({ kind, threads: 1 });
+    t.teardown(() => pool.close());
+    const got: unknown[] = [];
+    const err = await t.throwsAsync(async () => {
+      for await (const c of pool.stream(task('stream-crash', { before: 3 }), never)) got.push(c);
+    });
+    t.deepEqual(got, [0, 1, 2]);
+    t.true(err instanceof WorkerCrashError);
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 3 }), never)), [0, 1, 2]);
+  });
+}

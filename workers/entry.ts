@@ -1,0 +1,177 @@
+import { threadId, type TransferListItem } from 'node:worker_threads';
+import { ClosedError, ConfigError, deserializeError, serializeError, type SerializedError } from '../src/core/errors.js';
+import type { Handler } from '../src/core/service.js';
+import { encodeResult } from '../src/pool/codec.js';
+import { handlerFromModule } from '../src/pool/load-handler.js';
+import { Outbox } from '../src/pool/outbox.js';
+import type { CallRequest, FromWorker, SessionStart, StreamRequest, ToWorker } from '../src/pool/protocol.js';
+import { produceStream } from './stream-producer.js';
+
+/**
+ * The worker entry. The pool runs one long-lived session per worker thread: the session
+ * serves the control port it is handed (calls, stream openings, cancels) until told to close.
+ * Handler modules are imported once per thread and cached across sessions.
+ */
+const handlers = new Map<string, Handler | Promise<Handler>>();
+
+let tsLoader: Promise<unknown> | undefined;
+
+/**
+ * Node 20 does not apply the parent's `--import tsx` ESM hooks inside worker threads, so a
+ * TypeScript handler module (development, tests) registers tsx here, once per thread.
+ */
+function importHandler(href: string): Promise<Record<string, unknown>> {
+  if (!/\.[mc]?ts$/.test(new URL(href).pathname)) return import(href) as Promise<Record<string, unknown>>;
+  tsLoader ??= tsxRegistered() ? Promise.resolve() : import('tsx/esm/api').then((tsx: { register: () => unknown }) => tsx.register());
+  return tsLoader.then(() => import(href) as Promise<Record<string, unknown>>);
+}
+
+function tsxRegistered(): boolean {
+  return (globalThis as Record<symbol, unknown>)[Symbol.for('callpool.tsx')] === true;
+}
+
+function load(href: string): Handler | Promise<Handler> {
+  let h = handlers.get(href);
+  if (h === undefined) {
+    h = importHandler(href).then(
+      (mod: Record<string, unknown>) => {
+        const handler = handlerFromModule(mod, href);
+        handlers.set(href, handler);
+        return handler;
+      },
+      (err: unknown) => {
+        handlers.delete(href);
+        throw err;
+      },
+    );
+    handlers.set(href, h);
+  }
+  return h;
+}
+
+export default function session({ port, progress }: SessionStart): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const out = new Outbox<FromWorker>(port, (msg, err) =>
+      msg.t === 'result' ? { t: 'error', id: msg.id, error: serializeError(err) } : undefined,
+    );
+    // Per running id: its controller; `null` before the handler starts (or when it takes no
+    // signal); a `Cancelled` when cancelled before it started.
+    const running = new Map<number, AbortController | Cancelled | null>();
+
+    const ok = (id: number, value: unknown): void => {
+      if (!running.delete(id)) return;
+      const transfer: TransferListItem[] = [];
+      out.post(encodeResult(id, value, transfer), transfer);
+    };
+    const fail = (id: number, err: unknown): void => {
+      if (!running.delete(id)) return;
+      out.post({ t: 'error', id, error: serializeError(err) });
+    };
+
+    const runCall = (msg: CallRequest, handler: Handler): void => {
+      if (typeof handler.call !== 'function') return fail(msg.id, missing(msg.module, 'call'));
+      const state = running.get(msg.id);
+      // Cancelled while its module loaded: the handler never starts.
+      if (state instanceof Cancelled) return fail(msg.id, state.reason);
+      // A handler that declares no `signal` parameter cannot observe one: skip the controller,
+      // the costliest part of a tiny call.
+      let signal = idle;
+      if (handler.call.length >= 3) {
+        const controller = new AbortController();
+        running.set(msg.id, controller);
+        signal = controller.signal;
+      }
+      let result: unknown;
+      try {
+        result = handler.call(msg.request, msg.ctx, signal);
+      } catch (err) {
+        return fail(msg.id, err);
+      }
+      if (isThenable(result)) result.then((v) => ok(msg.id, v), (e: unknown) => fail(msg.id, e));
+      else ok(msg.id, result);
+    };
+
+    const runStream = (msg: StreamRequest, handler: Handler | Promise<Handler>, controller: AbortController): void => {
+      const open = (signal: AbortSignal): AsyncIterable<unknown> => ({
+        [Symbol.asyncIterator]: () => opened(handler, msg, signal),
+      });
+      produceStream(msg.port, msg.credit, controller, open).finally(() => {
+        running.delete(msg.id);
+        out.post({ t: 'done', id: msg.id });
+      });
+    };
+
+    const handle = (msg: ToWorker): void => {
+      switch (msg.t) {
+        case 'call': {
+          progress[0] = msg.id;
+          running.set(msg.id, null);
+          const h = load(msg.module);
+          if (h instanceof Promise) h.then((handler) => runCall(msg, handler), (e: unknown) => fail(msg.id, e));
+          else runCall(msg, h);
+          return;
+        }
+        case 'stream': {
+          progress[0] = msg.id;
+          const controller = new AbortController();
+          running.set(msg.id, controller);
+          runStream(msg, load(msg.module), controller);
+          return;
+        }
+        case 'cancel': {
+          const state = running.get(msg.id);
+          if (state instanceof AbortController) state.abort(reasonOf(msg.reason));
+          else if (state === null) running.set(msg.id, new Cancelled(reasonOf(msg.reason)));
+          return;
+        }
+        case 'close':
+          for (const c of running.values()) if (c instanceof AbortController) c.abort(new ClosedError('the pool is closing'));
+          out.flush();
+          port.off('message', onMessage);
+          port.close();
+          resolve();
+          return;
+      }
+    };
+    const onMessage = (batch: ToWorker[]): void => {
+      for (const msg of batch) handle(msg);
+    };
+    port.on('message', onMessage);
+    out.post({ t: 'ready', threadId });
+  });
+}
+
+/** The handler's iterator, once its module has loaded (a load failure fails the stream). */
+function opened(handler: Handler | Promise<Handler>, msg: StreamRequest, signal: AbortSignal): AsyncIterator<unknown> {
+  let inner: AsyncIterator<unknown> | undefined;
+  const start = async (): Promise<AsyncIterator<unknown>> => {
+    const h = await handler;
+    if (typeof h.stream !== 'function') throw missing(msg.module, 'stream');
+    signal.throwIfAborted();
+    return h.stream(msg.request, msg.ctx, signal)[Symbol.asyncIterator]();
+  };
+  return {
+    next: () => (inner !== undefined ? inner.next() : start().then((it) => (inner = it).next())),
+    return: async () => (inner?.return !== undefined ? inner.return() : { done: true, value: undefined }),
+  };
+}
+
+/** A call cancelled before its handler started. */
+class Cancelled {
+  constructor(readonly reason: unknown) {}
+}
+
+/** The signal of a handler that declared none: it never aborts. */
+const idle = new AbortController().signal;
+
+function reasonOf(reason: SerializedError | undefined): unknown {
+  return reason === undefined ? undefined : deserializeError(reason);
+}
+
+function missing(href: string, side: 'call' | 'stream'): ConfigError {
+  return new ConfigError('handler module', [{ path: href, rule: 'exports', message: `has no \`${side}\` export` }]);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
