@@ -49,7 +49,8 @@ export const CallStatusSchema = oneOf(['PENDING', 'QUEUED', 'EXECUTING', 'COMPLE
 /**
  * A ServiceCall's observable state (what `stats().history` and reports hold). Written by
  * callpool itself (ids are UUIDs, names were checked by defineService), so strings carry no
- * length rule: AJV's unicode-aware length check would double the cost of every check.
+ * length rule (AJV's unicode-aware length check doubles the cost of a check), and fields
+ * added by a later version are allowed through (a reader of old reports keeps working).
  */
 export const ServiceCallDataSchema = Type.Object(
   {
@@ -64,7 +65,6 @@ export const ServiceCallDataSchema = Type.Object(
     tokens: Type.Number({ minimum: 0 }),
     error: nullable(Type.Object({ code: Type.String(), message: Type.String() })),
   },
-  { additionalProperties: false },
 );
 export type ServiceCallData = Static<typeof ServiceCallDataSchema>;
 

@@ -23,7 +23,7 @@ export const ServiceCallDataZ = z.object({
   endedAt: z.number().nullable(),
   tokens: z.number().min(0),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
-}).strict();
+});
 
 const RateWindowZ = z.object({ limit: z.number().int().min(1), windowMs: z.number().gt(0) }).strict();
 const windows = z.union([RateWindowZ, z.array(RateWindowZ).min(1)]);
