@@ -22,6 +22,7 @@ import { createLimiter } from '../limits/create-limiter.js';
 import type { Acquisition, Limiter, Ticket } from '../limits/types.js';
 import { compose, type Chain } from '../middleware/compose.js';
 import { redact } from '../core/redact.js';
+import { sleep } from '../middleware/sleep.js';
 import type { Invocation, Middleware } from '../middleware/types.js';
 import { createPool } from '../pool/create-pool.js';
 import { InlinePool } from '../pool/inline-pool.js';
@@ -603,19 +604,6 @@ function cancelled(reason: unknown): CallpoolError {
   return new CancelledError(text, { cause: reason });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.ceil(ms));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 async function* failing(err: unknown): AsyncGenerator<never> {
   throw err;

@@ -2,6 +2,7 @@ import { now } from '../core/clock.js';
 import { RateLimitError } from '../core/errors.js';
 import type { RateWindow } from '../core/schemas.js';
 import { SlidingWindow } from './sliding-window.js';
+import { ProviderCeiling } from './provider-ceiling.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
 
 interface MemoryTicket {
@@ -17,8 +18,7 @@ export class MemoryLimiter implements Limiter {
   readonly #tokens: SlidingWindow[];
   #pausedUntil = 0;
   /** Provider-reported ceilings: until `until`, no more than `remaining` more admissions. */
-  #providerRequests: { remaining: number; until: number } | undefined;
-  #providerTokens: { remaining: number; until: number } | undefined;
+  readonly #provider = new ProviderCeiling();
 
   constructor(requests: readonly RateWindow[], tokens: readonly RateWindow[], private readonly clock: () => number = now) {
     this.#requests = requests.map((w) => new SlidingWindow(w.limit, w.windowMs));
@@ -40,7 +40,7 @@ export class MemoryLimiter implements Limiter {
   acquire(tokens: number, at?: number): Acquisition {
     const t = at ?? this.clock();
     if (t < this.#pausedUntil) return { admitted: false, retryInMs: this.#pausedUntil - t, reason: 'paused' };
-    const provider = this.#providerWait(tokens, t);
+    const provider = this.#provider.wait(tokens, t);
     if (provider > 0) return { admitted: false, retryInMs: provider, reason: 'paused' };
     let wait = 0;
     let reason: 'requests' | 'tokens' = 'requests';
@@ -59,8 +59,7 @@ export class MemoryLimiter implements Limiter {
     }
     if (wait > 0) return { admitted: false, retryInMs: wait, reason };
     for (const w of this.#requests) w.add(1, t);
-    if (this.#providerRequests) this.#providerRequests.remaining--;
-    if (tokens > 0 && this.#providerTokens) this.#providerTokens.remaining -= tokens;
+    this.#provider.admitted(tokens);
     if (this.#tokens.length === 0) return ADMITTED_NO_TICKET;
     const charged = tokens > 0 ? tokens : 0;
     const ticket: MemoryTicket = { seqs: this.#tokens.map((w) => w.add(charged, t)) };
@@ -79,29 +78,9 @@ export class MemoryLimiter implements Limiter {
   }
 
   observe(limits: ProviderLimits): void {
-    const t = this.clock();
-    if (limits.remainingRequests !== undefined && limits.resetRequestsMs !== undefined) {
-      this.#providerRequests = { remaining: limits.remainingRequests, until: t + limits.resetRequestsMs };
-    }
-    if (limits.remainingTokens !== undefined && limits.resetTokensMs !== undefined) {
-      this.#providerTokens = { remaining: limits.remainingTokens, until: t + limits.resetTokensMs };
-    }
+    this.#provider.observe(limits, this.clock());
   }
 
   async close(): Promise<void> {}
 
-  #providerWait(tokens: number, t: number): number {
-    let wait = 0;
-    const r = this.#providerRequests;
-    if (r) {
-      if (t >= r.until) this.#providerRequests = undefined;
-      else if (r.remaining < 1) wait = r.until - t;
-    }
-    const k = this.#providerTokens;
-    if (k && tokens > 0) {
-      if (t >= k.until) this.#providerTokens = undefined;
-      else if (k.remaining < tokens) wait = Math.max(wait, k.until - t);
-    }
-    return wait;
-  }
 }

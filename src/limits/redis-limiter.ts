@@ -4,6 +4,7 @@ import { LimiterUnavailableError, RateLimitError } from '../core/errors.js';
 import type { RateWindow } from '../core/schemas.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import { ADMIT_SCRIPT, PAUSE_SCRIPT, RECONCILE_SCRIPT } from './redis-scripts.js';
+import { ProviderCeiling } from './provider-ceiling.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
 
 export interface RedisLimiterOptions {
@@ -75,8 +76,7 @@ export class RedisLimiter implements Limiter {
   /** After a failed or timed-out command, Redis is left alone until then (one probe per backoff). */
   #probeAt = 0;
   #pausedUntil = 0;
-  #providerRequests: { remaining: number; until: number } | undefined;
-  #providerTokens: { remaining: number; until: number } | undefined;
+  readonly #provider = new ProviderCeiling();
   #closed = false;
 
   constructor(requests: readonly RateWindow[], tokens: readonly RateWindow[], options: RedisLimiterOptions) {
@@ -136,7 +136,7 @@ export class RedisLimiter implements Limiter {
   async acquire(tokens: number): Promise<Acquisition> {
     const t = now();
     if (t < this.#pausedUntil) return { admitted: false, retryInMs: this.#pausedUntil - t + jitter(0), reason: 'paused' };
-    const provider = this.#providerWait(tokens, t);
+    const provider = this.#provider.wait(tokens, t);
     if (provider > 0) return { admitted: false, retryInMs: provider + jitter(0), reason: 'paused' };
     if (!this.#up && !this.#everUp && !this.#closed) await this.#readyOnce;
     if (!this.#up || this.#closed || t < this.#probeAt) return this.#unavailable(tokens);
@@ -153,8 +153,7 @@ export class RedisLimiter implements Limiter {
       const wait = Number(reply[1]);
       return { admitted: false, retryInMs: wait + jitter(wait), reason: reply[2] };
     }
-    if (this.#providerRequests) this.#providerRequests.remaining--;
-    if (tokens > 0 && this.#providerTokens) this.#providerTokens.remaining -= tokens;
+    this.#provider.admitted(tokens);
     const ticket: RedisTicket = { store: 'redis', seq: reply[1], at: Number(reply[2]) };
     return { admitted: true, ticket };
   }
@@ -187,13 +186,7 @@ export class RedisLimiter implements Limiter {
   }
 
   observe(limits: ProviderLimits): void {
-    const t = now();
-    if (limits.remainingRequests !== undefined && limits.resetRequestsMs !== undefined) {
-      this.#providerRequests = { remaining: limits.remainingRequests, until: t + limits.resetRequestsMs };
-    }
-    if (limits.remainingTokens !== undefined && limits.resetTokensMs !== undefined) {
-      this.#providerTokens = { remaining: limits.remainingTokens, until: t + limits.resetTokensMs };
-    }
+    this.#provider.observe(limits, now());
   }
 
   async close(): Promise<void> {
@@ -227,21 +220,6 @@ export class RedisLimiter implements Limiter {
     return wait + jitter(wait);
   }
 
-  /** Local: what the provider's headers said is left, until their reset. */
-  #providerWait(tokens: number, t: number): number {
-    let wait = 0;
-    const r = this.#providerRequests;
-    if (r) {
-      if (t >= r.until) this.#providerRequests = undefined;
-      else if (r.remaining < 1) wait = r.until - t;
-    }
-    const k = this.#providerTokens;
-    if (k && tokens > 0) {
-      if (t >= k.until) this.#providerTokens = undefined;
-      else if (k.remaining < tokens) wait = Math.max(wait, k.until - t);
-    }
-    return wait;
-  }
 }
 
 /** A small positive delay: a few percent of the wait, at most JITTER_MAX_MS. */

@@ -18,16 +18,7 @@ import { TinypoolPool } from '../../src/pool/tinypool-pool.js';
 import type { Pool } from '../../src/pool/types.js';
 import { fixtureService, task } from '../helpers/pool-fixtures.js';
 import { makeChatCompletion } from '../helpers/payloads.js';
-
-export interface BenchResult {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number;
-  note?: string;
-}
+import { result, type BenchResult } from './types.js';
 
 const THREADS = 2;
 const RUNS = 5;
@@ -37,12 +28,6 @@ const rawNoop = fileURLToPath(new URL('../fixtures/bench/raw-noop.mjs', import.m
 const rawChannel = new URL('../fixtures/bench/raw-channel.mjs', import.meta.url);
 const codecWorker = new URL('../fixtures/bench/codec-worker.mjs', import.meta.url);
 const ctx = CallContext.new('bench');
-
-function stats(name: string, unit: string, samples: number[], note?: string): BenchResult {
-  const s = [...samples].sort((a, b) => a - b);
-  const median = s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  return { name, unit, median, min: s[0]!, max: s.at(-1)!, runs: s.length, ...(note === undefined ? {} : { note }) };
-}
 
 /** One way to make a no-op call: `many(n)` runs n at once, `one()` runs a single call. */
 interface Target {
@@ -152,12 +137,12 @@ async function callBenches(): Promise<BenchResult[]> {
   }
   for (const t of targets) await t.close();
   const out: BenchResult[] = [];
-  for (const t of targets) out.push(stats(`no-op throughput: ${t.name}`, 'calls/s', throughput.get(t.name)!, `${CALLS} concurrent calls, ${THREADS} threads`));
-  for (const t of targets) out.push(stats(`sequential round trip: ${t.name}`, 'µs', latency.get(t.name)!, `${SEQUENTIAL} calls one after another`));
+  for (const t of targets) out.push(result(`no-op throughput: ${t.name}`, 'calls/s', throughput.get(t.name)!, `${CALLS} concurrent calls, ${THREADS} threads`));
+  for (const t of targets) out.push(result(`sequential round trip: ${t.name}`, 'µs', latency.get(t.name)!, `${SEQUENTIAL} calls one after another`));
   const ratio = (a: Map<string, number[]>, x: string, y: string) => a.get(x)!.map((v, i) => v / a.get(y)![i]!);
-  out.push(stats('ratio: executor on piscina / raw piscina.run() throughput', 'x', ratio(throughput, 'executor on piscina', 'raw piscina.run()'), 'target >= 2.5 (same round)'));
-  out.push(stats('ratio: executor on piscina / raw MessageChannel round trip', 'x', ratio(latency, 'executor on piscina', 'raw MessageChannel (1 per message)'), 'target <= 1.2 (same round)'));
-  out.push(stats('ratio: PiscinaPool.call() / raw MessageChannel round trip', 'x', ratio(latency, 'PiscinaPool.call()', 'raw MessageChannel (1 per message)'), 'the pool alone (same round)'));
+  out.push(result('ratio: executor on piscina / raw piscina.run() throughput', 'x', ratio(throughput, 'executor on piscina', 'raw piscina.run()'), 'target >= 2.5 (same round)'));
+  out.push(result('ratio: executor on piscina / raw MessageChannel round trip', 'x', ratio(latency, 'executor on piscina', 'raw MessageChannel (1 per message)'), 'target <= 1.2 (same round)'));
+  out.push(result('ratio: PiscinaPool.call() / raw MessageChannel round trip', 'x', ratio(latency, 'PiscinaPool.call()', 'raw MessageChannel (1 per message)'), 'the pool alone (same round)'));
   return out;
 }
 
@@ -190,9 +175,9 @@ async function streamBenches(): Promise<BenchResult[]> {
   await pool.close();
   await ex.close();
   return [
-    stats('stream small chunks: PiscinaPool.stream()', 'chunks/s', samples.pool, `${small} numbers, credit 64`),
-    stats('stream small chunks: executor.stream() on piscina', 'chunks/s', samples.executor, `${small} numbers, credit 64`),
-    stats('stream 16 KB chunks: PiscinaPool.stream()', 'MB/s', samples.mb, '50 MB per stream'),
+    result('stream small chunks: PiscinaPool.stream()', 'chunks/s', samples.pool, `${small} numbers, credit 64`),
+    result('stream small chunks: executor.stream() on piscina', 'chunks/s', samples.executor, `${small} numbers, credit 64`),
+    result('stream 16 KB chunks: PiscinaPool.stream()', 'MB/s', samples.mb, '50 MB per stream'),
   ];
 }
 
@@ -217,7 +202,7 @@ async function eventLoopBenches(): Promise<BenchResult[]> {
     }
   }
   for (const ex of executors) await ex.close();
-  return kinds.map((kind, k) => stats(`event-loop delay p99, 1 MB parse+validate load: ${kind}`, 'ms', p99[k]!, '4 responses every 60 ms, 1 worker thread'));
+  return kinds.map((kind, k) => result(`event-loop delay p99, 1 MB parse+validate load: ${kind}`, 'ms', p99[k]!, '4 responses every 60 ms, 1 worker thread'));
 }
 
 async function codecBenches(): Promise<BenchResult[]> {
@@ -242,8 +227,8 @@ async function codecBenches(): Promise<BenchResult[]> {
         times[mode].push(((performance.now() - start) / n) * 1000);
       }
     }
-    out.push(stats(`codec ${size} result worker -> main: structured clone`, 'µs', times.clone, 'per result, decoded on main'));
-    out.push(stats(`codec ${size} result worker -> main: msgpackr + transfer`, 'µs', times.msgpack, 'per result, packed in worker, unpacked on main'));
+    out.push(result(`codec ${size} result worker -> main: structured clone`, 'µs', times.clone, 'per result, decoded on main'));
+    out.push(result(`codec ${size} result worker -> main: msgpackr + transfer`, 'µs', times.msgpack, 'per result, packed in worker, unpacked on main'));
   }
   await worker.terminate();
   return out;

@@ -11,16 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MemoryLimiter } from '../../src/limits/memory-limiter.js';
 import { RedisLimiter } from '../../src/limits/redis-limiter.js';
 import { redisAvailable, startRedis } from '../helpers/redis-server.js';
-
-export interface BenchResult {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number;
-  note?: string;
-}
+import { result, type BenchResult } from './types.js';
 
 const RUNS = 5;
 const DECISIONS_MS = 1000;
@@ -28,13 +19,6 @@ const LATENCY_SAMPLES = 5000;
 /** Never saturated: every decision is a full admission (the costlier path: it writes). */
 const OPEN_REQUESTS = [{ limit: 1_000_000_000, windowMs: 1000 }];
 const OPEN_TOKENS = [{ limit: 1_000_000_000, windowMs: 60_000 }];
-
-function summarize(name: string, unit: string, values: number[], note?: string): BenchResult {
-  const s = [...values].sort((a, b) => a - b);
-  const r: BenchResult = { name, unit, median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]!, runs: s.length };
-  if (note !== undefined) r.note = note;
-  return r;
-}
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -117,12 +101,12 @@ export async function run(): Promise<BenchResult[]> {
       added.push(rp - mp);
     }
     return [
-      summarize('redis admissions, 1 process', 'decisions/s', single, 'target >= 5000/s per process'),
-      summarize('redis admissions, 3 processes (slowest process)', 'decisions/s', perProcess, 'one key shared by three processes'),
-      summarize('redis admissions, 3 processes (all together)', 'decisions/s', total),
-      summarize('admission p50, redis', 'ms', redisP50),
-      summarize('admission p50, in-memory', 'ms', memoryP50),
-      summarize('admission p50 added by redis', 'ms', added, 'target < 0.5 ms'),
+      result('redis admissions, 1 process', 'decisions/s', single, 'target >= 5000/s per process'),
+      result('redis admissions, 3 processes (slowest process)', 'decisions/s', perProcess, 'one key shared by three processes'),
+      result('redis admissions, 3 processes (all together)', 'decisions/s', total),
+      result('admission p50, redis', 'ms', redisP50),
+      result('admission p50, in-memory', 'ms', memoryP50),
+      result('admission p50 added by redis', 'ms', added, 'target < 0.5 ms'),
     ];
   } finally {
     await redis.close();
