@@ -1,0 +1,106 @@
+import { Worker } from 'node:worker_threads';
+import { fromEpoch } from '../core/clock.js';
+import { deserializeError, type SerializedError } from '../core/errors.js';
+import type { MockUpstreamOptions, MockUpstreamStats } from './mock-upstream.js';
+
+export type UpstreamRequest = { t: 'collect' } | { t: 'close' };
+export type UpstreamReply =
+  | { t: 'ready'; url: string; baseURL: string }
+  | { t: 'collected'; times: Float64Array; total: number; capacity: number; stats: MockUpstreamStats }
+  | { t: 'closed' }
+  | { t: 'error'; error: SerializedError };
+
+export interface Arrivals {
+  /** Arrival times on this thread's monotonic clock, oldest first. */
+  times: Float64Array;
+  /** Arrivals ever recorded, and how many the log keeps. */
+  total: number;
+  capacity: number;
+  stats: MockUpstreamStats;
+}
+
+/**
+ * The mock upstream on a thread of its own, so that it is an independent observer: a pause of
+ * the main thread (a GC, a burst of callbacks) does not bunch up its arrival timestamps, and
+ * serving HTTP does not compete with the executor for the main event loop.
+ */
+export class UpstreamThread {
+  readonly #worker: Worker;
+  #waiting: ((msg: UpstreamReply) => void) | undefined;
+
+  private constructor(worker: Worker, readonly url: string, readonly baseURL: string) {
+    this.#worker = worker;
+    worker.on('message', (msg: UpstreamReply) => this.#waiting?.(msg));
+  }
+
+  static start(options: MockUpstreamOptions): Promise<UpstreamThread> {
+    const worker = spawn(options);
+    return new Promise((resolve, reject) => {
+      const fail = (err: unknown) => {
+        void worker.terminate();
+        reject(err);
+      };
+      worker.once('error', fail);
+      worker.once('message', (msg: UpstreamReply) => {
+        worker.off('error', fail);
+        if (msg.t === 'ready') resolve(new UpstreamThread(worker, msg.url, msg.baseURL));
+        else if (msg.t === 'error') fail(deserializeError(msg.error));
+        else fail(new Error(`unexpected message from the upstream thread: ${msg.t}`));
+      });
+    });
+  }
+
+  /** The arrival log and counters, as of now. */
+  async collect(): Promise<Arrivals> {
+    const msg = await this.#ask({ t: 'collect' }, 'collected');
+    const times = msg.times;
+    for (let i = 0; i < times.length; i++) times[i] = fromEpoch(times[i]!);
+    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats };
+  }
+
+  /** Stops the server, then the thread (terminated if it does not end on its own within a second). */
+  async close(): Promise<void> {
+    if (this.#worker.threadId === -1) return;
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    await this.#ask({ t: 'close' }, 'closed').catch(() => undefined);
+    const timer = setTimeout(() => void this.#worker.terminate(), 1000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  #ask<K extends UpstreamReply['t']>(msg: UpstreamRequest, answer: K): Promise<Extract<UpstreamReply, { t: K }>> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: unknown) => {
+        done();
+        reject(err);
+      };
+      const onExit = () => onError(new Error('the upstream thread exited'));
+      const done = () => {
+        this.#waiting = undefined;
+        this.#worker.off('error', onError);
+        this.#worker.off('exit', onExit);
+      };
+      this.#worker.once('error', onError);
+      this.#worker.once('exit', onExit);
+      this.#waiting = (reply) => {
+        if (reply.t !== answer) return;
+        done();
+        resolve(reply as Extract<UpstreamReply, { t: K }>);
+      };
+      this.#worker.postMessage(msg);
+    });
+  }
+}
+
+/**
+ * From the build, the worker is a plain module. From the TypeScript source (development,
+ * tests), Node 20 does not carry the parent's `--import tsx` hooks into a worker thread, so a
+ * small bootstrap registers tsx first.
+ */
+function spawn(options: MockUpstreamOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./upstream-worker.js', import.meta.url), { workerData: options });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./upstream-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true, workerData: options });
+}
