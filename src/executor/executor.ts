@@ -357,10 +357,29 @@ export class Executor {
       entry.stream!.begin(source);
       return;
     }
+    if (this.#bare) {
+      // Without middleware the onion is just the terminal: no invocation, one promise hop.
+      let out: unknown;
+      try {
+        out = this.#run(entry, entry.request);
+      } catch (err) {
+        out = Promise.reject(err);
+      }
+      if (out instanceof Promise) {
+        out.then(
+          (raw) => this.#completed(entry, raw),
+          (e: unknown) => this.#failed(entry, e),
+        );
+      } else {
+        // Settle on a later microtask, never inside submit(): a queue of synchronous
+        // handlers must not recurse through finish -> pump -> start.
+        queueMicrotask(() => this.#completed(entry, out));
+      }
+      return;
+    }
     let p: Promise<unknown>;
     try {
-      // Without middleware the onion is just the terminal: skip building an invocation.
-      p = this.#bare ? this.#dispatch(entry, entry.request, entry.ticket) : this.#chain.call(invocation(entry));
+      p = this.#chain.call(invocation(entry));
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -368,6 +387,22 @@ export class Executor {
       (v) => this.#finish(entry, 'COMPLETED', v),
       (e: unknown) => this.#finish(entry, statusOf(e), e),
     );
+  }
+
+  #completed(entry: Entry, raw: unknown): void {
+    let value: unknown;
+    try {
+      value = this.#result(entry, raw, entry.ticket);
+    } catch (err) {
+      this.#finish(entry, statusOf(err), err);
+      return;
+    }
+    this.#finish(entry, 'COMPLETED', value);
+  }
+
+  #failed(entry: Entry, err: unknown): void {
+    this.#onUpstreamError(err);
+    this.#finish(entry, statusOf(err), err);
   }
 
   #streamOwner(entry: Entry) {
@@ -390,27 +425,42 @@ export class Executor {
     return this.#dispatch(entry, inv.request, entry.ticket);
   };
 
-  #dispatch(entry: Entry, request: unknown, ticket: Ticket): Promise<unknown> {
-    const task = { service: entry.svc, request, ctx: handlerContext(entry) };
+  /** Hands the work to the pool: a value or a promise (the inline pool may answer synchronously). */
+  #run(entry: Entry, request: unknown): unknown {
+    const ctx = handlerContext(entry);
     // The executor settles a call the moment it is aborted, so the inline pool needs no abort race.
-    const run = this.#inline !== undefined ? this.#inline.invoke(task, () => entry.signal) : this.#pool.call(task, entry.signal);
-    return run.then(
-      (raw) => {
-        let value = raw;
-        let used: number | undefined;
-        if (isEnvelope(raw)) {
-          value = raw.value;
-          used = this.#meta(raw[META]);
-        }
-        if (used === undefined && entry.svc.tokensFromResult !== undefined) used = entry.svc.tokensFromResult(value);
-        if (used !== undefined) this.#reconcile(ticket, used, entry.tokens);
-        return value;
-      },
+    return this.#inline !== undefined ? this.#inline.invoke(entry.svc, request, ctx, entry) : this.#pool.call({ service: entry.svc, request, ctx }, entry.signal);
+  }
+
+  #dispatch(entry: Entry, request: unknown, ticket: Ticket): Promise<unknown> {
+    let out: unknown;
+    try {
+      out = this.#run(entry, request);
+    } catch (err) {
+      this.#onUpstreamError(err);
+      return Promise.reject(err);
+    }
+    if (!(out instanceof Promise)) return new Promise((resolve) => resolve(this.#result(entry, out, ticket)));
+    return out.then(
+      (raw) => this.#result(entry, raw, ticket),
       (err: unknown) => {
         this.#onUpstreamError(err);
         throw err;
       },
     );
+  }
+
+  /** A handler's raw result: unwraps its envelope, reconciles the token window with its usage. */
+  #result(entry: Entry, raw: unknown, ticket: Ticket): unknown {
+    let value = raw;
+    let used: number | undefined;
+    if (isEnvelope(raw)) {
+      value = raw.value;
+      used = this.#meta(raw[META]);
+    }
+    if (used === undefined && entry.svc.tokensFromResult !== undefined) used = entry.svc.tokensFromResult(value);
+    if (used !== undefined) this.#reconcile(ticket, used, entry.tokens);
+    return value;
   }
 
   /** The innermost layer for streams: unwraps chunk envelopes and reconciles token usage. */

@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors.js';
-import type { Handler } from '../core/service.js';
+import type { Handler, HandlerContext, Service } from '../core/service.js';
 import { HandlerCache } from './load-handler.js';
 import type { Pool, PoolTask } from './types.js';
 
@@ -14,24 +14,31 @@ export class InlinePool implements Pool {
 
   call(task: PoolTask, signal: AbortSignal): Promise<unknown> {
     if (signal.aborted) return Promise.reject(signal.reason);
-    return untilAborted(this.invoke(task, () => signal), signal);
+    let out: unknown;
+    try {
+      out = this.invoke(task.service, task.request, task.ctx, { signal });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return untilAborted(out instanceof Promise ? out : Promise.resolve(out), signal);
   }
 
   /**
-   * Runs a handler, creating its abort signal only if the handler declares the `signal`
-   * parameter (an AbortSignal costs several microseconds to make in Node 20, more than the
-   * rest of a call). Handlers declared with fewer parameters never see it. The caller owns
-   * settling on abort: the executor settles a call the moment it is cancelled.
+   * Runs a handler and returns what it returned (a value or a promise; a synchronous throw
+   * propagates). The abort signal is read from `source` only if the handler declares the
+   * `signal` parameter: an AbortSignal costs several microseconds to make in Node 20, more
+   * than the rest of a call. The caller owns settling on abort (the executor settles a call
+   * the moment it is cancelled).
    */
-  invoke(task: PoolTask, signal: () => AbortSignal): Promise<unknown> {
-    const ready = this.#handlers.peek(task.service);
-    if (ready) return run(ready, task, signal);
-    return this.#handlers.load(task.service).then((h) => run(h, task, signal));
+  invoke(service: Service, request: unknown, ctx: HandlerContext, source: { readonly signal: AbortSignal }): unknown {
+    const ready = this.#handlers.peek(service);
+    if (ready) return run(ready, service, request, ctx, source);
+    return this.#handlers.load(service).then((h) => run(h, service, request, ctx, source));
   }
 
   async *stream(task: PoolTask, signal: AbortSignal): AsyncIterable<unknown> {
     const handler = this.#handlers.peek(task.service) ?? (await this.#handlers.load(task.service));
-    if (typeof handler.stream !== 'function') throw noSide(task, 'stream');
+    if (typeof handler.stream !== 'function') throw noSide(task.service, 'stream');
     signal.throwIfAborted();
     const it = handler.stream(task.request, task.ctx, signal)[Symbol.asyncIterator]();
     let finished = false;
@@ -53,16 +60,10 @@ export class InlinePool implements Pool {
   async close(): Promise<void> {}
 }
 
-function run(handler: Handler, task: PoolTask, signal: () => AbortSignal): Promise<unknown> {
-  if (typeof handler.call !== 'function') return Promise.reject(noSide(task, 'call'));
+function run(handler: Handler, service: Service, request: unknown, ctx: HandlerContext, source: { readonly signal: AbortSignal }): unknown {
+  if (typeof handler.call !== 'function') throw noSide(service, 'call');
   const h = handler as { call(r: unknown, c: unknown, s?: AbortSignal): unknown };
-  let out: unknown;
-  try {
-    out = handler.call.length >= 3 ? h.call(task.request, task.ctx, signal()) : h.call(task.request, task.ctx);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return out instanceof Promise ? out : Promise.resolve(out);
+  return handler.call.length >= 3 ? h.call(request, ctx, source.signal) : h.call(request, ctx);
 }
 
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -89,8 +90,8 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function noSide(task: PoolTask, side: 'call' | 'stream'): ConfigError {
-  return new ConfigError(`service '${task.service.name}'`, [{ path: `/handler/${side}`, rule: 'required', message: `the handler has no \`${side}\` export` }]);
+function noSide(service: Service, side: 'call' | 'stream'): ConfigError {
+  return new ConfigError(`service '${service.name}'`, [{ path: `/handler/${side}`, rule: 'required', message: `the handler has no \`${side}\` export` }]);
 }
 
 function noop(): void {}
