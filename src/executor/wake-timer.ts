@@ -17,12 +17,17 @@ export class WakeTimer {
     return this.#at !== Infinity;
   }
 
-  /** Fire at `at` (monotonic ms), or sooner if already armed for an earlier instant. */
+  /**
+   * Fire at `at` (monotonic ms), or sooner if already armed for an earlier instant. Never
+   * fires inside this call, even for an instant already past: the caller may be in the
+   * middle of changing the state `fn` reads.
+   */
   at(at: number): void {
     if (this.armed && this.#at <= at) return;
     this.cancel();
     this.#at = at;
-    this.#schedule();
+    if (at - now() > 2) this.#schedule();
+    else this.#immediate = setImmediate(this.#schedule);
   }
 
   cancel(): void {

@@ -250,3 +250,18 @@ test.serial('the default pool is piscina; an in-process handler object is refuse
   t.is(ex.stats().accepted, 0);
   await ex.close();
 });
+
+test('a deadline that passes while submit() is still registering the call settles it once (found by the storm test)', async (t) => {
+  const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
+  const g = gate();
+  ex.submit(g.service, { id: 0 }, ctx());
+  // Deadlines a few microseconds ahead: they pass between the check at submit and the timer.
+  const calls = Array.from({ length: 200 }, (_, i) => ex.submit(g.service, { id: i + 1 }, CallContext.new('t', { deadlineMs: performance.now() + 0.002 * i })));
+  g.resolve(0);
+  const outcomes = await Promise.allSettled(calls.map((c) => c.result()));
+  t.true(outcomes.every((o) => o.status === 'rejected' && (o.reason as { code?: string }).code === 'E_DEADLINE'));
+  t.true(calls.every((c) => c.status === 'FAILED'));
+  t.is(ex.queued, 0);
+  t.is(ex.running, 0);
+  await ex.close();
+});
