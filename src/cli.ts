@@ -8,6 +8,7 @@ import { renderHtml } from './harness/html-report.js';
 import { createProgress } from './harness/progress.js';
 import { summaryText } from './harness/report.js';
 import { runSoak } from './harness/soak.js';
+import { runSoakChild } from './harness/soak-child.js';
 
 /** Exit codes: every expectation held, one failed, bad fixture or arguments, a bug. */
 const EXIT = { OK: 0, EXPECTATION_FAILED: 1, BAD_INPUT: 2, INTERNAL: 3 } as const;
@@ -132,6 +133,12 @@ async function main(argv: readonly string[] = process.argv): Promise<number> {
     .option('--no-progress', 'no live progress output')
     .action(async (fixture: string | undefined, flags: SoakFlags) => {
       code = await soak(fixture, flags);
+    });
+  // One process of a multi-process soak, started by `callpool soak` itself.
+  program
+    .command('soak-child', { hidden: true })
+    .action(async () => {
+      await runSoakChild();
     });
   try {
     await program.parseAsync(argv as string[]);

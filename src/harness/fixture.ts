@@ -137,6 +137,11 @@ export const FixtureSchema = Type.Object(
     description: Type.Optional(Type.String()),
     /** Seeds the load (arrivals, mix) and the mock upstream. @default 1 */
     seed: Type.Optional(Type.Integer()),
+    /**
+     * OS processes that share the load, each with its own executor, against one upstream and one
+     * limiter store (give several processes a shared store: `{ kind: 'redis', url }`). @default 1
+     */
+    processes: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     upstream: Type.Optional(MockUpstreamOptionsSchema),
     executor: Type.Optional(FixtureExecutorSchema),
     load: LoadSchema,

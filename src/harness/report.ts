@@ -23,6 +23,19 @@ export interface ExpectationResult {
   note?: string;
 }
 
+/** One process's own figures in a multi-process run. */
+export interface ProcessFigures {
+  index: number;
+  calls: { offered: number; completed: number; failed: number; cancelled: number; refused: number };
+  queueWaitP99Ms: number;
+  runTimeP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  /** Most admissions by this process's executor in any rolling window (its share of the shared limit). */
+  admissionsMaxInWindow: number | null;
+  memory: Pick<MemoryReport, 'heapStartMb' | 'heapEndMb' | 'peakRssMb' | 'heapSlope'>;
+  middleware: SoakReport['middleware'];
+}
+
 /** The JSON report of one soak run. The shape is stable; `schema` changes if it ever must. */
 export interface SoakReport {
   schema: typeof REPORT_SCHEMA;
@@ -37,6 +50,8 @@ export interface SoakReport {
   /** While the load was offering calls (ms). */
   loadMs: number;
   executor: { pool: string; concurrency: number; queueCapacity: number; limits: unknown; middleware: string[] };
+  /** Present only when the fixture runs several processes (`executor` then describes each one's executor). */
+  processes?: { count: number; perProcess: ProcessFigures[] };
   calls: {
     planned: number;
     offered: number;
@@ -94,6 +109,12 @@ export function summaryText(r: SoakReport): string {
   const lines: string[] = [];
   lines.push(`callpool soak: ${r.fixture.name} (${r.fixture.file}) against ${r.target.kind === 'mock' ? 'the embedded upstream' : r.target.url}`);
   lines.push(`pool ${r.executor.pool}, concurrency ${r.executor.concurrency}, queue ${r.executor.queueCapacity}, middleware [${r.executor.middleware.join(', ')}]`);
+  if (r.processes !== undefined) {
+    lines.push(
+      `${r.processes.count} processes: ` +
+        r.processes.perProcess.map((p) => `#${p.index} ${p.calls.completed}/${p.calls.offered} completed, heap ${p.memory.heapEndMb.toFixed(1)} MB, peak RSS ${p.memory.peakRssMb.toFixed(0)} MB`).join('; '),
+    );
+  }
   lines.push(
     `${c.offered} offered in ${(r.loadMs / 1000).toFixed(1)} s: ${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled, ${c.refused} refused` +
       (Object.keys(c.errors).length > 0 ? ` (${Object.entries(c.errors).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''),

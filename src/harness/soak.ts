@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallContext } from '../core/call-context.js';
+import { ConfigError } from '../core/errors.js';
 import { now } from '../core/clock.js';
 import type { CallContextOptions, RateWindow } from '../core/schemas.js';
 import type { Service } from '../core/service.js';
@@ -13,7 +14,10 @@ import type { Fixture } from './fixture.js';
 import { fixtureMiddleware } from './fixture-middleware.js';
 import { drive, LoadPlan, type WorkKind } from './load-generator.js';
 import { MemorySampler } from './memory-sampler.js';
-import { rateAccuracy } from './rate-accuracy.js';
+import { rateAccuracy, type Interval } from './rate-accuracy.js';
+import { isRedisAvailable, REDIS_INSTALL_HINT, startRedis, type RedisServer } from './redis-server.js';
+import { codeOf, firstWindow, MOCK_KEY, redactUrl, SPAWN_REDIS } from './soak-common.js';
+import { runProcesses } from './soak-processes.js';
 import { REPORT_SCHEMA, type SoakReport } from './report.js';
 import { SaturationTracker } from './saturation.js';
 import { TimeSeries } from './time-series.js';
@@ -38,6 +42,19 @@ export interface SoakOptions {
   tickMs?: number;
   /** Aborting stops offering calls; in-flight ones get a short drain, then are cancelled. */
   signal?: AbortSignal;
+  /** Awaited once the workers are warm, just before the clock starts (lines several processes up). */
+  beforeStart?: () => Promise<void>;
+  /** Handed the run's raw timings when it ends (merged across processes by the caller). */
+  onRaw?: (raw: SoakRaw) => void;
+}
+
+/** Timings on this thread's monotonic clock. */
+export interface SoakRaw {
+  t0: number;
+  /** When the head of the queue waited for request capacity. */
+  saturated: readonly Interval[];
+  /** The executor's admissions, when a request limit is set. */
+  admissions: Float64Array | undefined;
 }
 
 export interface SoakProgress {
@@ -57,11 +74,38 @@ export interface SoakProgress {
 }
 
 const PROMPT_SEED = 'Summarise the rate limits of this service in one short paragraph. ';
-const MOCK_KEY = 'sk-callpool-mock';
 const SERIES = ['offered', 'completed', 'failed', 'chunks'] as const;
 
-/** Runs a fixture end to end and returns its report (the caller prints and writes it). */
+/**
+ * Runs a fixture end to end and returns its report (the caller prints and writes it): in this
+ * process, or across `fixture.processes` OS processes. A Redis store whose url is `"spawn"`
+ * gets a throwaway redis-server for the run.
+ */
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
+  const store = opts.fixture.executor?.limits?.store;
+  let redis: RedisServer | undefined;
+  let fixture = opts.fixture;
+  if (store?.kind === 'redis' && store.url === SPAWN_REDIS) {
+    if (!isRedisAvailable()) {
+      throw new ConfigError('limiter store', [
+        { path: '/executor/limits/store/url', rule: 'redis-server', message: `"${SPAWN_REDIS}" needs redis-server on the PATH; install it with: ${REDIS_INSTALL_HINT}` },
+      ]);
+    }
+    redis = await startRedis();
+    fixture = { ...fixture, executor: { ...fixture.executor, limits: { ...fixture.executor!.limits, store: { ...store, url: redis.url } } } };
+  }
+  try {
+    const run = (fixture.processes ?? 1) > 1 ? runProcesses : runInProcess;
+    const report = await run({ ...opts, fixture });
+    if (redis !== undefined) report.notes.push(`the limiter store was a redis-server started for the run (${redis.url})`);
+    return report;
+  } finally {
+    await redis?.stop();
+  }
+}
+
+/** Runs a fixture in this process, whatever its `processes`. */
+export async function runInProcess(opts: SoakOptions): Promise<SoakReport> {
   const { fixture } = opts;
   const seed = opts.seed ?? fixture.seed ?? 1;
   const load = fixture.load;
@@ -150,6 +194,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     if (e.runMs > 0) runTime.recordMs(e.runMs);
   });
 
+  await opts.beforeStart?.();
   const t0 = now();
   const series = new TimeSeries(SERIES, t0, 250);
   const memory = new MemorySampler(t0, measure.memoryEveryMs ?? 500, now);
@@ -278,6 +323,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await upstream?.close();
   }
   tick();
+  opts.onRaw?.({ t0, saturated: saturation.intervals, admissions: admissions?.times() });
 
   const end = Math.max(lastSettled, t0 + loadMs);
   const elapsedMs = end - t0;
@@ -362,25 +408,6 @@ async function within(p: Promise<void>, ms: number): Promise<boolean> {
   const timedOut = await Promise.race([p.then(() => false), late]);
   clearTimeout(timer);
   return timedOut;
-}
-
-function firstWindow(w: RateWindow | RateWindow[] | undefined): RateWindow | undefined {
-  return Array.isArray(w) ? w[0] : w;
-}
-
-function codeOf(err: unknown): string {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : 'E_UNKNOWN';
-}
-
-/** A target URL as the report shows it: no credentials, no query string. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 function round3(ms: number): number {

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 /**
  * One of several processes sharing a Redis rate limit: waits for the parent's start instant,
  * keeps a steady backlog of calls to the upstream until the end instant, then reports how its
@@ -66,8 +67,12 @@ async function run(go: Go): Promise<void> {
       ),
     );
   };
+  // The longest stall of this event loop bounds how late an admitted call can leave for the upstream.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   for (let i = 0; i < backlog; i++) submit();
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, endEpochMs - Date.now())));
+  loop.disable();
   await ex.close({ drain: false });
   const outcomes = await Promise.all(results);
   const count = (what: string) => outcomes.filter((o) => o === what).length;
@@ -79,6 +84,7 @@ async function run(go: Go): Promise<void> {
       other: outcomes.length - count('ok') - count('E_CANCELLED'),
       settled: settled.size,
       settledTwice: [...settled.values()].filter((n) => n > 1).length,
+      stallMs: loop.max / 1e6,
     },
     () => process.exit(0),
   );

@@ -5,6 +5,7 @@ import { LoadPlan } from '../../src/harness/load-generator.js';
 import { slope } from '../../src/harness/memory-sampler.js';
 import { maxIn, rateAccuracy } from '../../src/harness/rate-accuracy.js';
 import { SaturationTracker } from '../../src/harness/saturation.js';
+import { shareOf } from '../../src/harness/soak-processes.js';
 import { TimeSeries } from '../../src/harness/time-series.js';
 
 function all(plan: LoadPlan) {
@@ -110,4 +111,13 @@ test('checkExpectations: says which failed and by how much; unmeasurable ones ar
       ['rateOvershootMax', null, 0],
     ],
   );
+});
+
+test('shareOf: the processes of a run divide its rate, ramp, bursts and calls between them, adding up to the whole', (t) => {
+  const fixture = { name: 'x', processes: 3, load: { rate: 30, calls: 100, ramp: { toRate: 60, overS: 5 }, bursts: { everyS: 5, calls: 2 } } };
+  const shares = [0, 1, 2].map((i) => shareOf(fixture, i, 3));
+  t.true(shares.every((s) => s.processes === 1 && s.load.rate === 10 && s.load.ramp?.toRate === 20));
+  t.deepEqual(shares.map((s) => s.load.calls), [34, 33, 33]);
+  t.deepEqual(shares.map((s) => s.load.bursts?.calls), [1, 1, undefined], 'a process with no share of a burst offers none');
+  t.is(fixture.load.calls, 100, 'the fixture itself is left as it was');
 });

@@ -1,0 +1,83 @@
+import { toEpoch } from '../core/clock.js';
+import { serializeError, type SerializedError } from '../core/errors.js';
+import type { Fixture } from './fixture.js';
+import type { Interval } from './rate-accuracy.js';
+import type { SoakReport } from './report.js';
+import { runSoak, type SoakProgress, type SoakRaw } from './soak.js';
+
+/** What a soak process is asked to run: its share of the fixture against a shared upstream. */
+export interface SoakJob {
+  index: number;
+  fixture: Fixture;
+  file: string;
+  baseURL: string;
+  apiKey?: string;
+  model?: string;
+  durationS?: number;
+  seed: number;
+}
+
+/** Timings as wall-clock epoch ms, so that the parent can put them on its own clock. */
+export interface SoakRawEpoch {
+  t0: number;
+  saturated: Interval[];
+  admissions: Float64Array | undefined;
+}
+
+export type ToChild = { t: 'job'; job: SoakJob } | { t: 'go' } | { t: 'stop' };
+export type FromChild =
+  | { t: 'ready' }
+  | { t: 'progress'; p: SoakProgress }
+  | { t: 'done'; report: SoakReport; raw: SoakRawEpoch }
+  | { t: 'error'; error: SerializedError };
+
+/**
+ * The child side of a multi-process soak (`callpool soak-child`, forked with an IPC channel):
+ * takes one job, warms up, waits for the go that lines every process up, runs, sends its report
+ * and raw timings back, and exits. Ctrl-C reaches the whole process group; the parent decides.
+ */
+export async function runSoakChild(): Promise<void> {
+  const send = (msg: FromChild) => new Promise<void>((resolve) => process.send!(msg, undefined, {}, () => resolve()));
+  if (process.send === undefined) throw new Error('soak-child needs an IPC channel (it is started by `callpool soak`)');
+  process.on('SIGINT', () => {});
+  process.once('disconnect', () => process.exit(3));
+  const stop = new AbortController();
+  let go: () => void = () => {};
+  const started = new Promise<void>((resolve) => (go = resolve));
+  const job = await new Promise<SoakJob>((resolve) => {
+    process.on('message', (msg: ToChild) => {
+      if (msg.t === 'job') resolve(msg.job);
+      else if (msg.t === 'go') go();
+      else stop.abort();
+    });
+  });
+  let raw: SoakRaw | undefined;
+  try {
+    const report = await runSoak({
+      fixture: job.fixture,
+      file: job.file,
+      target: job.baseURL,
+      ...(job.apiKey === undefined ? {} : { apiKey: job.apiKey }),
+      ...(job.model === undefined ? {} : { model: job.model }),
+      ...(job.durationS === undefined ? {} : { durationS: job.durationS }),
+      seed: job.seed,
+      signal: stop.signal,
+      onProgress: (p) => void send({ t: 'progress', p }),
+      beforeStart: async () => {
+        await send({ t: 'ready' });
+        await started;
+      },
+      onRaw: (r) => (raw = r),
+    });
+    const epoch: SoakRawEpoch = {
+      t0: toEpoch(raw!.t0),
+      saturated: raw!.saturated.map((iv) => ({ start: toEpoch(iv.start), end: toEpoch(iv.end) })),
+      admissions: raw!.admissions?.map(toEpoch),
+    };
+    await send({ t: 'done', report, raw: epoch });
+  } catch (err) {
+    await send({ t: 'error', error: serializeError(err) });
+  }
+  process.removeAllListeners('disconnect');
+  process.disconnect();
+}
