@@ -1,4 +1,5 @@
 import type { RateWindow } from '../core/schemas.js';
+import { describeUrl } from '../transport/redact.js';
 
 /** The key the embedded upstream accepts unless the fixture sets one. */
 export const MOCK_KEY = 'sk-callpool-mock';
@@ -15,12 +16,13 @@ export function codeOf(err: unknown): string {
   return typeof code === 'string' ? code : 'E_UNKNOWN';
 }
 
-/** A target URL as the report shows it: no credentials, no query string. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
+/** A URL as reports show it: origin and path, never credentials or query. */
+export const redactUrl = describeUrl;
+
+/** Limits as a report shows them: a store URL never carries its credentials. */
+export function reportLimits<L extends { store?: { kind: string; url?: string } }>(limits: L | undefined): L | null {
+  if (limits === undefined) return null;
+  const store = limits.store;
+  if (store?.url === undefined) return limits;
+  return { ...limits, store: { ...store, url: redactUrl(store.url) } };
 }

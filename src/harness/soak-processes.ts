@@ -10,7 +10,7 @@ import type { SeriesPoint } from './time-series.js';
 import { rateAccuracy, type Interval } from './rate-accuracy.js';
 import { REPORT_SCHEMA, type ProcessFigures, type SoakReport } from './report.js';
 import type { FromChild, SoakJob, SoakRawEpoch, ToChild } from './soak-child.js';
-import { firstWindow, MOCK_KEY, redactUrl } from './soak-common.js';
+import { firstWindow, MOCK_KEY, redactUrl, reportLimits } from './soak-common.js';
 import type { SoakOptions, SoakProgress } from './soak.js';
 import { UpstreamThread, type Arrivals } from './upstream-thread.js';
 
@@ -257,7 +257,7 @@ function merge(
     startedAt: new Date(performance.timeOrigin + t0).toISOString(),
     elapsedMs,
     loadMs: Math.max(...reports.map((r) => r.loadMs)),
-    executor: { ...first.executor, limits: opts.fixture.executor?.limits ?? null },
+    executor: { ...first.executor, limits: reportLimits(opts.fixture.executor?.limits) },
     processes: { count, perProcess },
     calls,
     latency: {

@@ -16,7 +16,7 @@ import { drive, LoadPlan, type WorkKind } from './load-generator.js';
 import { MemorySampler } from './memory-sampler.js';
 import { rateAccuracy, type Interval } from './rate-accuracy.js';
 import { isRedisAvailable, REDIS_INSTALL_HINT, startRedis, type RedisServer } from './redis-server.js';
-import { codeOf, firstWindow, MOCK_KEY, redactUrl, SPAWN_REDIS } from './soak-common.js';
+import { codeOf, firstWindow, MOCK_KEY, redactUrl, reportLimits, SPAWN_REDIS } from './soak-common.js';
 import { runProcesses } from './soak-processes.js';
 import { REPORT_SCHEMA, type SoakReport } from './report.js';
 import { SaturationTracker } from './saturation.js';
@@ -361,7 +361,7 @@ export async function runInProcess(opts: SoakOptions): Promise<SoakReport> {
       pool: ex.poolKind,
       concurrency: cfg.concurrency ?? 20,
       queueCapacity: cfg.queueCapacity ?? 1000,
-      limits: cfg.limits ?? null,
+      limits: reportLimits(cfg.limits),
       middleware: mw.middleware.map((m) => m.name),
     },
     calls: { planned, offered, completed, failed, cancelled, refused, byKind, errors, errorRate: offered === 0 ? 0 : Math.round(((offered - completed) / offered) * 10_000) / 10_000 },

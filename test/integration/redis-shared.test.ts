@@ -16,7 +16,7 @@ const DURATION_MS = 5000;
  * The limiter holds the limit exactly at the instant Redis admits (see redis-limiter.test.ts);
  * the upstream sees each call one dispatch latency later, and on a loaded machine that latency
  * varies by as much as an event loop stalls. A guard band on the window absorbs most of it, as
- * docs/redis.md advises; what is left is judged as the soak harness judges it: the upstream's
+ * the README advises (Redis section); what is left is judged as the soak harness judges it: the upstream's
  * windows are shortened by the longest stall any process measured, plus 10 ms.
  */
 const GUARD_MS = 100;
