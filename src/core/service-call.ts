@@ -45,8 +45,8 @@ export class ServiceCall<T = unknown> {
   startedAt: number | undefined;
   endedAt: number | undefined;
   #status: CallStatus = CallStatus.PENDING;
-  #value: T | undefined;
-  #error: unknown;
+  /** The result once COMPLETED, the error once FAILED or CANCELLED. */
+  #outcome: unknown;
   /** Made on the first `result()`, so a call nobody awaits costs no promise (and no unhandled rejection). */
   #promise: Promise<T> | undefined;
   #resolve: ((v: T) => void) | undefined;
@@ -70,14 +70,14 @@ export class ServiceCall<T = unknown> {
 
   /** The error a FAILED or CANCELLED call ended with. */
   get error(): unknown {
-    return this.#error;
+    return this.#status === 'COMPLETED' ? undefined : this.#outcome;
   }
 
   /** Resolves with the result or rejects with the error; the same promise every time. */
   result(): Promise<T> {
     if (this.#promise === undefined) {
-      if (this.#status === 'COMPLETED') this.#promise = Promise.resolve(this.#value as T);
-      else if (this.#status === 'FAILED' || this.#status === 'CANCELLED') this.#promise = Promise.reject(this.#error);
+      if (this.#status === 'COMPLETED') this.#promise = Promise.resolve(this.#outcome as T);
+      else if (this.#status === 'FAILED' || this.#status === 'CANCELLED') this.#promise = Promise.reject(this.#outcome);
       else {
         this.#promise = new Promise<T>((resolve, reject) => {
           this.#resolve = resolve;
@@ -109,7 +109,7 @@ export class ServiceCall<T = unknown> {
   complete(value: T, at: number = now()): void {
     this.#to(CallStatus.COMPLETED);
     this.endedAt = at;
-    this.#value = value;
+    this.#outcome = value;
     this.#resolve?.(value);
   }
 
@@ -117,7 +117,7 @@ export class ServiceCall<T = unknown> {
   fail(error: unknown, status: 'FAILED' | 'CANCELLED' = CallStatus.FAILED, at: number = now()): void {
     this.#to(status);
     this.endedAt = at;
-    this.#error = error;
+    this.#outcome = error;
     this.#reject?.(error);
   }
 
@@ -127,7 +127,7 @@ export class ServiceCall<T = unknown> {
   }
 
   toJSON(): ServiceCallData {
-    const e = this.#error;
+    const e = this.error;
     return {
       id: this.id,
       service: this.service,

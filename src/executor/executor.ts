@@ -244,7 +244,7 @@ export class Executor {
     }
 
     const t = now();
-    const entry = new QueuedCall(kind, service, request, context, tokens, t);
+    const entry = new QueuedCall(service, request, context, tokens, t);
     this.#stats.accepted++;
     entry.markQueued(t);
     if (kind === 'stream') entry.stream = new CallStream(entry, this.#streamOwner(entry));
@@ -264,9 +264,9 @@ export class Executor {
       this.#deadlineTimer.at(this.#deadlines.peek()!.deadline);
     }
     if (signal) {
-      entry.userSignal = signal;
-      entry.onUserAbort = () => this.#cancel(entry, cancelled(signal.reason));
-      signal.addEventListener('abort', entry.onUserAbort, { once: true });
+      const listener = () => this.#cancel(entry, cancelled(signal.reason));
+      entry.userAbort = { signal, listener };
+      signal.addEventListener('abort', listener, { once: true });
     }
     this.#queue.push(entry);
     this.#pump(false);
@@ -343,7 +343,6 @@ export class Executor {
     this.#limiterUnavailable = false;
     entry.markExecuting(t);
     this.#stats.queueWait.recordMs(t - entry.queuedAt!);
-    entry.running = true;
     entry.deferReason = undefined;
     this.#running.add(entry);
     if (this.#listening.admitted) this.#emit('admitted', { service: entry.service, callId: entry.id, at: t, queueWaitMs: t - entry.queuedAt! });
@@ -568,10 +567,9 @@ export class Executor {
     const wasHead = this.#queue.head === entry;
     this.#queue.remove(entry);
     this.#deadlines.remove(entry);
-    if (entry.onUserAbort !== undefined) entry.userSignal!.removeEventListener('abort', entry.onUserAbort);
+    if (entry.userAbort !== undefined) entry.userAbort.signal.removeEventListener('abort', entry.userAbort.listener);
     const wasRunning = entry.running;
     if (wasRunning) {
-      entry.running = false;
       this.#running.delete(entry);
       this.#stats.runTime.recordMs(t - call.startedAt!);
     }

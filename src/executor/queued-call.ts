@@ -21,15 +21,13 @@ export class QueuedCall<T = unknown> extends ServiceCall<T> implements QueueNode
   controller: AbortController | undefined = undefined;
   /** Set once the call is aborted, even if no signal was made yet. */
   abortReason: unknown = undefined;
-  userSignal: AbortSignal | undefined = undefined;
-  onUserAbort: (() => void) | undefined = undefined;
+  /** The caller's signal and our listener on it, removed when the call settles. */
+  userAbort: { signal: AbortSignal; listener: () => void } | undefined = undefined;
   /** Why the limiter last said no while this call was the head of the queue. */
   deferReason: string | undefined = undefined;
   stream: CallStream | undefined = undefined;
-  running = false;
 
   constructor(
-    readonly kind: 'call' | 'stream',
     readonly svc: Service,
     readonly request: unknown,
     ctx: CallContext,
@@ -37,6 +35,15 @@ export class QueuedCall<T = unknown> extends ServiceCall<T> implements QueueNode
     createdAt: number,
   ) {
     super(svc.name, ctx, tokens, createdAt);
+  }
+
+  get kind(): 'call' | 'stream' {
+    return this.stream === undefined ? 'call' : 'stream';
+  }
+
+  /** Holding a concurrency slot (admitted, not yet settled). */
+  get running(): boolean {
+    return this.status === 'EXECUTING';
   }
 
   /** The call's abort signal, made on first use (already aborted if the call was). */
