@@ -10,9 +10,9 @@ import type { SeriesPoint } from './time-series.js';
 import { rateAccuracy, type Interval } from './rate-accuracy.js';
 import { REPORT_SCHEMA, type ProcessFigures, type SoakReport } from './report.js';
 import type { FromChild, SoakJob, SoakRawEpoch, ToChild } from './soak-child.js';
-import { firstWindow, MOCK_KEY, redactUrl, reportLimits } from './soak-common.js';
+import { firstWindow, openUpstream, redactUrl, reportLimits } from './soak-common.js';
 import type { SoakOptions, SoakProgress } from './soak.js';
-import { UpstreamThread, type Arrivals } from './upstream-thread.js';
+import type { Arrivals } from './upstream-thread.js';
 
 interface Child {
   index: number;
@@ -36,17 +36,7 @@ export async function runProcesses(opts: SoakOptions): Promise<SoakReport> {
     throw new ConfigError(`fixture ${opts.file}`, [{ path: '/load/calls', rule: 'minimum', message: `must be at least \`processes\` (${count})` }]);
   }
   const seed = opts.seed ?? fixture.seed ?? 1;
-  let upstream: UpstreamThread | undefined;
-  let baseURL: string;
-  let apiKey: string | undefined;
-  if (opts.target !== undefined) {
-    baseURL = opts.target;
-    apiKey = opts.apiKey ?? (process.env['OPENAI_API_KEY'] || undefined);
-  } else {
-    upstream = await UpstreamThread.start({ ...fixture.upstream, seed: fixture.upstream?.seed ?? seed });
-    baseURL = upstream.baseURL;
-    apiKey = fixture.upstream?.apiKey ?? MOCK_KEY;
-  }
+  const { upstream, baseURL, apiKey } = await openUpstream(opts, fixture, seed);
 
   const children: Child[] = [];
   const onAbort = () => children.forEach((c) => tell(c, { t: 'stop' }));

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CallContext } from '../core/call-context.js';
 import { ConfigError } from '../core/errors.js';
 import { now } from '../core/clock.js';
-import type { CallContextOptions, RateWindow } from '../core/schemas.js';
+import type { CallContextOptions } from '../core/schemas.js';
 import type { Service } from '../core/service.js';
 import { Executor } from '../executor/executor.js';
 import { openai } from '../services/openai.js';
@@ -16,12 +16,12 @@ import { drive, LoadPlan, type WorkKind } from './load-generator.js';
 import { MemorySampler } from './memory-sampler.js';
 import { rateAccuracy, type Interval } from './rate-accuracy.js';
 import { isRedisAvailable, REDIS_INSTALL_HINT, startRedis, type RedisServer } from './redis-server.js';
-import { codeOf, firstWindow, MOCK_KEY, redactUrl, reportLimits, SPAWN_REDIS } from './soak-common.js';
+import { codeOf, firstWindow, openUpstream, redactUrl, reportLimits, SPAWN_REDIS } from './soak-common.js';
 import { runProcesses } from './soak-processes.js';
 import { REPORT_SCHEMA, type SoakReport } from './report.js';
 import { SaturationTracker } from './saturation.js';
 import { TimeSeries } from './time-series.js';
-import { UpstreamThread, type Arrivals } from './upstream-thread.js';
+import type { Arrivals } from './upstream-thread.js';
 
 export interface SoakOptions {
   fixture: Fixture;
@@ -114,17 +114,7 @@ export async function runInProcess(opts: SoakOptions): Promise<SoakReport> {
   const plan = new LoadPlan(load, seed, opts.durationS);
   const planned = plan.expectedCalls();
 
-  let upstream: UpstreamThread | undefined;
-  let baseURL: string;
-  let apiKey: string | undefined;
-  if (opts.target !== undefined) {
-    baseURL = opts.target;
-    apiKey = opts.apiKey ?? (process.env['OPENAI_API_KEY'] || undefined);
-  } else {
-    upstream = await UpstreamThread.start({ ...fixture.upstream, seed: fixture.upstream?.seed ?? seed });
-    baseURL = upstream.baseURL;
-    apiKey = fixture.upstream?.apiKey ?? MOCK_KEY;
-  }
+  const { upstream, baseURL, apiKey } = await openUpstream(opts, fixture, seed);
   const model = opts.model ?? load.model ?? 'mock-model';
   const cfg = fixture.executor ?? {};
   let mw: ReturnType<typeof fixtureMiddleware>;

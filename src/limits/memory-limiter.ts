@@ -1,8 +1,8 @@
 import { now } from '../core/clock.js';
-import { RateLimitError } from '../core/errors.js';
 import type { RateWindow } from '../core/schemas.js';
 import { SlidingWindow } from './sliding-window.js';
 import { ProviderCeiling } from './provider-ceiling.js';
+import { assertTokensFit } from './token-fit.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
 
 interface MemoryTicket {
@@ -26,15 +26,7 @@ export class MemoryLimiter implements Limiter {
   }
 
   check(tokens: number): void {
-    for (const w of this.#tokens) {
-      if (tokens > w.limit) {
-        throw new RateLimitError(
-          `estimated ${tokens} tokens exceed the token limit of ${w.limit} per ${w.windowMs} ms; the call can never be admitted`,
-          undefined,
-          { retryable: false, context: { tokens, limit: w.limit, windowMs: w.windowMs } },
-        );
-      }
-    }
+    assertTokensFit(tokens, this.#tokens);
   }
 
   acquire(tokens: number, at?: number): Acquisition {

@@ -1,10 +1,11 @@
 import { Redis } from 'ioredis';
 import { now } from '../core/clock.js';
-import { LimiterUnavailableError, RateLimitError } from '../core/errors.js';
+import { LimiterUnavailableError } from '../core/errors.js';
 import type { RateWindow } from '../core/schemas.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import { ADMIT_SCRIPT, PAUSE_SCRIPT, RECONCILE_SCRIPT } from './redis-scripts.js';
 import { ProviderCeiling } from './provider-ceiling.js';
+import { assertTokensFit } from './token-fit.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
 
 export interface RedisLimiterOptions {
@@ -122,15 +123,7 @@ export class RedisLimiter implements Limiter {
   }
 
   check(tokens: number): void {
-    for (const w of this.#tokens) {
-      if (tokens > w.limit) {
-        throw new RateLimitError(
-          `estimated ${tokens} tokens exceed the token limit of ${w.limit} per ${w.windowMs} ms; the call can never be admitted`,
-          undefined,
-          { retryable: false, context: { tokens, limit: w.limit, windowMs: w.windowMs } },
-        );
-      }
-    }
+    assertTokensFit(tokens, this.#tokens);
   }
 
   async acquire(tokens: number): Promise<Acquisition> {
