@@ -3,30 +3,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startMockUpstream } from '../../src/harness/mock-upstream.js';
 import type { SoakReport } from '../../src/harness/report.js';
+import { ROOT, runCli } from '../helpers/run-cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHIPPED = ['default', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], entry: string[] = ['--import', 'tsx', join(ROOT, 'src/cli.ts')]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, ...args], { cwd: ROOT, env: { ...process.env, OPENAI_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], entry?: string[]) => runCli(args, entry === undefined ? {} : { entry });
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'callpool-soak-'));
 const readReport = (dir: string, name: string): SoakReport => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as SoakReport;
