@@ -4,7 +4,7 @@ import type { Handler } from '../src/core/service.js';
 import { encodeResult } from '../src/pool/codec.js';
 import { handlerFromModule } from '../src/pool/load-handler.js';
 import { Outbox } from '../src/pool/outbox.js';
-import type { CallRequest, FromWorker, SessionStart, StreamRequest, ToWorker } from '../src/pool/protocol.js';
+import { contextOf, Op, STREAM_CREDIT, STREAM_PORT, type CallRequest, type FromWorker, type SessionStart, type StreamRequest, type ToWorker } from '../src/pool/protocol.js';
 import { produceStream } from './stream-producer.js';
 
 /**
@@ -52,7 +52,7 @@ function load(href: string): Handler | Promise<Handler> {
 export default function session({ port, progress }: SessionStart): Promise<void> {
   return new Promise<void>((resolve) => {
     const out = new Outbox<FromWorker>(port, (msg, err) =>
-      msg.t === 'result' ? { t: 'error', id: msg.id, error: serializeError(err) } : undefined,
+      msg[0] === Op.Result || msg[0] === Op.Packed ? [Op.Error, msg[1], serializeError(err)] : undefined,
     );
     // Per running id: its controller; `null` before the handler starts (or when it takes no
     // signal); a `Cancelled` when cancelled before it started.
@@ -65,66 +65,67 @@ export default function session({ port, progress }: SessionStart): Promise<void>
     };
     const fail = (id: number, err: unknown): void => {
       if (!running.delete(id)) return;
-      out.post({ t: 'error', id, error: serializeError(err) });
+      out.post([Op.Error, id, serializeError(err)]);
     };
 
     const runCall = (msg: CallRequest, handler: Handler): void => {
-      if (typeof handler.call !== 'function') return fail(msg.id, missing(msg.module, 'call'));
-      const state = running.get(msg.id);
+      const id = msg[1];
+      if (typeof handler.call !== 'function') return fail(id, missing(msg[2], 'call'));
+      const state = running.get(id);
       // Cancelled while its module loaded: the handler never starts.
-      if (state instanceof Cancelled) return fail(msg.id, state.reason);
+      if (state instanceof Cancelled) return fail(id, state.reason);
       // A handler that declares no `signal` parameter cannot observe one: skip the controller,
       // the costliest part of a tiny call.
       let signal = idle;
       if (handler.call.length >= 3) {
         const controller = new AbortController();
-        running.set(msg.id, controller);
+        running.set(id, controller);
         signal = controller.signal;
       }
       let result: unknown;
       try {
-        result = handler.call(msg.request, msg.ctx, signal);
+        result = handler.call(msg[3], contextOf(msg), signal);
       } catch (err) {
-        return fail(msg.id, err);
+        return fail(id, err);
       }
-      if (isThenable(result)) result.then((v) => ok(msg.id, v), (e: unknown) => fail(msg.id, e));
-      else ok(msg.id, result);
+      if (isThenable(result)) result.then((v) => ok(id, v), (e: unknown) => fail(id, e));
+      else ok(id, result);
     };
 
     const runStream = (msg: StreamRequest, handler: Handler | Promise<Handler>, controller: AbortController): void => {
       const open = (signal: AbortSignal): AsyncIterable<unknown> => ({
         [Symbol.asyncIterator]: () => opened(handler, msg, signal),
       });
-      produceStream(msg.port, msg.credit, controller, open).finally(() => {
-        running.delete(msg.id);
-        out.post({ t: 'done', id: msg.id });
+      produceStream(msg[STREAM_PORT], msg[STREAM_CREDIT], controller, open).finally(() => {
+        running.delete(msg[1]);
+        out.post([Op.Done, msg[1]]);
       });
     };
 
     const handle = (msg: ToWorker): void => {
-      switch (msg.t) {
-        case 'call': {
-          progress[0] = msg.id;
-          running.set(msg.id, null);
-          const h = load(msg.module);
-          if (h instanceof Promise) h.then((handler) => runCall(msg, handler), (e: unknown) => fail(msg.id, e));
+      switch (msg[0]) {
+        case Op.Call: {
+          progress[0] = msg[1];
+          running.set(msg[1], null);
+          const h = load(msg[2]);
+          if (h instanceof Promise) h.then((handler) => runCall(msg, handler), (e: unknown) => fail(msg[1], e));
           else runCall(msg, h);
           return;
         }
-        case 'stream': {
-          progress[0] = msg.id;
+        case Op.Stream: {
+          progress[0] = msg[1];
           const controller = new AbortController();
-          running.set(msg.id, controller);
-          runStream(msg, load(msg.module), controller);
+          running.set(msg[1], controller);
+          runStream(msg, load(msg[2]), controller);
           return;
         }
-        case 'cancel': {
-          const state = running.get(msg.id);
-          if (state instanceof AbortController) state.abort(reasonOf(msg.reason));
-          else if (state === null) running.set(msg.id, new Cancelled(reasonOf(msg.reason)));
+        case Op.Cancel: {
+          const state = running.get(msg[1]);
+          if (state instanceof AbortController) state.abort(reasonOf(msg[2]));
+          else if (state === null) running.set(msg[1], new Cancelled(reasonOf(msg[2])));
           return;
         }
-        case 'close':
+        case Op.Close:
           for (const c of running.values()) if (c instanceof AbortController) c.abort(new ClosedError('the pool is closing'));
           out.flush();
           port.off('message', onMessage);
@@ -137,7 +138,7 @@ export default function session({ port, progress }: SessionStart): Promise<void>
       for (const msg of batch) handle(msg);
     };
     port.on('message', onMessage);
-    out.post({ t: 'ready', threadId });
+    out.post([Op.Ready, threadId]);
   });
 }
 
@@ -146,9 +147,9 @@ function opened(handler: Handler | Promise<Handler>, msg: StreamRequest, signal:
   let inner: AsyncIterator<unknown> | undefined;
   const start = async (): Promise<AsyncIterator<unknown>> => {
     const h = await handler;
-    if (typeof h.stream !== 'function') throw missing(msg.module, 'stream');
+    if (typeof h.stream !== 'function') throw missing(msg[2], 'stream');
     signal.throwIfAborted();
-    return h.stream(msg.request, msg.ctx, signal)[Symbol.asyncIterator]();
+    return h.stream(msg[3], contextOf(msg), signal)[Symbol.asyncIterator]();
   };
   return {
     next: () => (inner !== undefined ? inner.next() : start().then((it) => (inner = it).next())),

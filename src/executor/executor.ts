@@ -3,6 +3,7 @@ import { CallContext } from '../core/call-context.js';
 import { now, toEpoch } from '../core/clock.js';
 import { resolveConfig, type ExecutorConfig, type ResolvedConfig } from '../core/config.js';
 import { isEnvelope, META, type ResultMeta, type Unwrapped } from '../core/envelope.js';
+import { onMicrotask } from '../core/microtask.js';
 import {
   CallpoolError,
   CancelledError,
@@ -25,6 +26,7 @@ import { redact } from '../core/redact.js';
 import { sleep } from '../middleware/sleep.js';
 import type { Invocation, Middleware } from '../middleware/types.js';
 import { createPool } from '../pool/create-pool.js';
+import { ChannelPool } from '../pool/channel-pool.js';
 import { InlinePool } from '../pool/inline-pool.js';
 import type { Pool } from '../pool/types.js';
 import { CallStream } from './call-stream.js';
@@ -67,6 +69,8 @@ export class Executor {
   readonly #cfg: ResolvedConfig<Middleware>;
   readonly #pool: Pool;
   readonly #inline: InlinePool | undefined;
+  /** The worker pools' engine, when that is the pool: calls skip the AbortSignal. */
+  readonly #channels: ChannelPool | undefined;
   /** No middleware: calls go straight to the terminal. */
   readonly #bare: boolean;
   readonly #limiter: Limiter | undefined;
@@ -101,6 +105,7 @@ export class Executor {
     this.#limiter = createLimiter(this.#cfg.limits);
     this.#pool = createPool(this.#cfg.pool);
     this.#inline = this.#pool instanceof InlinePool ? this.#pool : undefined;
+    this.#channels = this.#pool instanceof ChannelPool ? this.#pool : undefined;
     this.#bare = this.#cfg.middleware.every((mw) => typeof mw.call !== 'function');
     this.#chain = compose(this.#cfg.middleware, { call: this.#terminalCall, stream: this.#terminalStream });
     for (const mw of this.#cfg.middleware) mw.attach?.(this);
@@ -372,7 +377,7 @@ export class Executor {
       } else {
         // Settle on a later microtask, never inside submit(): a queue of synchronous
         // handlers must not recurse through finish -> pump -> start.
-        queueMicrotask(() => this.#completed(entry, out));
+        onMicrotask(() => this.#completed(entry, out));
       }
       return;
     }
@@ -428,7 +433,9 @@ export class Executor {
   #run(entry: Entry, request: unknown): unknown {
     const ctx = handlerContext(entry);
     // The executor settles a call the moment it is aborted, so the inline pool needs no abort race.
-    return this.#inline !== undefined ? this.#inline.invoke(entry.svc, request, ctx, entry) : this.#pool.call({ service: entry.svc, request, ctx }, entry.signal);
+    if (this.#inline !== undefined) return this.#inline.invoke(entry.svc, request, ctx, entry);
+    const task = { service: entry.svc, request, ctx };
+    return this.#channels !== undefined ? this.#channels.invoke(task, entry) : this.#pool.call(task, entry.signal);
   }
 
   #dispatch(entry: Entry, request: unknown, ticket: Ticket): Promise<unknown> {

@@ -2,6 +2,7 @@ import type { CallContext } from '../core/call-context.js';
 import type { Service } from '../core/service.js';
 import { ServiceCall } from '../core/service-call.js';
 import type { Ticket } from '../limits/types.js';
+import type { AbortSource } from '../pool/types.js';
 import type { CallStream } from './call-stream.js';
 import type { HeapItem } from './deadline-heap.js';
 import type { QueueNode } from './linked-queue.js';
@@ -10,7 +11,7 @@ import type { QueueNode } from './linked-queue.js';
  * A ServiceCall together with the executor's bookkeeping for it (queue links, deadline heap
  * slot, limiter ticket, abort state): one object per call on the hot path.
  */
-export class QueuedCall<T = unknown> extends ServiceCall<T> implements QueueNode, HeapItem {
+export class QueuedCall<T = unknown> extends ServiceCall<T> implements QueueNode, HeapItem, AbortSource {
   prev: QueueNode | undefined = undefined;
   next: QueueNode | undefined = undefined;
   inQueue = false;
@@ -21,6 +22,8 @@ export class QueuedCall<T = unknown> extends ServiceCall<T> implements QueueNode
   controller: AbortController | undefined = undefined;
   /** Set once the call is aborted, even if no signal was made yet. */
   abortReason: unknown = undefined;
+  /** Set by a worker pool while it runs this call: how to abort it there. */
+  onAbort: ((reason: unknown) => void) | undefined = undefined;
   /** The caller's signal and our listener on it, removed when the call settles. */
   userAbort: { signal: AbortSignal; listener: () => void } | undefined = undefined;
   /** Why the limiter last said no while this call was the head of the queue. */
@@ -59,5 +62,8 @@ export class QueuedCall<T = unknown> extends ServiceCall<T> implements QueueNode
     if (this.abortReason !== undefined) return;
     this.abortReason = reason;
     this.controller?.abort(reason);
+    const hook = this.onAbort;
+    this.onAbort = undefined;
+    hook?.(reason);
   }
 }

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { ClosedError, ConfigError, deserializeError, serializeError, WorkerCrashError } from '../core/errors.js';
+import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
 import { decodeResult } from './codec.js';
 import { Outbox } from './outbox.js';
-import type { CallRequest, FromWorker, StreamRequest, ToWorker } from './protocol.js';
+import { ID, Op, STREAM_PORT, toWire, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
 import { StreamChannel, type StreamOutcome } from './stream-channel.js';
-import type { PoolKind, PoolTask } from './types.js';
+import type { AbortSource, PoolKind, PoolTask } from './types.js';
 import type { WorkerHost } from './worker-host.js';
 
 export interface ChannelPoolOptions {
@@ -31,8 +31,9 @@ interface PendingCall extends PendingBase {
   msg: CallRequest;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
+  source: AbortSource;
+  /** What this call set as `source.onAbort` (a retry may have set its own since). */
+  onAbort: (reason: unknown) => void;
 }
 
 interface PendingStream extends PendingBase {
@@ -96,22 +97,42 @@ export class ChannelPool {
   }
 
   call(task: PoolTask, signal: AbortSignal): Promise<unknown> {
-    const refused = this.#refuse(task, signal);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const source: { abortReason: unknown; onAbort: AbortSource['onAbort'] } = { abortReason: undefined, onAbort: undefined };
+    const follow = () => {
+      source.abortReason = signal.reason;
+      source.onAbort?.(signal.reason);
+    };
+    signal.addEventListener('abort', follow, { once: true });
+    const done = this.invoke(task, source);
+    done.then(
+      () => signal.removeEventListener('abort', follow),
+      () => signal.removeEventListener('abort', follow),
+    );
+    return done;
+  }
+
+  /**
+   * `call` for the executor, aborted through `source` instead of an AbortSignal: the call
+   * sets `source.onAbort` while it runs and clears it when it settles.
+   */
+  invoke(task: PoolTask, source: AbortSource): Promise<unknown> {
+    const refused = this.#refuse(task, source.abortReason);
     if (refused !== undefined) return Promise.reject(refused);
     return new Promise<unknown>((resolve, reject) => {
-      const msg: CallRequest = { t: 'call', id: 0, module: task.service.module!, request: task.request, ctx: task.ctx };
-      const pending = { kind: 'call', msg, resolve, reject, signal, orphaned: false, grace: undefined } as PendingCall;
-      pending.onAbort = () => this.#abortCall(pending);
-      signal.addEventListener('abort', pending.onAbort, { once: true });
+      const msg: CallRequest = [Op.Call, 0, task.service.module!, task.request, ...toWire(task.ctx)];
+      const pending = { kind: 'call', msg, resolve, reject, source, orphaned: false, grace: undefined } as PendingCall;
+      pending.onAbort = (reason) => this.#abortCall(pending, reason);
+      source.onAbort = pending.onAbort;
       this.#dispatch(pending);
     });
   }
 
   stream(task: PoolTask, signal: AbortSignal): AsyncIterable<unknown> {
-    const refused = this.#refuse(task, signal);
+    const refused = this.#refuse(task, signal.aborted ? signal.reason : undefined);
     if (refused !== undefined) return failing(refused);
     const { port1, port2 } = new MessageChannel();
-    const msg: StreamRequest = { t: 'stream', id: 0, module: task.service.module!, request: task.request, ctx: task.ctx, port: port2, credit: this.#streamCredit };
+    const msg: StreamRequest = [Op.Stream, 0, task.service.module!, task.request, ...toWire(task.ctx), port2, this.#streamCredit];
     const pending = { kind: 'stream', msg, orphaned: false, grace: undefined } as PendingStream;
     pending.channel = new StreamChannel(
       port1,
@@ -135,17 +156,17 @@ export class ChannelPool {
       slot.dead = true;
       for (const p of slot.inflight.values()) this.#fail(p, closed);
       slot.inflight.clear();
-      slot.outbox.post({ t: 'close' });
+      slot.outbox.post([Op.Close]);
       slot.outbox.flush();
     }
     await this.#host.destroy();
     for (const slot of this.#slots) slot.port.close();
   }
 
-  #refuse(task: PoolTask, signal: AbortSignal): unknown {
+  #refuse(task: PoolTask, abortReason: unknown): unknown {
     if (this.#closed !== undefined) return new ClosedError('the pool is closed');
     if (this.#broken !== undefined) return new WorkerCrashError('worker threads fail to start', { cause: this.#broken });
-    if (signal.aborted) return signal.reason;
+    if (abortReason !== undefined) return abortReason;
     if (task.service.module === undefined) {
       return new ConfigError(`service '${task.service.name}'`, [
         { path: '/module', rule: 'required', message: `an in-process handler runs only on the inline pool, not on '${this.kind}'` },
@@ -157,10 +178,10 @@ export class ChannelPool {
   #dispatch(p: Pending): void {
     const slot = this.#pick();
     p.slot = slot;
-    p.id = p.msg.id = ++slot.nextId;
+    p.id = p.msg[ID] = ++slot.nextId;
     slot.inflight.set(p.id, p);
     if (p.kind === 'call') slot.outbox.post(p.msg);
-    else slot.outbox.post(p.msg, [p.msg.port]);
+    else slot.outbox.post(p.msg, [p.msg[STREAM_PORT]]);
   }
 
   /** Sends a call or stream that a dead worker never started to another worker. */
@@ -169,7 +190,7 @@ export class ChannelPool {
       // The stream's port went down with the worker's queue: the stream gets a new channel.
       const { port1, port2 } = new MessageChannel();
       p.channel.rebind(port1);
-      p.msg.port = port2;
+      p.msg[STREAM_PORT] = port2;
     }
     this.#dispatch(p);
   }
@@ -196,7 +217,7 @@ export class ChannelPool {
     const { port1, port2 } = new MessageChannel();
     const kill = new AbortController();
     const progress = new Float64Array(new SharedArrayBuffer(8));
-    const slot: Slot = { index, port: port1, outbox: new Outbox(port1), inflight: new Map(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined };
+    const slot: Slot = { index, port: port1, outbox: new Outbox(port1, (msg, err) => this.#unclonable(slot, msg, err)), inflight: new Map(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined };
     port1.on('message', (batch: FromWorker[]) => {
       for (const msg of batch) this.#onMessage(slot, msg);
     });
@@ -214,30 +235,40 @@ export class ChannelPool {
     return slot;
   }
 
+  /** A request structured clone cannot copy fails alone; the rest of its batch goes on. */
+  #unclonable(slot: Slot, msg: ToWorker, err: unknown): undefined {
+    if (msg[0] !== Op.Call && msg[0] !== Op.Stream) return undefined;
+    const p = slot.inflight.get(msg[ID]);
+    if (p === undefined) return undefined;
+    slot.inflight.delete(p.id);
+    const reason = err instanceof Error ? err.message : String(err);
+    this.#fail(p, new ValidationError('request', [{ path: '/request', rule: 'structured-clone', message: `must be structured-clone-safe to reach a worker thread (${reason})` }], { cause: err }));
+    return undefined;
+  }
+
   #onMessage(slot: Slot, msg: FromWorker): void {
-    if (msg.t === 'ready') {
+    if (msg[0] === Op.Ready) {
       slot.ready = true;
       this.#failedStarts = 0;
       return;
     }
-    const p = slot.inflight.get(msg.id);
+    const p = slot.inflight.get(msg[1]);
     if (p === undefined) return;
-    slot.inflight.delete(msg.id);
+    slot.inflight.delete(msg[1]);
     if (p.grace !== undefined) clearTimeout(p.grace);
     p.grace = undefined;
     if (slot.overdue) this.#maybeRecover(slot);
     if (p.kind !== 'call' || p.orphaned) return;
-    p.orphaned = true;
-    p.signal.removeEventListener('abort', p.onAbort);
-    if (msg.t === 'result') p.resolve(decodeResult(msg));
-    else if (msg.t === 'error') p.reject(deserializeError(msg.error));
+    settle(p);
+    if (msg[0] === Op.Error) p.reject(deserializeError(msg[2]));
+    else if (msg[0] !== Op.Done) p.resolve(decodeResult(msg));
   }
 
-  #abortCall(p: PendingCall): void {
+  #abortCall(p: PendingCall, reason: unknown): void {
     if (p.orphaned) return;
-    p.orphaned = true;
-    p.reject(p.signal.reason);
-    p.slot.outbox.post({ t: 'cancel', id: p.id, reason: serializeError(p.signal.reason) });
+    settle(p);
+    p.reject(reason);
+    p.slot.outbox.post([Op.Cancel, p.id, serializeError(reason)]);
     this.#startGrace(p);
   }
 
@@ -304,10 +335,15 @@ export class ChannelPool {
     p.grace = undefined;
     if (p.kind === 'stream') return p.channel.fail(err);
     if (p.orphaned) return;
-    p.orphaned = true;
-    p.signal.removeEventListener('abort', p.onAbort);
+    settle(p);
     p.reject(err);
   }
+}
+
+/** Marks a call settled on this side and stops listening for its abort. */
+function settle(p: PendingCall): void {
+  p.orphaned = true;
+  if (p.source.onAbort === p.onAbort) p.source.onAbort = undefined;
 }
 
 function describe(reason: unknown): string {

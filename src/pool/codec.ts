@@ -1,6 +1,6 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
-import type { CallResult } from './protocol.js';
+import { Op, type CallResult, type PackedResult } from './protocol.js';
 
 /**
  * How a call's result crosses from a worker to the main thread. Measured (pool.bench.ts,
@@ -16,22 +16,22 @@ const MAX_DEPTH = 64;
 
 const packr = new Packr({ useRecords: false });
 
-export function encodeResult(id: number, value: unknown, transfer: TransferListItem[]): CallResult {
+export function encodeResult(id: number, value: unknown, transfer: TransferListItem[]): CallResult | PackedResult {
   const buffer = transferable(value);
   if (buffer !== undefined) {
     transfer.push(buffer);
-    return { t: 'result', id, value };
+    return [Op.Result, id, value];
   }
   if (typeof value === 'object' && value !== null && jsonSize(value, 0) >= PACK_MIN_BYTES) {
     const packed = pack(value);
     transfer.push(packed.buffer as ArrayBuffer);
-    return { t: 'result', id, packed };
+    return [Op.Packed, id, packed];
   }
-  return { t: 'result', id, value };
+  return [Op.Result, id, value];
 }
 
-export function decodeResult(msg: CallResult): unknown {
-  return msg.packed !== undefined ? packr.unpack(msg.packed) : msg.value;
+export function decodeResult(msg: CallResult | PackedResult): unknown {
+  return msg[0] === Op.Packed ? packr.unpack(msg[2]) : msg[2];
 }
 
 /** msgpack bytes in a buffer of their own, ready to transfer. */

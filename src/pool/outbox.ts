@@ -1,4 +1,5 @@
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { onMicrotask } from '../core/microtask.js';
 
 /**
  * Batches the messages posted to a port within one turn of the event loop into a single
@@ -28,7 +29,7 @@ export class Outbox<M> {
     if (this.#items.length >= MAX_BATCH) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#onMicrotask);
+      onMicrotask(this.#onMicrotask);
     }
   }
 
@@ -45,7 +46,8 @@ export class Outbox<M> {
     this.#items = [];
     this.#transfer = [];
     try {
-      this.#port.postMessage(items, transfer);
+      if (transfer.length === 0) this.#port.postMessage(items);
+      else this.#port.postMessage(items, transfer);
     } catch (err) {
       if (this.#onUnclonable === undefined) throw err;
       // One bad message must not sink its batch-mates: send them one by one.

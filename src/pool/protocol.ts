@@ -20,70 +20,89 @@ export interface SessionStart {
   progress: Float64Array;
 }
 
-export interface CallRequest {
-  t: 'call';
-  id: number;
-  module: string;
-  request: unknown;
-  ctx: HandlerContext;
-}
+/**
+ * Control messages are tuples tagged by an `Op`, not objects: structured clone writes every
+ * property name of every object it copies: with object messages a no-op call's round trip
+ * was about 25% slower than a raw channel's, with tuples about 3% (same run, medians).
+ */
+export const Op = {
+  Call: 0,
+  Stream: 1,
+  Cancel: 2,
+  Close: 3,
+  Ready: 4,
+  Result: 5,
+  Packed: 6,
+  Error: 7,
+  Done: 8,
+} as const;
 
-export interface StreamRequest {
-  t: 'stream';
-  id: number;
-  module: string;
-  request: unknown;
-  ctx: HandlerContext;
+/** A HandlerContext, flattened in field order (rebuilt in the worker). */
+export type WireContext = [
+  callId: string,
+  branchId: string,
+  deadlineEpochMs: number | null,
+  capabilities: string[],
+  attrs: Record<string, unknown>,
+  options: unknown,
+];
+
+export type CallRequest = [op: typeof Op.Call, id: number, module: string, request: unknown, ...ctx: WireContext];
+
+export type StreamRequest = [
+  op: typeof Op.Stream,
+  id: number,
+  module: string,
+  request: unknown,
+  ...ctx: WireContext,
   /** The stream's own port (transferred): chunks go out on it, credit and cancel come in. */
-  port: MessagePort;
+  port: MessagePort,
   /** Chunks the producer may send before it waits for credit. */
-  credit: number;
-}
+  credit: number,
+];
 
-/** Aborts the handler's signal for a running call. */
-export interface CancelRequest {
-  t: 'cancel';
-  id: number;
-  /** Why (the caller's abort reason), so the handler's `signal.reason` tells the same story. */
-  reason?: SerializedError;
-}
+/** Where a request's id sits, and a stream request's port and credit. */
+export const ID = 1;
+export const STREAM_PORT = 10;
+export const STREAM_CREDIT = 11;
+
+/**
+ * Aborts the handler's signal for a running call, with the caller's abort reason, so the
+ * handler's `signal.reason` tells the same story.
+ */
+export type CancelRequest = [op: typeof Op.Cancel, id: number, reason: SerializedError | undefined];
 
 /** Ends the session: in-flight handlers are aborted and the worker returns to the pool. */
-export interface CloseRequest {
-  t: 'close';
-}
+export type CloseRequest = [op: typeof Op.Close];
 
 export type ToWorker = CallRequest | StreamRequest | CancelRequest | CloseRequest;
 
 /** The session is serving (sent once, first). */
-export interface Ready {
-  t: 'ready';
-  threadId: number;
-}
+export type Ready = [op: typeof Op.Ready, threadId: number];
 
-export interface CallResult {
-  t: 'result';
-  id: number;
-  /** The handler's value, as structured clone carries it, unless `packed` holds it. */
-  value?: unknown;
-  /** The value as msgpack bytes (buffer transferred), when the codec chose that. */
-  packed?: Uint8Array;
-}
+/** The handler's value, as structured clone carries it. */
+export type CallResult = [op: typeof Op.Result, id: number, value: unknown];
+
+/** The handler's value as msgpack bytes (buffer transferred), when the codec chose that. */
+export type PackedResult = [op: typeof Op.Packed, id: number, bytes: Uint8Array];
 
 /** The call failed. */
-export interface CallError {
-  t: 'error';
-  id: number;
-  error: SerializedError;
-}
+export type CallError = [op: typeof Op.Error, id: number, error: SerializedError];
 
 /** A stream's producer finished (ended, failed or cancelled): its id is free again. */
-export interface StreamDone {
-  t: 'done';
-  id: number;
+export type StreamDone = [op: typeof Op.Done, id: number];
+
+export type FromWorker = Ready | CallResult | PackedResult | CallError | StreamDone;
+
+/** The flat form of a handler context. */
+export function toWire(ctx: HandlerContext): WireContext {
+  return [ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options];
 }
 
-export type FromWorker = Ready | CallResult | CallError | StreamDone;
+/** The handler context of a call or stream request. */
+export function contextOf(msg: CallRequest | StreamRequest): HandlerContext {
+  return { callId: msg[4], branchId: msg[5], deadlineEpochMs: msg[6], capabilities: msg[7], attrs: msg[8], options: msg[9] };
+}
 
 /** Worker -> main on a stream port: some chunks, and maybe the end or the failure. */
 export interface StreamChunks {

@@ -1,5 +1,16 @@
 import type { HandlerContext, Service } from '../core/service.js';
 
+/**
+ * A cheaper stand-in for an `AbortSignal` on the executor's hot path (making an AbortSignal
+ * and listening on it costs more in Node 20 than the rest of a worker round trip): while the
+ * work runs the pool sets `onAbort`; the owner calls it once if the work is aborted.
+ */
+export interface AbortSource {
+  /** Set once aborted. */
+  readonly abortReason: unknown;
+  onAbort: ((reason: unknown) => void) | undefined;
+}
+
 export type PoolKind = 'piscina' | 'tinypool' | 'inline';
 
 /** One unit of work for a pool: which handler, with what. */

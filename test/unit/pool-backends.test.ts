@@ -102,6 +102,28 @@ test('a service with an in-process handler runs only on the inline pool', async 
 });
 
 for (const kind of workerKinds) {
+  test(`${kind}: a request structured clone cannot copy fails alone with E_VALIDATION; its batch-mates run`, async (t) => {
+    const pool = shared.get(kind)!;
+    // Posted in one turn: they share a batch (one postMessage) with the bad ones.
+    const calls = [
+      pool.call(task('echo', 1), never),
+      pool.call(task('echo', { f: () => 1 }), never),
+      pool.call(task('echo', 3), never),
+    ];
+    const stream = pool.stream(task('stream-counted', { n: 2, f: () => 2 }), never);
+    const good = pool.stream(task('stream-counted', { n: 2 }), never);
+    t.is(await calls[0], 1);
+    const err = await t.throwsAsync(calls[1]!, { code: 'E_VALIDATION' });
+    t.regex(err?.message ?? '', /\/request: must be structured-clone-safe/);
+    t.is(await calls[2], 3);
+    await t.throwsAsync(async () => {
+      for await (const _ of stream) t.fail('no chunk expected');
+    }, { code: 'E_VALIDATION' });
+    const got: unknown[] = [];
+    for await (const c of good) got.push(c);
+    t.is(got.length, 2);
+  });
+
   test(`${kind}: a busy handler that ignores its abort is terminated after abortGraceMs`, async (t) => {
     const pool = open(kind, { threads: 1, abortGraceMs: 200 });
     const started = counters(1);

@@ -2,13 +2,14 @@ import test from 'ava';
 import type { TransferListItem } from 'node:worker_threads';
 import { decodeResult, encodeResult, PACK_MIN_BYTES } from '../../src/pool/codec.js';
 import { createPool } from '../../src/pool/create-pool.js';
+import { Op } from '../../src/pool/protocol.js';
 import { makeChatCompletion } from '../helpers/payloads.js';
 import { task } from '../helpers/pool-fixtures.js';
 
 function roundTrip(value: unknown): { packed: boolean; transferred: number; back: unknown } {
   const transfer: TransferListItem[] = [];
   const msg = encodeResult(1, value, transfer);
-  return { packed: msg.packed !== undefined, transferred: transfer.length, back: decodeResult(structuredClone(msg, { transfer: transfer as never })) };
+  return { packed: msg[0] === Op.Packed, transferred: transfer.length, back: decodeResult(structuredClone(msg, { transfer: transfer as never })) };
 }
 
 test('a large JSON-shaped result is packed with msgpack in a transferred buffer and decodes equal', (t) => {
