@@ -18,6 +18,7 @@ import { retry } from '../../src/middleware/retry.js';
 import type { MockUpstreamOptions } from '../../src/harness/mock-upstream.js';
 import type { PoolKind } from '../../src/pool/types.js';
 import { openai } from '../../src/services/openai.js';
+import { EXT } from '../helpers/paths.js';
 import { result, runStandalone, type BenchResult } from './types.js';
 
 const RUNS = 5;
@@ -32,8 +33,7 @@ async function upstreamThread(options: MockUpstreamOptions): Promise<{ baseURL: 
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
     (async () => {
-      const { register } = await import(workerData.tsx);
-      register();
+      if (workerData.tsx) (await import(workerData.tsx)).register();
       const { startMockUpstream } = await import(workerData.mock);
       const up = await startMockUpstream(workerData.options);
       parentPort.on('message', async () => { await up.close(); parentPort.postMessage('closed'); });
@@ -41,7 +41,7 @@ async function upstreamThread(options: MockUpstreamOptions): Promise<{ baseURL: 
     })();`;
   const worker = new Worker(code, {
     eval: true,
-    workerData: { tsx: import.meta.resolve('tsx/esm/api'), mock: new URL('../../src/harness/mock-upstream.ts', import.meta.url).href, options },
+    workerData: { tsx: EXT === '.ts' ? import.meta.resolve('tsx/esm/api') : undefined, mock: new URL(`../../src/harness/mock-upstream${EXT}`, import.meta.url).href, options },
   });
   const baseURL = await new Promise<string>((resolve, reject) => {
     worker.once('message', resolve);

@@ -7,7 +7,8 @@
  *   node --expose-gc --import tsx test/bench/pool.bench.ts
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
@@ -17,6 +18,7 @@ import { PiscinaPool } from '../../src/pool/piscina-pool.js';
 import { TinypoolPool } from '../../src/pool/tinypool-pool.js';
 import type { ChannelPool } from '../../src/pool/channel-pool.js';
 import { fixtureService, task } from '../helpers/pool-fixtures.js';
+import { ROOT } from '../helpers/paths.js';
 import { makeChatCompletion } from '../helpers/payloads.js';
 import { result, type BenchResult } from './types.js';
 
@@ -24,9 +26,9 @@ const THREADS = 2;
 const RUNS = 5;
 const CALLS = 5_000;
 const SEQUENTIAL = 600;
-const rawNoop = fileURLToPath(new URL('../fixtures/bench/raw-noop.mjs', import.meta.url));
-const rawChannel = new URL('../fixtures/bench/raw-channel.mjs', import.meta.url);
-const codecWorker = new URL('../fixtures/bench/codec-worker.mjs', import.meta.url);
+const rawNoop = join(ROOT, 'test/fixtures/bench/raw-noop.mjs');
+const rawChannel = join(ROOT, 'test/fixtures/bench/raw-channel.mjs');
+const codecWorker = join(ROOT, 'test/fixtures/bench/codec-worker.mjs');
 const ctx = CallContext.new('bench');
 
 /** One way to make a no-op call: `many(n)` runs n at once, `one()` runs a single call. */

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MemoryLimiter } from '../../src/limits/memory-limiter.js';
 import { RedisLimiter } from '../../src/limits/redis-limiter.js';
+import { CHILD_EXEC_ARGV } from '../helpers/paths.js';
 import { redisAvailable, startRedis } from '../helpers/redis-server.js';
 import { result, type BenchResult } from './types.js';
 
@@ -63,7 +64,7 @@ async function child(): Promise<void> {
 
 async function threeProcesses(url: string): Promise<{ perProcess: number; total: number }> {
   const self = fileURLToPath(import.meta.url);
-  const kids = [0, 1, 2].map(() => fork(self, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, REDIS_URL: url, REDIS_BENCH_CHILD: '1' } }));
+  const kids = [0, 1, 2].map(() => fork(self, [], { execArgv: CHILD_EXEC_ARGV, env: { ...process.env, REDIS_URL: url, REDIS_BENCH_CHILD: '1' } }));
   try {
     await Promise.all(kids.map((k) => once(k, 'message')));
     const rates = kids.map((k) => once(k, 'message').then(([r]) => r as number));

@@ -5,15 +5,15 @@
  *   node --import tsx test/helpers/payloads.ts
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './paths.js';
 import { prng } from './prng.js';
 
 export const PAYLOAD_SIZES = { '4kb': 4 * 1024, '64kb': 64 * 1024, '1mb': 1024 * 1024 } as const;
 export type PayloadSize = keyof typeof PAYLOAD_SIZES;
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const payloadDir = join(here, '..', '..', 'fixtures', 'payloads');
+export const payloadDir = join(ROOT, 'fixtures', 'payloads');
 
 const WORDS = ['the', 'rate', 'limit', 'window', 'queue', 'token', 'stream', 'worker', 'deadline', 'call', 'model', 'answer', 'pool', 'retry'];
 

@@ -1,10 +1,11 @@
 import { defineService, type Service } from '../../src/core/service.js';
 import type { HandlerContext } from '../../src/core/service.js';
 import type { PoolTask } from '../../src/pool/types.js';
+import { EXT } from './paths.js';
 
 /** A service over one of test/fixtures/handlers/*.ts. */
 export function fixtureService(name: string): Service {
-  return defineService({ name, module: new URL(`../fixtures/handlers/${name}.ts`, import.meta.url) });
+  return defineService({ name, module: new URL(`../fixtures/handlers/${name}${EXT}`, import.meta.url) });
 }
 
 export const handlerCtx: HandlerContext = { callId: 'c-1', branchId: 'b-1', deadlineEpochMs: null, capabilities: [], attrs: {}, options: undefined };
