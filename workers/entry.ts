@@ -5,6 +5,7 @@ import { encodeResult } from '../src/pool/codec.js';
 import { handlerFromModule } from '../src/pool/load-handler.js';
 import { Outbox } from '../src/pool/outbox.js';
 import { contextOf, Op, STREAM_CREDIT, STREAM_PORT, type CallRequest, type FromWorker, type SessionStart, type StreamRequest, type ToWorker } from '../src/pool/protocol.js';
+import { IdlePoller } from './idle-poller.js';
 import { produceStream } from './stream-producer.js';
 
 /**
@@ -49,7 +50,7 @@ function load(href: string): Handler | Promise<Handler> {
   return h;
 }
 
-export default function session({ port, progress }: SessionStart): Promise<void> {
+export default function session({ port, progress, idleSpinUs }: SessionStart): Promise<void> {
   return new Promise<void>((resolve) => {
     const out = new Outbox<FromWorker>(port, (msg, err) =>
       msg[0] === Op.Result || msg[0] === Op.Packed ? [Op.Error, msg[1], serializeError(err)] : undefined,
@@ -57,15 +58,18 @@ export default function session({ port, progress }: SessionStart): Promise<void>
     // Per running id: its controller; `null` before the handler starts (or when it takes no
     // signal); a `Cancelled` when cancelled before it started.
     const running = new Map<number, AbortController | Cancelled | null>();
+    const poller = new IdlePoller(port, idleSpinUs ?? 0, () => running.size === 0, (batch) => onMessage(batch as ToWorker[]));
 
     const ok = (id: number, value: unknown): void => {
       if (!running.delete(id)) return;
       const transfer: TransferListItem[] = [];
       out.post(encodeResult(id, value, transfer), transfer);
+      poller.wentIdle();
     };
     const fail = (id: number, err: unknown): void => {
       if (!running.delete(id)) return;
       out.post([Op.Error, id, serializeError(err)]);
+      poller.wentIdle();
     };
 
     const runCall = (msg: CallRequest, handler: Handler): void => {
@@ -99,6 +103,7 @@ export default function session({ port, progress }: SessionStart): Promise<void>
       produceStream(msg[STREAM_PORT], msg[STREAM_CREDIT], controller, open).finally(() => {
         running.delete(msg[1]);
         out.post([Op.Done, msg[1]]);
+        poller.wentIdle();
       });
     };
 
@@ -126,6 +131,7 @@ export default function session({ port, progress }: SessionStart): Promise<void>
           return;
         }
         case Op.Close:
+          poller.stop();
           for (const c of running.values()) if (c instanceof AbortController) c.abort(new ClosedError('the pool is closing'));
           out.flush();
           port.off('message', onMessage);

@@ -113,6 +113,8 @@ export const PoolConfigSchema = Type.Object(
     streamCredit: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
     /** How long a handler that ignores its abort signal may run before its worker is terminated. */
     abortGraceMs: Type.Optional(Type.Number({ minimum: 0 })),
+    /** How long (µs) a worker that ran out of work polls for the next call before it sleeps; 0: never. */
+    idleSpinUs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
     /** Extra `execArgv` for worker threads (e.g. `['--import', 'tsx']` for TypeScript handlers). */
     execArgv: Type.Optional(Type.Array(Type.String())),
     /** Heap limit per worker in MB (worker `resourceLimits.maxOldGenerationSizeMb`). */

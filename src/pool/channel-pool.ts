@@ -15,6 +15,8 @@ export interface ChannelPoolOptions {
   streamCredit?: number;
   /** How long an aborted handler may run on before its worker is terminated. @default 1000 */
   abortGraceMs?: number;
+  /** How long (µs) a worker that ran out of work polls for the next call before it sleeps. @default 50 */
+  idleSpinUs?: number;
 }
 
 interface PendingBase {
@@ -77,6 +79,7 @@ export class ChannelPool {
   readonly #host: WorkerHost;
   readonly #streamCredit: number;
   readonly #graceMs: number;
+  readonly #idleSpinUs: number;
   readonly #slots: Slot[] = [];
   #failedStarts = 0;
   #broken: Error | undefined;
@@ -88,6 +91,7 @@ export class ChannelPool {
     const threads = options.threads ?? Math.max(1, availableParallelism());
     this.#streamCredit = options.streamCredit ?? 64;
     this.#graceMs = options.abortGraceMs ?? 1000;
+    this.#idleSpinUs = options.idleSpinUs ?? 50;
     for (let i = 0; i < threads; i++) this.#slots.push(this.#spawn(i));
   }
 
@@ -228,7 +232,7 @@ export class ChannelPool {
       kill.abort();
       this.#sessionEnded(slot, new Error('the worker thread exited'));
     });
-    this.#host.run({ port: port2, progress }, [port2], kill.signal).then(
+    this.#host.run({ port: port2, progress, idleSpinUs: this.#idleSpinUs }, [port2], kill.signal).then(
       () => this.#sessionEnded(slot, new Error('the worker session ended unexpectedly')),
       (err: unknown) => this.#sessionEnded(slot, err),
     );

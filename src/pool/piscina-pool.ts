@@ -12,7 +12,7 @@ import { resolveWorkerEntry, type WorkerHost } from './worker-host.js';
 export class PiscinaPool extends ChannelPool {
   constructor(config: Partial<PoolConfig> = {}) {
     const threads = config.threads ?? availableParallelism();
-    super('piscina', host(threads, config), { threads, streamCredit: config.streamCredit, abortGraceMs: config.abortGraceMs });
+    super('piscina', host(threads, config), { threads, streamCredit: config.streamCredit, abortGraceMs: config.abortGraceMs, idleSpinUs: config.idleSpinUs });
   }
 }
 

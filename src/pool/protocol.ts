@@ -18,6 +18,8 @@ export interface SessionStart {
    * can go to another worker without running twice.
    */
   progress: Float64Array;
+  /** How long (µs) the worker polls its port for the next call when it runs out of work. */
+  idleSpinUs: number;
 }
 
 /**

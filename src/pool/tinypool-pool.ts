@@ -12,7 +12,7 @@ import { resolveWorkerEntry, type WorkerHost } from './worker-host.js';
 export class TinypoolPool extends ChannelPool {
   constructor(config: Partial<PoolConfig> = {}) {
     const threads = config.threads ?? availableParallelism();
-    super('tinypool', host(threads, config), { threads, streamCredit: config.streamCredit, abortGraceMs: config.abortGraceMs });
+    super('tinypool', host(threads, config), { threads, streamCredit: config.streamCredit, abortGraceMs: config.abortGraceMs, idleSpinUs: config.idleSpinUs });
   }
 }
 

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { CancelledError, TransportError, WorkerCrashError } from '../../src/core/errors.js';
 import { defineService } from '../../src/core/service.js';
+import { Executor } from '../../src/executor/executor.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { Pool, PoolKind } from '../../src/pool/types.js';
 import { changed, counters, handlerCtx, signalAt, task } from '../helpers/pool-fixtures.js';
@@ -172,3 +173,26 @@ for (const kind of workerKinds) {
     });
   }
 }
+
+for (const kind of workerKinds) {
+  test(`${kind}: an idle worker's poll for the next call never starves its own event loop`, async (t) => {
+    const pool = open(kind, { threads: 1 });
+    const first = (await pool.call(task('ticker', null), never)) as number;
+    const start = performance.now();
+    let last = first;
+    // 32 calls kept in flight: the next batch is always waiting when the worker polls.
+    const lane = async () => {
+      while (performance.now() - start < 1500) last = Math.max(last, (await pool.call(task('ticker', null), never)) as number);
+    };
+    await Promise.all(Array.from({ length: 32 }, lane));
+    const elapsed = performance.now() - start;
+    // A 1 ms interval in the worker kept running; generous for a busy machine.
+    t.log(`${last - first} ticks in ${elapsed.toFixed(0)} ms`);
+    t.true(last - first >= elapsed / 20, `${last - first} ticks in ${elapsed.toFixed(0)} ms`);
+  });
+}
+
+test('idleSpinUs must be a whole number of µs from 0 to 10000', (t) => {
+  const err = t.throws(() => new Executor({ pool: { kind: 'piscina', idleSpinUs: -1 } }), { code: 'E_CONFIG' });
+  t.regex(err?.message ?? '', /\/pool\/idleSpinUs/);
+});
