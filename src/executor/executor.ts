@@ -83,6 +83,8 @@ export class Executor {
   readonly #wake = new WakeTimer(() => this.#pump(true));
   readonly #deadlineTimer = new WakeTimer(() => this.#expire());
   #acquiring = false;
+  /** When the pending answer of an asynchronous limiter was asked for. */
+  #acquiringSince = 0;
   /** The limiter's store said "unavailable" and has not admitted anything since. */
   #limiterUnavailable = false;
   /** Which events have listeners, so the hot path builds no event object nobody reads. */
@@ -295,6 +297,7 @@ export class Executor {
         const got = limiter.acquire(head.tokens, t);
         if (got instanceof Promise) {
           this.#acquiring = true;
+          this.#acquiringSince = t;
           got.then(
             (r) => this.#acquired(head, r),
             (err: unknown) => this.#acquired(head, { admitted: false, retryInMs: 100, reason: 'unavailable' }, err),
@@ -554,11 +557,14 @@ export class Executor {
         e.abort(err);
         this.#finish(e, 'FAILED', err);
       } else {
-        // Every queued call waits on the same limiter: while it is unreachable, that is why they expire.
+        // Every queued call waits on the same limiter: while it is unreachable, that is why they
+        // expire; while its store has yet to answer (it may be about to time out), say so.
         const err =
           e.deferReason === 'unavailable' || this.#limiterUnavailable
             ? new LimiterUnavailableError('the shared rate limiter was unreachable until the call\'s deadline passed')
-            : new DeadlineExceededError('queued', e.deferReason === undefined ? undefined : { context: { waitingFor: e.deferReason } });
+            : this.#acquiring
+              ? new DeadlineExceededError('queued', { context: { waitingFor: 'store', storePendingMs: Math.round(t - this.#acquiringSince) } })
+              : new DeadlineExceededError('queued', e.deferReason === undefined ? undefined : { context: { waitingFor: e.deferReason } });
         this.#finish(e, 'FAILED', err);
       }
     }
