@@ -17,3 +17,14 @@ export interface ExecutorEvents {
   on<K extends ExecutorEventName>(event: K, listener: (e: ExecutorEventMap[K]) => void): unknown;
   off<K extends ExecutorEventName>(event: K, listener: (e: ExecutorEventMap[K]) => void): unknown;
 }
+
+export type ExecutorListeners = { [K in ExecutorEventName]?: (e: ExecutorEventMap[K]) => void };
+
+/** Listens to several executor events at once; returns the function that stops them all. */
+export function listen(events: ExecutorEvents, listeners: ExecutorListeners): () => void {
+  const pairs = Object.entries(listeners) as [ExecutorEventName, (e: unknown) => void][];
+  for (const [event, listener] of pairs) events.on(event, listener);
+  return () => {
+    for (const [event, listener] of pairs) events.off(event, listener);
+  };
+}

@@ -1,5 +1,5 @@
 import { now } from '../core/clock.js';
-import type { ExecutorEventMap, ExecutorEvents } from '../core/events.js';
+import { listen, type ExecutorEvents } from '../core/events.js';
 import { HookType, type HookEvent, type HookRegistry } from './hook-registry.js';
 import { callNext, streamNext } from './next-safely.js';
 import { observeStream } from './observe-stream.js';
@@ -79,18 +79,14 @@ export function hooks(registry: HookRegistry, options: HooksOptions = {}): Middl
     },
 
     attach(events: ExecutorEvents): void {
-      const onRate = (e: ExecutorEventMap['rateLimited']) => {
-        emitLater(HookType.RATE_LIMITED, () => ({ service: e.service, callId: e.callId, ctx: scrub(e.ctx.toJSON()), waitMs: e.waitMs, reason: e.reason }))?.catch(noop);
-      };
-      const onFull = (e: ExecutorEventMap['queueFull']) => {
-        emitLater(HookType.QUEUE_FULL, () => ({ service: e.service, callId: e.ctx.callId, ctx: scrub(e.ctx.toJSON()), capacity: e.capacity }))?.catch(noop);
-      };
-      events.on('rateLimited', onRate);
-      events.on('queueFull', onFull);
-      detach = () => {
-        events.off('rateLimited', onRate);
-        events.off('queueFull', onFull);
-      };
+      detach = listen(events, {
+        rateLimited: (e) => {
+          emitLater(HookType.RATE_LIMITED, () => ({ service: e.service, callId: e.callId, ctx: scrub(e.ctx.toJSON()), waitMs: e.waitMs, reason: e.reason }))?.catch(noop);
+        },
+        queueFull: (e) => {
+          emitLater(HookType.QUEUE_FULL, () => ({ service: e.service, callId: e.ctx.callId, ctx: scrub(e.ctx.toJSON()), capacity: e.capacity }))?.catch(noop);
+        },
+      });
     },
 
     close(): void {

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { now } from '../core/clock.js';
-import type { ExecutorEvents } from '../core/events.js';
+import { listen, type ExecutorEvents } from '../core/events.js';
 import { callNext, streamNext } from './next-safely.js';
 import { tapStream } from './observe-stream.js';
 import { redact as defaultRedactor, type Redactor } from '../core/redact.js';
@@ -207,18 +207,14 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     },
 
     attach(events: ExecutorEvents): void {
-      const onRate = (e: { service: string }) => {
-        stateOf(e.service).rateLimited++;
-      };
-      const onFull = (e: { service: string }) => {
-        stateOf(e.service).queueFull++;
-      };
-      events.on('rateLimited', onRate);
-      events.on('queueFull', onFull);
-      detach = () => {
-        events.off('rateLimited', onRate);
-        events.off('queueFull', onFull);
-      };
+      detach = listen(events, {
+        rateLimited: (e) => {
+          stateOf(e.service).rateLimited++;
+        },
+        queueFull: (e) => {
+          stateOf(e.service).queueFull++;
+        },
+      });
     },
 
     close(): void {
