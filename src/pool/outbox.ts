@@ -46,8 +46,7 @@ export class Outbox<M> {
     this.#items = [];
     this.#transfer = [];
     try {
-      if (transfer.length === 0) this.#port.postMessage(items);
-      else this.#port.postMessage(items, transfer);
+      this.#port.postMessage(items, transfer);
     } catch (err) {
       if (this.#onUnclonable === undefined) throw err;
       // One bad message must not sink its batch-mates: send them one by one.
