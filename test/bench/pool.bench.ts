@@ -102,6 +102,14 @@ function channelTarget(perMessage: number): Target {
   };
 }
 
+/** Mean µs per call of `SEQUENTIAL` calls one after another, after 50 to warm up. */
+async function roundTripUs(t: Target): Promise<number> {
+  for (let i = 0; i < 50; i++) await t.one();
+  const start = performance.now();
+  for (let i = 0; i < SEQUENTIAL; i++) await t.one();
+  return ((performance.now() - start) / SEQUENTIAL) * 1000;
+}
+
 async function callBenches(): Promise<BenchResult[]> {
   const targets: Target[] = [
     executorTarget('executor on piscina', 'piscina'),
@@ -133,10 +141,7 @@ async function callBenches(): Promise<BenchResult[]> {
   for (let run = 0; run < RUNS; run++) {
     for (const t of targets) {
       globalThis.gc?.();
-      for (let i = 0; i < 50; i++) await t.one();
-      const start = performance.now();
-      for (let i = 0; i < SEQUENTIAL; i++) await t.one();
-      latency.get(t.name)!.push(((performance.now() - start) / SEQUENTIAL) * 1000);
+      latency.get(t.name)!.push(await roundTripUs(t));
     }
   }
   for (const t of targets) await t.close();
@@ -160,16 +165,10 @@ async function pairBench(): Promise<BenchResult[]> {
   const ratio: number[] = [];
   await ex.many(1000);
   await raw.many(1000);
-  const seq = async (t: Target): Promise<number> => {
-    for (let i = 0; i < 50; i++) await t.one();
-    const start = performance.now();
-    for (let i = 0; i < SEQUENTIAL; i++) await t.one();
-    return ((performance.now() - start) / SEQUENTIAL) * 1000;
-  };
   for (let run = 0; run < RUNS * 2; run++) {
     globalThis.gc?.();
-    const r = await seq(raw);
-    ratio.push((await seq(ex)) / r);
+    const r = await roundTripUs(raw);
+    ratio.push((await roundTripUs(ex)) / r);
   }
   await ex.close();
   await raw.close();

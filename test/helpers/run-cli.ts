@@ -2,8 +2,6 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './paths.js';
 
-export { ROOT };
-
 export interface CliRun {
   code: number | null;
   stdout: string;

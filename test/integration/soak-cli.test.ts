@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockUpstream } from '../../src/harness/mock-upstream.js';
 import type { SoakReport } from '../../src/harness/report.js';
-import { ROOT, runCli } from '../helpers/run-cli.js';
+import { ROOT } from '../helpers/paths.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const SHIPPED = ['default', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak'];
 
