@@ -1,8 +1,9 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { now } from '../core/clock.js';
 import { listen, type ExecutorEvents } from '../core/events.js';
 import { callNext, streamNext } from './next-safely.js';
 import { tapStream } from './observe-stream.js';
+import { ScrapedHistogram, type HistogramSeries } from './scraped-histogram.js';
 import { redact as defaultRedactor, type Redactor } from '../core/redact.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
@@ -86,7 +87,6 @@ class Latency {
 interface KindState {
   outcomes: Map<string, number>;
   latency: Latency;
-  promLatency: Histogram.Internal<'service' | 'kind'>;
 }
 
 interface ServiceState {
@@ -111,8 +111,8 @@ interface ServiceState {
  */
 export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   const prefix = options.prefix ?? 'callpool_';
-  const bucketsS = [...(options.buckets ?? DEFAULT_BUCKETS)];
-  const boundsMs = bucketsS.map((s) => s * 1000);
+  const boundsS = [...(options.buckets ?? DEFAULT_BUCKETS)];
+  const boundsMs = boundsS.map((s) => s * 1000);
   const sizeOf = options.sizeOf ?? defaultSizeOf;
   const scrub = options.redact ?? defaultRedactor;
 
@@ -147,18 +147,19 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   perService('stream_bytes_total', 'Stream bytes delivered', (s) => s.bytes);
   perService('rate_limited_total', 'Times the head of the queue waited for rate capacity', (s) => s.rateLimited);
   perService('queue_full_total', 'Submits refused because the queue was full', (s) => s.queueFull);
-  const duration = new Histogram({ name: `${prefix}call_duration_seconds`, help: 'Time through the middleware below this one until settled', labelNames: ['service', 'kind'] as const, buckets: bucketsS, registers: [registry] });
+  new ScrapedHistogram(`${prefix}call_duration_seconds`, 'Time through the middleware below this one until settled', boundsS, function* (): Iterable<HistogramSeries> {
+    for (const s of services.values()) {
+      yield { labels: { service: s.label, kind: 'call' }, ...s.call.latency.snapshot() };
+      yield { labels: { service: s.label, kind: 'stream' }, ...s.stream.latency.snapshot() };
+    }
+  }).register(registry);
 
-  const kindState = (label: string, kind: 'call' | 'stream'): KindState => ({
-    outcomes: new Map(),
-    latency: new Latency(boundsMs),
-    promLatency: duration.labels(label, kind),
-  });
+  const kindState = (): KindState => ({ outcomes: new Map(), latency: new Latency(boundsMs) });
   const stateOf = (service: string): ServiceState => {
     let s = services.get(service);
     if (s === undefined) {
       const label = scrub.string(service);
-      s = { label, call: kindState(label, 'call'), stream: kindState(label, 'stream'), chunks: 0, bytes: 0, rateLimited: 0, queueFull: 0 };
+      s = { label, call: kindState(), stream: kindState(), chunks: 0, bytes: 0, rateLimited: 0, queueFull: 0 };
       services.set(service, s);
     }
     return s;
@@ -167,7 +168,6 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     const k = kind === 'call' ? s.call : s.stream;
     k.outcomes.set(outcome, (k.outcomes.get(outcome) ?? 0) + 1);
     k.latency.record(ms);
-    k.promLatency.observe(ms / 1000);
   };
   let detach: (() => void) | undefined;
 

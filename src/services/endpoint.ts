@@ -19,17 +19,43 @@ export interface EndpointInput {
  * the main thread and in a worker and is tested without a server.
  */
 export function buildRequest(input: EndpointInput): HttpRequest {
-  const url = joinUrl(input.baseURL, input.path);
-  if (input.query) for (const [k, v] of Object.entries(input.query)) url.searchParams.set(k, String(v));
+  let href: string;
+  if (input.query) {
+    const url = joinUrl(input.baseURL, input.path);
+    for (const [k, v] of Object.entries(input.query)) url.searchParams.set(k, String(v));
+    href = url.href;
+  } else {
+    href = joinedHref(input.baseURL, input.path);
+  }
   const headers: Record<string, string> = { accept: 'application/json' };
-  for (const [k, v] of Object.entries(input.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (input.headers !== undefined) for (const k in input.headers) headers[k.toLowerCase()] = input.headers[k]!;
   if (input.apiKey) headers['authorization'] = `Bearer ${input.apiKey}`;
-  const req: HttpRequest = { method: (input.method ?? (input.body === undefined ? 'GET' : 'POST')).toUpperCase(), url: url.href, headers };
+  const req: HttpRequest = { method: (input.method ?? (input.body === undefined ? 'GET' : 'POST')).toUpperCase(), url: href, headers };
   if (input.body !== undefined) {
     headers['content-type'] = 'application/json';
     req.body = JSON.stringify(input.body);
   }
   return req;
+}
+
+// A service sends every call to the same few URLs: parsing them once per call showed in
+// profiles. Keyed base -> path -> href, so a lookup builds no key string.
+const hrefs = new Map<string, Map<string, string>>();
+const MAX_BASES = 64;
+
+function joinedHref(base: string, path: string): string {
+  let byPath = hrefs.get(base);
+  if (byPath === undefined) {
+    if (hrefs.size >= MAX_BASES) hrefs.clear();
+    hrefs.set(base, (byPath = new Map()));
+  }
+  let href = byPath.get(path);
+  if (href === undefined) {
+    href = joinUrl(base, path).href;
+    if (byPath.size >= MAX_BASES) byPath.clear();
+    byPath.set(path, href);
+  }
+  return href;
 }
 
 /** `base` + `path`, keeping the base's path (`https://h/v1` + `/chat` -> `https://h/v1/chat`). */

@@ -3,6 +3,8 @@ import https from 'node:https';
 import fetch, { type Response } from 'node-fetch';
 import { CancelledError, TransportError } from '../core/errors.js';
 import type { HeaderReader } from './headers.js';
+import { startTimer, type RestartableTimer } from './coarse-timer.js';
+import { FetchSignal } from './fetch-signal.js';
 import { describeUrl, safePreview } from './redact.js';
 import { decodeSse, type SseEvent } from './sse.js';
 import { errorFromFailure, errorFromStatus } from './status-map.js';
@@ -18,9 +20,12 @@ export interface HttpRequest {
 export interface SendOptions {
   /** Aborts the request (cancel, deadline); the error thrown is the signal's reason. */
   signal?: AbortSignal | undefined;
-  /** JSON: the whole exchange; streams: until the response headers. @default 60_000 */
+  /**
+   * JSON: the whole exchange; streams: until the response headers. Timeouts of 1 s or more
+   * fire up to 1 s late (see `coarse-timer.ts`), shorter ones on time. @default 60_000
+   */
   timeoutMs?: number | undefined;
-  /** Streams: longest silence allowed between two chunks. @default 30_000 */
+  /** Streams: longest silence allowed between two chunks (same precision). @default 30_000 */
   idleTimeoutMs?: number | undefined;
   /** Values that must never appear in an error (API keys); they are also masked by pattern. */
   secrets?: readonly string[] | undefined;
@@ -75,13 +80,19 @@ export class HttpTransport {
 
   /** Sends a request and parses the JSON response body. */
   async json(req: HttpRequest, options: SendOptions = {}): Promise<JsonResponse> {
-    const what = `${req.method} ${describeUrl(req.url)}`;
-    const call = new Exchange(options, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const call = new Exchange(req, options, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     try {
-      const res = await call.send(() => this.#fetch(req, call.signal), what);
-      const text = await call.read(() => res.text(), what);
-      if (res.status < 200 || res.status > 299) throw errorFromStatus(res.status, res.headers, text, what, options.secrets);
-      return { status: res.status, headers: res.headers, body: res.status === 204 ? null : parseJson(text, res.status, what, options.secrets) };
+      let res: Response;
+      let text: string;
+      try {
+        call.signal.throwIfAborted();
+        res = await this.#fetch(req, call.signal);
+        text = await res.text();
+      } catch (err) {
+        throw call.failure(err);
+      }
+      if (res.status < 200 || res.status > 299) throw errorFromStatus(res.status, res.headers, text, call.what, options.secrets);
+      return { status: res.status, headers: res.headers, body: res.status === 204 ? null : parseJson(text, res.status, call, options.secrets) };
     } finally {
       call.done();
     }
@@ -93,18 +104,28 @@ export class HttpTransport {
    * chunks, separate from the headers timeout and from the caller's deadline.
    */
   async sse(req: HttpRequest, options: SendOptions = {}): Promise<SseResponse> {
-    const what = `${req.method} ${describeUrl(req.url)}`;
-    const call = new Exchange(options, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const call = new Exchange(req, options, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let handedOver = false;
     try {
-      const res = await call.send(() => this.#fetch(req, call.signal), what);
-      if (res.status < 200 || res.status > 299) {
-        const text = await call.read(() => res.text(), what);
-        throw errorFromStatus(res.status, res.headers, text, what, options.secrets);
+      let res: Response;
+      try {
+        call.signal.throwIfAborted();
+        res = await this.#fetch(req, call.signal);
+      } catch (err) {
+        throw call.failure(err);
       }
-      call.idle(options.idleTimeoutMs ?? DEFAULT_IDLE_MS, what);
+      if (res.status < 200 || res.status > 299) {
+        let text: string;
+        try {
+          text = await res.text();
+        } catch (err) {
+          throw call.failure(err);
+        }
+        throw errorFromStatus(res.status, res.headers, text, call.what, options.secrets);
+      }
+      call.idle(options.idleTimeoutMs ?? DEFAULT_IDLE_MS);
       handedOver = true;
-      return { status: res.status, headers: res.headers, events: call.events(res, what), close: () => call.cancel() };
+      return { status: res.status, headers: res.headers, events: call.events(res), close: () => call.cancel() };
     } finally {
       if (!handedOver) call.done();
     }
@@ -121,69 +142,58 @@ export class HttpTransport {
     this.#https.destroy();
   }
 
-  #fetch(req: HttpRequest, signal: AbortSignal): Promise<Response> {
+  #fetch(req: HttpRequest, signal: FetchSignal): Promise<Response> {
     return fetch(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
-      signal,
+      // node-fetch accepts any object tagged 'AbortSignal' (see FetchSignal).
+      signal: signal as unknown as AbortSignal,
       agent: this.#agent,
       compress: true,
     });
   }
 }
 
-/** One request's abort wiring: caller signal, timeout and idle timer feed one controller. */
+/** One request's abort wiring: caller signal, timeout and idle timer feed one signal. */
 class Exchange {
-  readonly #ac = new AbortController();
+  readonly signal = new FetchSignal();
+  readonly #req: HttpRequest;
   readonly #outer: AbortSignal | undefined;
-  readonly #onOuterAbort = () => this.#ac.abort(this.#outer!.reason);
-  #timer: NodeJS.Timeout | undefined;
+  readonly #onOuterAbort = () => this.signal.abort(this.#outer!.reason);
+  #timer: RestartableTimer | undefined;
   #complete = false;
+  #what: string | undefined;
 
-  constructor(options: SendOptions, timeoutMs: number) {
+  constructor(req: HttpRequest, options: SendOptions, timeoutMs: number) {
+    this.#req = req;
     this.#outer = options.signal;
     if (this.#outer) {
-      if (this.#outer.aborted) this.#ac.abort(this.#outer.reason);
-      else this.#outer.addEventListener('abort', this.#onOuterAbort, { once: true });
+      if (this.#outer.aborted) this.signal.abort(this.#outer.reason);
+      // Not `once`: Node wraps such a listener per call, and done() removes it anyway.
+      else this.#outer.addEventListener('abort', this.#onOuterAbort);
     }
     if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#ac.abort(new TransportError(`request timed out after ${timeoutMs} ms`, undefined, { retryable: true, context: { timeoutMs } })), timeoutMs);
+      this.#timer = startTimer(timeoutMs, () => this.signal.abort(new TransportError(`request timed out after ${timeoutMs} ms`, undefined, { retryable: true, context: { timeoutMs } })));
     }
   }
 
-  get signal(): AbortSignal {
-    return this.#ac.signal;
+  /** Method and URL without query or credentials, for messages; built only when one is needed. */
+  get what(): string {
+    return (this.#what ??= `${this.#req.method} ${describeUrl(this.#req.url)}`);
   }
 
   /** Replaces the headers timeout with an idle timer restarted by every chunk. */
-  idle(ms: number, what: string): void {
-    if (this.#timer) clearTimeout(this.#timer);
+  idle(ms: number): void {
+    this.#timer?.clear();
     this.#timer = undefined;
     if (!Number.isFinite(ms) || ms <= 0) return;
-    this.#timer = setTimeout(() => this.#ac.abort(new TransportError(`${what}: stream idle for ${ms} ms`, undefined, { retryable: true, context: { idleTimeoutMs: ms } })), ms);
+    this.#timer = startTimer(ms, () => this.signal.abort(new TransportError(`${this.what}: stream idle for ${ms} ms`, undefined, { retryable: true, context: { idleTimeoutMs: ms } })));
   }
 
-  async send(fn: () => Promise<Response>, what: string): Promise<Response> {
-    this.#ac.signal.throwIfAborted();
+  async *events(res: Response): AsyncGenerator<SseEvent> {
     try {
-      return await fn();
-    } catch (err) {
-      throw this.#failure(err, what);
-    }
-  }
-
-  async read<T>(fn: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw this.#failure(err, what);
-    }
-  }
-
-  async *events(res: Response, what: string): AsyncGenerator<SseEvent> {
-    try {
-      for await (const e of decodeSse(this.#chunks(res, what))) yield e;
+      for await (const e of decodeSse(this.#chunks(res))) yield e;
       this.#complete = true;
     } finally {
       this.cancel();
@@ -192,11 +202,11 @@ class Exchange {
 
   /** Stopped early (break, error, never read): abort so the socket is freed, not left streaming. */
   cancel(): void {
-    if (!this.#complete && !this.#ac.signal.aborted) this.#ac.abort(new CancelledError('stream closed by the consumer'));
+    if (!this.#complete) this.signal.abort(new CancelledError('stream closed by the consumer'));
     this.done();
   }
 
-  async *#chunks(res: Response, what: string): AsyncGenerator<Uint8Array> {
+  async *#chunks(res: Response): AsyncGenerator<Uint8Array> {
     const body = res.body;
     if (body === null) return;
     try {
@@ -205,31 +215,32 @@ class Exchange {
         yield chunk;
       }
     } catch (err) {
-      throw this.#failure(err, what);
+      throw this.failure(err);
     }
     // A body cut short by an abort can end without an error: report the abort, not a short stream.
-    this.#ac.signal.throwIfAborted();
+    this.signal.throwIfAborted();
   }
 
   done(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
     this.#outer?.removeEventListener('abort', this.#onOuterAbort);
   }
 
-  #failure(err: unknown, what: string): unknown {
-    if (this.#ac.signal.aborted) return this.#ac.signal.reason;
+  /** The error to throw for a failure: the abort's reason if aborted, else a typed transport error. */
+  failure(err: unknown): unknown {
+    if (this.signal.aborted) return this.signal.reason;
     if (err instanceof TransportError) return err;
-    return errorFromFailure(err, what);
+    return errorFromFailure(err, this.what);
   }
 }
 
-function parseJson(text: string, status: number, what: string, secrets: readonly string[] | undefined): unknown {
+function parseJson(text: string, status: number, call: Exchange, secrets: readonly string[] | undefined): unknown {
   try {
     return JSON.parse(text);
   } catch {
     const preview = text === '' ? '(empty body)' : safePreview(text, secrets, 80);
-    throw new TransportError(`${what} returned a body that is not JSON (HTTP ${status}): ${preview}`, status, { retryable: true, context: { status, bodyBytes: Buffer.byteLength(text) } });
+    throw new TransportError(`${call.what} returned a body that is not JSON (HTTP ${status}): ${preview}`, status, { retryable: true, context: { status, bodyBytes: Buffer.byteLength(text) } });
   }
 }
 

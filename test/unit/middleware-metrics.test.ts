@@ -20,6 +20,14 @@ test('metrics: per-service outcomes and latency for calls, in a snapshot and in 
   t.regex(text, /callpool_calls_total\{service="svc",kind="call",outcome="ok"\} 2/);
   t.regex(text, /callpool_calls_total\{service="svc",kind="call",outcome="E_TRANSPORT"\} 1/);
   t.regex(text, /callpool_call_duration_seconds_count\{service="svc",kind="call"\} 4/);
+  t.regex(text, /# TYPE callpool_call_duration_seconds histogram/);
+  t.regex(text, /callpool_call_duration_seconds_bucket\{service="svc",kind="call",le="60"\} 4/);
+  t.regex(text, /callpool_call_duration_seconds_bucket\{service="svc",kind="call",le="\+Inf"\} 4/);
+  t.notRegex(text, /kind="stream"/);
+  const json = await m.registry.getMetricsAsJSON();
+  t.is(json.find((x) => x.name === 'callpool_call_duration_seconds')?.type as unknown, 'histogram');
+  m.registry.resetMetrics();
+  t.regex(await m.prometheus(), /callpool_call_duration_seconds_count\{service="svc",kind="call"\} 4/);
   t.regex(m.contentType, /text\/plain/);
 });
 

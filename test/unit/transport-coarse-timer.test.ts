@@ -1,0 +1,53 @@
+import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { COARSE_MIN_MS, coarseTimerState, startTimer } from '../../src/transport/coarse-timer.js';
+
+const firedAt = (delayMs: number) => {
+  const t0 = performance.now();
+  let at = -1;
+  const timer = startTimer(delayMs, () => void (at = performance.now() - t0));
+  return { timer, at: () => at };
+};
+
+test.serial('coarse timer: a long delay fires once, never early, within one second late', async (t) => {
+  const a = firedAt(COARSE_MIN_MS);
+  const b = firedAt(COARSE_MIN_MS + 300);
+  await sleep(COARSE_MIN_MS - 50);
+  t.is(a.at(), -1, 'not before its delay');
+  await sleep(2500);
+  t.true(a.at() >= COARSE_MIN_MS && a.at() <= COARSE_MIN_MS + 1000 + 300, `fired at ${a.at()} ms`);
+  t.true(b.at() >= COARSE_MIN_MS + 300 && b.at() <= COARSE_MIN_MS + 1300 + 300, `fired at ${b.at()} ms`);
+});
+
+test.serial('coarse timer: clear() stops it; refresh() restarts the full delay', async (t) => {
+  const cleared = firedAt(COARSE_MIN_MS);
+  cleared.timer.clear();
+  const t0 = performance.now();
+  const refreshed = firedAt(COARSE_MIN_MS);
+  const refresher = setInterval(() => refreshed.timer.refresh(), 200);
+  await sleep(1800);
+  clearInterval(refresher);
+  const lastRefresh = performance.now() - t0;
+  t.is(refreshed.at(), -1, 'kept alive by refreshes');
+  await sleep(2500);
+  t.is(cleared.at(), -1);
+  t.true(refreshed.at() >= lastRefresh - 250 + COARSE_MIN_MS, `fired at ${refreshed.at()} ms, last refresh near ${lastRefresh} ms`);
+});
+
+test.serial('coarse timer: short delays get their own timer and fire on time', async (t) => {
+  const s = firedAt(60);
+  const c = firedAt(80);
+  c.timer.clear();
+  await sleep(400);
+  t.true(s.at() >= 59 && s.at() < 350, `fired at ${s.at()} ms`);
+  t.is(c.at(), -1);
+});
+
+test.serial('coarse timer: a timer started from a firing callback is kept; the sweep stops once empty', async (t) => {
+  let second = -1;
+  const t0 = performance.now();
+  startTimer(COARSE_MIN_MS, () => void startTimer(COARSE_MIN_MS, () => void (second = performance.now() - t0)));
+  await sleep(4000);
+  t.true(second >= 2 * COARSE_MIN_MS, `second fired at ${second} ms`);
+  t.deepEqual(coarseTimerState(), { entries: 0, sweeping: false }, 'the sweep stops once no timer is left');
+});
