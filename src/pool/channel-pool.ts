@@ -3,8 +3,9 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
 import { decodeResult } from './codec.js';
 import { Outbox } from './outbox.js';
-import { ID, Op, STREAM_PORT, toWire, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
+import { callRequest, ID, Op, STREAM_PORT, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
 import { StreamChannel, type StreamOutcome } from './stream-channel.js';
+import { PendingTable } from './pending-table.js';
 import type { AbortSource, PoolKind, PoolTask } from './types.js';
 import type { WorkerHost } from './worker-host.js';
 
@@ -19,29 +20,42 @@ export interface ChannelPoolOptions {
   idleSpinUs?: number;
 }
 
-interface PendingBase {
+/**
+ * A call in flight. A class, like the request tuple built in protocol.ts without a literal:
+ * V8 pretenured the object literal this used to be (see `callRequest`).
+ */
+class PendingCall {
+  readonly kind = 'call';
   /** Where it runs now, under which id (ids count up per worker session). */
-  slot: Slot;
-  id: number;
+  slot!: Slot;
+  id = 0;
   /** Cancelled or settled from this side; the handler has yet to finish. */
-  orphaned: boolean;
-  grace: NodeJS.Timeout | undefined;
-}
-
-interface PendingCall extends PendingBase {
-  kind: 'call';
-  msg: CallRequest;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-  source: AbortSource;
+  orphaned = false;
+  grace: NodeJS.Timeout | undefined = undefined;
   /** What this call set as `source.onAbort` (a retry may have set its own since). */
-  onAbort: (reason: unknown) => void;
+  readonly onAbort: (reason: unknown) => void;
+
+  constructor(
+    readonly msg: CallRequest,
+    readonly resolve: (v: unknown) => void,
+    readonly reject: (e: unknown) => void,
+    readonly source: AbortSource,
+    abort: (p: PendingCall, reason: unknown) => void,
+  ) {
+    this.onAbort = (reason) => abort(this, reason);
+  }
 }
 
-interface PendingStream extends PendingBase {
-  kind: 'stream';
-  msg: StreamRequest;
-  channel: StreamChannel;
+/** A stream in flight. */
+class PendingStream {
+  readonly kind = 'stream';
+  slot!: Slot;
+  id = 0;
+  orphaned = false;
+  grace: NodeJS.Timeout | undefined = undefined;
+  channel!: StreamChannel;
+
+  constructor(readonly msg: StreamRequest) {}
 }
 
 type Pending = PendingCall | PendingStream;
@@ -51,7 +65,7 @@ interface Slot {
   index: number;
   port: MessagePort;
   outbox: Outbox<ToWorker>;
-  inflight: Map<number, Pending>;
+  inflight: PendingTable<Pending>;
   /** `progress[0]`: the last call id the worker started (written by the worker). */
   progress: Float64Array;
   nextId: number;
@@ -124,9 +138,7 @@ export class ChannelPool {
     const refused = this.#refuse(task, source.abortReason);
     if (refused !== undefined) return Promise.reject(refused);
     return new Promise<unknown>((resolve, reject) => {
-      const msg: CallRequest = [Op.Call, 0, task.service.module!, task.request, ...toWire(task.ctx)];
-      const pending = { kind: 'call', msg, resolve, reject, source, orphaned: false, grace: undefined } as PendingCall;
-      pending.onAbort = (reason) => this.#abortCall(pending, reason);
+      const pending = new PendingCall(callRequest(task.service.module!, task.request, task.ctx), resolve, reject, source, this.#abortCallBound);
       source.onAbort = pending.onAbort;
       this.#dispatch(pending);
     });
@@ -136,8 +148,7 @@ export class ChannelPool {
     const refused = this.#refuse(task, signal.aborted ? signal.reason : undefined);
     if (refused !== undefined) return failing(refused);
     const { port1, port2 } = new MessageChannel();
-    const msg: StreamRequest = [Op.Stream, 0, task.service.module!, task.request, ...toWire(task.ctx), port2, this.#streamCredit];
-    const pending = { kind: 'stream', msg, orphaned: false, grace: undefined } as PendingStream;
+    const pending = new PendingStream(streamRequest(task.service.module!, task.request, task.ctx, port2, this.#streamCredit));
     pending.channel = new StreamChannel(
       port1,
       this.#streamCredit,
@@ -183,7 +194,7 @@ export class ChannelPool {
     const slot = this.#pick();
     p.slot = slot;
     p.id = p.msg[ID] = ++slot.nextId;
-    slot.inflight.set(p.id, p);
+    slot.inflight.add(p);
     if (p.kind === 'call') slot.outbox.post(p.msg);
     else slot.outbox.post(p.msg, [p.msg[STREAM_PORT]]);
   }
@@ -221,7 +232,7 @@ export class ChannelPool {
     const { port1, port2 } = new MessageChannel();
     const kill = new AbortController();
     const progress = new Float64Array(new SharedArrayBuffer(8));
-    const slot: Slot = { index, port: port1, outbox: new Outbox(port1, (msg, err) => this.#unclonable(slot, msg, err)), inflight: new Map(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined };
+    const slot: Slot = { index, port: port1, outbox: new Outbox(port1, (msg, err) => this.#unclonable(slot, msg, err)), inflight: new PendingTable(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined };
     port1.on('message', (batch: FromWorker[]) => {
       for (const msg of batch) this.#onMessage(slot, msg);
     });
@@ -267,6 +278,8 @@ export class ChannelPool {
     if (msg[0] === Op.Error) p.reject(deserializeError(msg[2]));
     else if (msg[0] !== Op.Done) p.resolve(decodeResult(msg));
   }
+
+  readonly #abortCallBound = (p: PendingCall, reason: unknown): void => this.#abortCall(p, reason);
 
   #abortCall(p: PendingCall, reason: unknown): void {
     if (p.orphaned) return;

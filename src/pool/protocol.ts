@@ -96,9 +96,20 @@ export type StreamDone = [op: typeof Op.Done, id: number];
 
 export type FromWorker = Ready | CallResult | PackedResult | CallError | StreamDone;
 
-/** The flat form of a handler context. */
-export function toWire(ctx: HandlerContext): WireContext {
-  return [ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options];
+/**
+ * A call request. Built with `Array.of`, not a literal: in runs of sequential calls V8 decided
+ * to pretenure the allocation site of the literal (and of the pending record's object literal;
+ * `--trace-pretenuring-statistics`), so every call's objects went straight to the old
+ * generation. Young GCs then took about 10 ms instead of under 1 ms, a tenth of the main
+ * thread, until the next full GC. Built this way neither was pretenured.
+ */
+export function callRequest(module: string, request: unknown, ctx: HandlerContext): CallRequest {
+  return Array.of<unknown>(Op.Call, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options) as CallRequest;
+}
+
+/** A stream request (built like `callRequest`). */
+export function streamRequest(module: string, request: unknown, ctx: HandlerContext, port: MessagePort, credit: number): StreamRequest {
+  return Array.of<unknown>(Op.Stream, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options, port, credit) as StreamRequest;
 }
 
 /** The handler context of a call or stream request. */
