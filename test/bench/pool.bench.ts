@@ -26,6 +26,8 @@ const THREADS = 2;
 const RUNS = 5;
 const CALLS = 5_000;
 const SEQUENTIAL = 600;
+/** Round-trip rounds: each is short (about 30 ms a target), and thread placement moves them a lot. */
+const LATENCY_RUNS = 15;
 const rawNoop = join(ROOT, 'test/fixtures/bench/raw-noop.mjs');
 const rawChannel = join(ROOT, 'test/fixtures/bench/raw-channel.mjs');
 const codecWorker = join(ROOT, 'test/fixtures/bench/codec-worker.mjs');
@@ -39,8 +41,8 @@ interface Target {
   close(): Promise<void>;
 }
 
-function executorTarget(name: string, kind: 'piscina' | 'tinypool'): Target {
-  const ex = new Executor({ concurrency: 1024, queueCapacity: CALLS + 10, pool: { kind, threads: THREADS } });
+function executorTarget(name: string, kind: 'piscina' | 'tinypool', idleSpinUs?: number): Target {
+  const ex = new Executor({ concurrency: 1024, queueCapacity: CALLS + 10, pool: { kind, threads: THREADS, ...(idleSpinUs === undefined ? {} : { idleSpinUs }) } });
   const noop = fixtureService('noop');
   return {
     name,
@@ -138,11 +140,11 @@ async function callBenches(): Promise<BenchResult[]> {
       throughput.get(t.name)!.push(CALLS / ((performance.now() - start) / 1000));
     }
   }
-  for (let run = 0; run < RUNS; run++) {
-    for (const t of targets) {
-      globalThis.gc?.();
-      latency.get(t.name)!.push(await roundTripUs(t));
-    }
+  // No forced GC before round trips: V8 deoptimized the executor's hot functions after each
+  // one ('weak objects', --trace-deopt), so every round timed its re-optimization, a cost a
+  // raw channel with almost no JavaScript does not have. Order reverses every other run.
+  for (let run = 0; run < LATENCY_RUNS; run++) {
+    for (const t of run % 2 === 0 ? targets : [...targets].reverse()) latency.get(t.name)!.push(await roundTripUs(t));
   }
   for (const t of targets) await t.close();
   const out: BenchResult[] = [];
@@ -157,22 +159,33 @@ async function callBenches(): Promise<BenchResult[]> {
 
 /**
  * The round-trip ratio again with only its two sides alive. With all eight targets' threads
- * alive (above) the same ratio moves between runs with where the OS places the threads.
+ * alive (above) the same ratio moves between runs with where the OS places the threads. Once
+ * more with the idle poll off: the raw channel's worker sleeps between messages, ours polls
+ * for up to `idleSpinUs` first, so this shows what the poll is worth here.
  */
 async function pairBench(): Promise<BenchResult[]> {
-  const ex = executorTarget('executor on piscina', 'piscina');
-  const raw = channelTarget(1);
-  const ratio: number[] = [];
-  await ex.many(1000);
-  await raw.many(1000);
-  for (let run = 0; run < RUNS * 2; run++) {
-    globalThis.gc?.();
-    const r = await roundTripUs(raw);
-    ratio.push((await roundTripUs(ex)) / r);
+  const out: BenchResult[] = [];
+  for (const spin of [undefined, 0]) {
+    const ex = executorTarget('executor on piscina', 'piscina', spin);
+    const raw = channelTarget(1);
+    const ratio: number[] = [];
+    await ex.many(1000);
+    await raw.many(1000);
+    for (let run = 0; run < LATENCY_RUNS; run++) {
+      if (run % 2 === 0) {
+        const r = await roundTripUs(raw);
+        ratio.push((await roundTripUs(ex)) / r);
+      } else {
+        const e = await roundTripUs(ex);
+        ratio.push(e / (await roundTripUs(raw)));
+      }
+    }
+    await ex.close();
+    await raw.close();
+    const which = spin === 0 ? ', idle poll off (idleSpinUs 0)' : '';
+    out.push(result(`ratio: executor on piscina / raw MessageChannel round trip, only the two alive${which}`, 'x', ratio, `${SEQUENTIAL} calls one after another, same round, order alternating`));
   }
-  await ex.close();
-  await raw.close();
-  return [result('ratio: executor on piscina / raw MessageChannel round trip, only the two alive', 'x', ratio, `${SEQUENTIAL} calls one after another, same round`)];
+  return out;
 }
 
 async function streamBenches(): Promise<BenchResult[]> {
