@@ -21,17 +21,21 @@ export interface ChannelPoolOptions {
 }
 
 /**
- * A call in flight. A class, like the request tuple built in protocol.ts without a literal:
- * V8 pretenured the object literal this used to be (see `callRequest`).
+ * What a call or stream in flight carries. Classes, like the request tuples built in
+ * protocol.ts without a literal: V8 pretenured the object literals these used to be (see
+ * `callRequest`).
  */
-class PendingCall {
-  readonly kind = 'call';
+abstract class InFlight {
   /** Where it runs now, under which id (ids count up per worker session). */
   slot!: Slot;
   id = 0;
   /** Cancelled or settled from this side; the handler has yet to finish. */
   orphaned = false;
   grace: NodeJS.Timeout | undefined = undefined;
+}
+
+class PendingCall extends InFlight {
+  readonly kind = 'call';
   /** What this call set as `source.onAbort` (a retry may have set its own since). */
   readonly onAbort: (reason: unknown) => void;
 
@@ -42,20 +46,18 @@ class PendingCall {
     readonly source: AbortSource,
     abort: (p: PendingCall, reason: unknown) => void,
   ) {
+    super();
     this.onAbort = (reason) => abort(this, reason);
   }
 }
 
-/** A stream in flight. */
-class PendingStream {
+class PendingStream extends InFlight {
   readonly kind = 'stream';
-  slot!: Slot;
-  id = 0;
-  orphaned = false;
-  grace: NodeJS.Timeout | undefined = undefined;
   channel!: StreamChannel;
 
-  constructor(readonly msg: StreamRequest) {}
+  constructor(readonly msg: StreamRequest) {
+    super();
+  }
 }
 
 type Pending = PendingCall | PendingStream;
