@@ -223,6 +223,42 @@ async function streamBenches(): Promise<BenchResult[]> {
   ];
 }
 
+/** Heap used after two GCs (the stream's own garbage gone, what it holds kept). */
+async function heapAfterGc(): Promise<number> {
+  for (let i = 0; i < 2; i++) {
+    globalThis.gc?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * 50 MB of 16 KB chunks through `executor.stream()` on piscina to a consumer that sleeps 1 ms
+ * every 16 chunks: peak heap growth over the stream, sampled every 400 chunks. Memory should
+ * follow the credit window (64 chunks, 1 MB here), not the stream's length.
+ */
+async function slowConsumerBench(): Promise<BenchResult[]> {
+  const ex = new Executor({ concurrency: 4, pool: { kind: 'piscina', threads: THREADS } });
+  const counted = fixtureService('stream-counted');
+  const size = 16 * 1024;
+  const n = 3200;
+  const peaks: number[] = [];
+  for await (const _ of ex.stream(counted, { n: 100, size }, ctx));
+  for (let run = 0; run < 3; run++) {
+    const base = await heapAfterGc();
+    let peak = 0;
+    let consumed = 0;
+    for await (const _ of ex.stream(counted, { n, size }, ctx)) {
+      consumed++;
+      if (consumed % 16 === 0) await new Promise((r) => setTimeout(r, 1));
+      if (consumed % 400 === 0) peak = Math.max(peak, (await heapAfterGc()) - base);
+    }
+    peaks.push(peak / 1048576);
+  }
+  await ex.close();
+  return [result('50 MB stream, slow consumer: peak heap growth', 'MB', peaks, 'executor.stream() on piscina, credit 64, heap after gc every 400 chunks')];
+}
+
 async function eventLoopBenches(): Promise<BenchResult[]> {
   const heavy = fixtureService('cpu-heavy');
   const kinds = ['inline', 'piscina'] as const;
@@ -277,7 +313,7 @@ async function codecBenches(): Promise<BenchResult[]> {
 }
 
 export async function run(): Promise<BenchResult[]> {
-  return [...(await callBenches()), ...(await pairBench()), ...(await streamBenches()), ...(await eventLoopBenches()), ...(await codecBenches())];
+  return [...(await callBenches()), ...(await pairBench()), ...(await streamBenches()), ...(await slowConsumerBench()), ...(await eventLoopBenches()), ...(await codecBenches())];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
