@@ -21,10 +21,10 @@ import { openai } from '../../src/services/openai.js';
 import { EXT } from '../helpers/paths.js';
 import { result, runStandalone, type BenchResult } from './types.js';
 
-const RUNS = 5;
+const RUNS = 9;
 const SEQUENTIAL = 200;
 /** Throughput rounds: long enough that ramp-up and one GC do not decide a round. */
-const THROUGHPUT_ROUNDS = 7;
+const THROUGHPUT_ROUNDS = 9;
 const CONCURRENT_CALLS = 1500;
 const CONCURRENCY = 20;
 const hello = { messages: [{ role: 'user', content: 'hello' }], max_tokens: 16 };
@@ -100,18 +100,23 @@ async function latencyAndThroughput(kind: PoolKind): Promise<BenchResult[]> {
   const svc = openai.chat({ baseURL: up.baseURL, model: 'm' });
   const pipeline = () => ex.call(svc, hello, ctx());
   try {
-    await callsPerSecond(1000, CONCURRENCY, direct.call);
-    await callsPerSecond(1000, CONCURRENCY, pipeline);
+    // Both sides' JIT and sockets warm: in one process, direct node-fetch's p50 kept falling
+    // (1.08 -> 0.61 ms) over its first few thousand calls.
+    for (let i = 0; i < 3; i++) {
+      await callsPerSecond(1000, CONCURRENCY, direct.call);
+      await callsPerSecond(1000, CONCURRENCY, pipeline);
+    }
+    // Rounds alternate which side goes first, so drift and whatever one side leaves behind
+    // (GC debt, cold sockets, a thread gone to sleep) do not always fall on the same side.
     const dLat: number[] = [], pLat: number[] = [], added: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const d = await p50Of(SEQUENTIAL, direct.call);
-      const p = await p50Of(SEQUENTIAL, pipeline);
+      const first = r % 2 === 0 ? await p50Of(SEQUENTIAL, direct.call) : await p50Of(SEQUENTIAL, pipeline);
+      const second = r % 2 === 0 ? await p50Of(SEQUENTIAL, pipeline) : await p50Of(SEQUENTIAL, direct.call);
+      const [d, p] = r % 2 === 0 ? [first, second] : [second, first];
       dLat.push(d);
       pLat.push(p);
       added.push(p - d);
     }
-    // Rounds alternate which side goes first, so drift and whatever one side leaves behind
-    // (GC debt, cold sockets) do not always fall on the same side.
     const dRate: number[] = [], pRate: number[] = [], ratio: number[] = [];
     for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
       let dr: number, pr: number;
