@@ -47,7 +47,7 @@ export function policyGate(options: PolicyGateOptions = {}): Middleware {
       if (!Array.isArray(granted)) throw new TypeError('granted capabilities must be an array');
       let set = compiled.get(granted);
       if (set === undefined) {
-        set = new GrantSet(granted);
+        set = grantSetOf(granted);
         if (Object.isFrozen(granted)) compiled.set(granted, set);
       }
       const missing = set.missing(required);
@@ -68,6 +68,29 @@ export function policyGate(options: PolicyGateOptions = {}): Middleware {
       return denied === undefined ? next(inv) : failing(denied);
     },
   };
+}
+
+// Contexts made per call carry a new (equal) array each time: also compile by content.
+const byContent = new Map<string, GrantSet>();
+const MAX_LISTS = 256;
+const MAX_GRANTS = 32;
+const NO_SPACE = /^\S+$/;
+
+function grantSetOf(granted: readonly unknown[]): GrantSet {
+  if (granted.length > MAX_GRANTS) return new GrantSet(granted);
+  let key = '';
+  for (const g of granted) {
+    // Only strings without blanks join into a key no other list can produce.
+    if (typeof g !== 'string' || !NO_SPACE.test(g)) return new GrantSet(granted);
+    key += `${g}\n`;
+  }
+  let set = byContent.get(key);
+  if (set === undefined) {
+    set = new GrantSet(granted);
+    if (byContent.size >= MAX_LISTS) byContent.clear();
+    byContent.set(key, set);
+  }
+  return set;
 }
 
 function defaultExtra(inv: Invocation): readonly string[] | undefined {

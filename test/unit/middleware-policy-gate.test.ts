@@ -76,3 +76,20 @@ test('policyGate guards streams before their first chunk', async (t) => {
   const ok = fakeInv({ kind: 'stream', service: fetcher, request: { url: 'https://evil.io' }, ctx: ctxWith(['net.*']) });
   t.deepEqual(await collect(gate.stream!(ok, next)), [1, 2]);
 });
+
+test('policyGate: grants compiled once per list content still decide per list, never across look-alike lists', async (t) => {
+  const svc = defineService({ name: 's', handler: { call: () => 1 }, requires: ['a.b'] });
+  const next = async () => 'ran';
+  // A fresh context (and array) per call, as most callers make them.
+  for (let i = 0; i < 3; i++) {
+    t.is(await policyGate().call!(fakeInv({ service: svc, request: {}, ctx: ctxWith(['a.*']) }), next), 'ran');
+    await t.throwsAsync(policyGate().call!(fakeInv({ service: svc, request: {}, ctx: ctxWith(['a.c']) }), next), { instanceOf: PolicyError });
+  }
+  // Lists that would join to the same text must not share a compiled set.
+  const gate = policyGate({ granted: (inv) => inv.ctx.attrs['g'] as string[] });
+  const inv = (g: unknown[]) => fakeInv({ service: svc, request: {}, ctx: ctxWith([], { g }) });
+  t.is(await gate.call!(inv(['a.b']), next), 'ran');
+  await t.throwsAsync(gate.call!(inv(['a.b\nx']), next), { instanceOf: PolicyError });
+  await t.throwsAsync(gate.call!(inv([{ toString: () => 'a.b' }]), next), { instanceOf: PolicyError });
+  t.is(await gate.call!(inv(['x', 'a.b']), next), 'ran');
+});
