@@ -9,19 +9,24 @@ export interface RestartableTimer {
 export const COARSE_MIN_MS = 1000;
 const TICK_MS = 500;
 
+const NOTHING = (): void => {};
+
 class CoarseEntry implements RestartableTimer {
   /** performance.now() at which it fires; -1 until the next tick dates it (fresh or refreshed). */
   expiresAt = -1;
   cleared = false;
   constructor(
     readonly delayMs: number,
-    readonly fire: () => void,
+    public fire: () => void,
   ) {}
   refresh(): void {
     this.expiresAt = -1;
   }
   clear(): void {
     this.cleared = true;
+    // A cleared entry stays in the list until the next tick: it must not keep the request's
+    // objects (reachable from `fire`) alive that long.
+    this.fire = NOTHING;
   }
 }
 
@@ -36,8 +41,9 @@ function tick(): void {
     if (e.cleared) continue;
     if (e.expiresAt === -1) e.expiresAt = now + e.delayMs;
     else if (now >= e.expiresAt) {
-      e.cleared = true;
-      e.fire();
+      const fire = e.fire;
+      e.clear();
+      fire();
       continue;
     }
     entries[kept++] = e;

@@ -51,3 +51,19 @@ test.serial('coarse timer: a timer started from a firing callback is kept; the s
   t.true(second >= 2 * COARSE_MIN_MS, `second fired at ${second} ms`);
   t.deepEqual(coarseTimerState(), { entries: 0, sweeping: false }, 'the sweep stops once no timer is left');
 });
+
+test.serial('coarse timer: a cleared timer lets go of its callback at once, not at the next sweep', async (t) => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return t.fail('run with --expose-gc (the test script does)');
+  let ref: WeakRef<object> | undefined;
+  (() => {
+    const held = { payload: new Array(1000).fill(1) };
+    ref = new WeakRef(held);
+    startTimer(COARSE_MIN_MS * 10, () => void held.payload.length).clear();
+  })();
+  t.true(coarseTimerState().entries > 0, 'still listed until the next sweep');
+  await new Promise((r) => setImmediate(r));
+  gc();
+  await new Promise((r) => setImmediate(r));
+  t.is(ref!.deref(), undefined);
+});
