@@ -9,6 +9,7 @@ import Bottleneck from 'bottleneck';
 import { CallContext, Executor, defineService } from '../../src/index.js';
 import { gate } from '../helpers/services.js';
 import { rateAccuracy, type Admission } from '../helpers/rate-metrics.js';
+import { heapAfterGc } from '../helpers/measure.js';
 import { result, runStandalone, type BenchResult } from './types.js';
 
 const RUNS = 5;
@@ -18,13 +19,6 @@ const noop = defineService({ name: 'noop', handler: { call: () => undefined } })
 const ctx = CallContext.new('bench');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function gc(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    globalThis.gc?.();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
 
 async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   const s = performance.now();
@@ -72,11 +66,11 @@ async function throughput(): Promise<BenchResult[]> {
   await executorRun();
   await pQueueRun();
   for (let r = 0; r < RUNS; r++) {
-    await gc();
+    await heapAfterGc();
     const a = await executorRun();
-    await gc();
+    await heapAfterGc();
     const b = await pQueueRun();
-    await gc();
+    await heapAfterGc();
     bn.push(await bottleneckRun());
     ex.push(a);
     pq.push(b);
@@ -198,7 +192,7 @@ async function rateAccuracyBench(): Promise<BenchResult[]> {
     const pqOver: number[] = [];
     const pqUtil: number[] = [];
     for (let r = 0; r < 3; r++) {
-      await gc();
+      await heapAfterGc();
       const a = await executorPattern(pattern);
       exOver.push(Math.max(0, a.maxInWindow - LIMIT));
       exUtil.push(a.utilisation * 100);
@@ -235,9 +229,9 @@ async function heapPer200k(): Promise<BenchResult[]> {
       await Promise.all(ps);
     };
     for (let i = 0; i < 3; i++) await batch();
-    const before = await gc();
+    const before = await heapAfterGc();
     for (let i = 0; i < 20; i++) await batch();
-    growth.push(((await gc()) - before) / 1048576);
+    growth.push(((await heapAfterGc()) - before) / 1048576);
     await ex.close();
   }
   return [result('heap growth per 200k calls (after gc)', 'MB', growth, 'target < 2')];

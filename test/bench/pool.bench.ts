@@ -20,6 +20,7 @@ import type { ChannelPool } from '../../src/pool/channel-pool.js';
 import { fixtureService, task } from '../helpers/pool-fixtures.js';
 import { ROOT } from '../helpers/paths.js';
 import { makeChatCompletion } from '../helpers/payloads.js';
+import { heapAfterGc } from '../helpers/measure.js';
 import { result, type BenchResult } from './types.js';
 
 const THREADS = 2;
@@ -223,15 +224,6 @@ async function streamBenches(): Promise<BenchResult[]> {
   ];
 }
 
-/** Heap used after two GCs (the stream's own garbage gone, what it holds kept). */
-async function heapAfterGc(): Promise<number> {
-  for (let i = 0; i < 2; i++) {
-    globalThis.gc?.();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
-
 /**
  * 50 MB of 16 KB chunks through `executor.stream()` on piscina to a consumer that sleeps 1 ms
  * every 16 chunks: peak heap growth over the stream, sampled every 400 chunks. Memory should
@@ -245,13 +237,13 @@ async function slowConsumerBench(): Promise<BenchResult[]> {
   const peaks: number[] = [];
   for await (const _ of ex.stream(counted, { n: 100, size }, ctx));
   for (let run = 0; run < 3; run++) {
-    const base = await heapAfterGc();
+    const base = await heapAfterGc(2);
     let peak = 0;
     let consumed = 0;
     for await (const _ of ex.stream(counted, { n, size }, ctx)) {
       consumed++;
       if (consumed % 16 === 0) await new Promise((r) => setTimeout(r, 1));
-      if (consumed % 400 === 0) peak = Math.max(peak, (await heapAfterGc()) - base);
+      if (consumed % 400 === 0) peak = Math.max(peak, (await heapAfterGc(2)) - base);
     }
     peaks.push(peak / 1048576);
   }

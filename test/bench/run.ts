@@ -17,6 +17,12 @@ import { printTable, type BenchResult } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+// The heap figures take full GCs (helpers/measure.ts heapAfterGc); the children inherit the flag.
+if (typeof globalThis.gc !== 'function') {
+  console.error('run the benchmarks with node --expose-gc (npm run bench and npm run bench:source do)');
+  process.exit(2);
+}
+
 if (process.argv[2] === '--child') {
   const mod = (await import(pathToFileURL(join(here, process.argv[3]!)).href)) as { run?: () => Promise<BenchResult[]> };
   const results = typeof mod.run === 'function' ? await mod.run() : [];
@@ -29,8 +35,6 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith(`.bench${EXT}`))
   .filter((f) => filters.length === 0 || filters.some((n) => f.includes(n)))
   .sort();
-
-if (typeof globalThis.gc !== 'function') console.warn('note: run with --expose-gc (npm run bench does) for the memory figures');
 
 /** Runs one bench file in a fresh process (same node flags as this one) and returns its results. */
 function runChild(file: string): Promise<BenchResult[]> {

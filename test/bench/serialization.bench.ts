@@ -8,16 +8,9 @@ import { CallContextDataSchema, ExecutorConfigSchema, ServiceCallDataSchema } fr
 import { ChatCompletionSchema } from '../../src/services/openai-schemas.js';
 import { CallContextDataZ, ChatCompletionZ, ExecutorConfigZ, ServiceCallDataZ, sampleCallContext, sampleExecutorConfig, sampleServiceCall } from '../helpers/zod-schemas.js';
 import { loadPayload, type PayloadSize } from '../helpers/payloads.js';
-import { compareOps } from '../helpers/measure.js';
+import { compareOps, heapAfterGc } from '../helpers/measure.js';
 import { result, runStandalone, type BenchResult } from './types.js';
 
-async function gc(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    globalThis.gc?.();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
 
 export async function run(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
@@ -63,17 +56,17 @@ export async function run(): Promise<BenchResult[]> {
   let kept: unknown[] = [];
   for (let r = 0; r < 3; r++) {
     kept = [];
-    let base = await gc();
+    let base = await heapAfterGc();
     kept = lines.map((l) => {
       const v = JSON.parse(l);
       ajvCall(v);
       return v;
     });
-    ajvMb.push(((await gc()) - base) / 1048576);
+    ajvMb.push(((await heapAfterGc()) - base) / 1048576);
     kept = [];
-    base = await gc();
+    base = await heapAfterGc();
     kept = lines.map((l) => ServiceCallDataZ.parse(JSON.parse(l)));
-    zodMb.push(((await gc()) - base) / 1048576);
+    zodMb.push(((await heapAfterGc()) - base) / 1048576);
     if (kept.length !== lines.length) throw new Error('lost objects');
   }
   out.push(result('heap per 100k validated ServiceCalls, AJV', 'MB', ajvMb), result('heap per 100k validated ServiceCalls, zod', 'MB', zodMb));

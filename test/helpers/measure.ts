@@ -1,3 +1,17 @@
+/**
+ * Heap used after `rounds` full GCs, each followed by a turn of the event loop so that
+ * finalizers and weak callbacks run. Needs `node --expose-gc` (the test and bench scripts pass it).
+ */
+export async function heapAfterGc(rounds = 3): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('heap figures need node --expose-gc');
+  for (let i = 0; i < rounds; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
 /** Median ops/s of `fn` over `runs` timed rounds of `iterations` each (after one warm-up round). */
 export function opsPerSecond(fn: () => unknown, iterations: number, runs = 5): { median: number; min: number; max: number; samples: number[] } {
   let sink: unknown;

@@ -7,6 +7,7 @@ import test from 'ava';
 import { CallContext, Executor, defineService, type Service } from '../../src/index.js';
 import { gate, percentile, sleeper } from '../helpers/services.js';
 import { rateAccuracy, type Admission } from '../helpers/rate-metrics.js';
+import { heapAfterGc } from '../helpers/measure.js';
 
 const noop = defineService({ name: 'noop', handler: { call: () => undefined } });
 const ctx = CallContext.new('perf');
@@ -17,13 +18,6 @@ function recordAdmissions(ex: Executor): Admission[] {
   return out;
 }
 
-async function gc(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    globalThis.gc!();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
 
 test.serial('high throughput of fast calls: far above 50 calls/s, submission latency well under 10 ms', async (t) => {
   const ex = new Executor({ concurrency: 20, queueCapacity: 20_000, pool: { kind: 'inline' } });
@@ -162,11 +156,11 @@ test.serial('memory: 200k calls through the executor grow the heap by < 10 MB af
     await Promise.all(ps);
   };
   await batch(20_000);
-  const before = await gc();
+  const before = await heapAfterGc();
   const samples: number[] = [];
   for (let i = 0; i < 20; i++) {
     await batch(10_000);
-    if (i % 5 === 4) samples.push(await gc());
+    if (i % 5 === 4) samples.push(await heapAfterGc());
   }
   const growth = (samples.at(-1)! - before) / 1024 / 1024;
   t.log(`heap: before ${(before / 1048576).toFixed(1)} MB, samples ${samples.map((s) => (s / 1048576).toFixed(1)).join(', ')} MB, growth ${growth.toFixed(2)} MB`);

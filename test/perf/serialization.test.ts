@@ -10,7 +10,7 @@ import { CallContextDataSchema, ExecutorConfigSchema, ServiceCallDataSchema } fr
 import { ChatCompletionSchema } from '../../src/services/openai-schemas.js';
 import { CallContextDataZ, ChatCompletionZ, ExecutorConfigZ, ServiceCallDataZ, sampleCallContext, sampleExecutorConfig, sampleServiceCall } from '../helpers/zod-schemas.js';
 import { loadPayload, type PayloadSize } from '../helpers/payloads.js';
-import { compareOps, opsPerSecond } from '../helpers/measure.js';
+import { compareOps, heapAfterGc, opsPerSecond } from '../helpers/measure.js';
 
 const structures = [
   { name: 'CallContext', ajv: compile(CallContextDataSchema), zod: CallContextDataZ, sample: sampleCallContext },
@@ -73,26 +73,19 @@ for (const size of ['4kb', '64kb', '1mb'] as PayloadSize[]) {
 }
 
 test.serial('memory per 100k validated ServiceCalls: AJV keeps what JSON.parse made, zod allocates copies', async (t) => {
-  const gc = async () => {
-    for (let i = 0; i < 3; i++) {
-      globalThis.gc!();
-      await new Promise((r) => setImmediate(r));
-    }
-    return process.memoryUsage().heapUsed;
-  };
   const lines = Array.from({ length: 100_000 }, (_, i) => JSON.stringify({ ...sampleServiceCall, tokens: i }));
   const ajv = structures[1]!.ajv;
-  const base = await gc();
+  const base = await heapAfterGc();
   let kept: unknown[] = lines.map((l) => {
     const v = JSON.parse(l);
     if (!ajv(v)) throw new Error('invalid');
     return v;
   });
-  const ajvBytes = (await gc()) - base;
+  const ajvBytes = (await heapAfterGc()) - base;
   kept = [];
-  const base2 = await gc();
+  const base2 = await heapAfterGc();
   kept = lines.map((l) => ServiceCallDataZ.parse(JSON.parse(l)));
-  const zodBytes = (await gc()) - base2;
+  const zodBytes = (await heapAfterGc()) - base2;
   t.log(`retained per 100k: AJV ${(ajvBytes / 1048576).toFixed(1)} MB, zod ${(zodBytes / 1048576).toFixed(1)} MB`);
   t.is(kept.length, 100_000);
   // Both keep one plain object per call; zod must not keep less than the validated originals.

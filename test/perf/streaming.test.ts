@@ -10,6 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CallContext, Executor } from '../../src/index.js';
 import type { PoolKind } from '../../src/pool/types.js';
 import { changed, counters, fixtureService } from '../helpers/pool-fixtures.js';
+import { heapAfterGc } from '../helpers/measure.js';
 
 const ctx = CallContext.new('streaming');
 const kinds: PoolKind[] = ['piscina', 'inline'];
@@ -25,13 +26,6 @@ test.after.always(async () => {
   await Promise.all([...executors.values()].map((ex) => ex.close()));
 });
 
-async function heap(): Promise<number> {
-  for (let i = 0; i < 2; i++) {
-    globalThis.gc!();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -85,7 +79,7 @@ for (const kind of kinds) {
     const size = 16 * 1024;
     const n = Math.ceil((50 * 1024 * 1024) / size);
     const produced = counters(2);
-    const base = await heap();
+    const base = await heapAfterGc(2);
     let peak = 0;
     let consumed = 0;
     let bytes = 0;
@@ -95,7 +89,7 @@ for (const kind of kinds) {
       bytes += (c as string).length;
       ahead = Math.max(ahead, Atomics.load(produced, 0) - consumed);
       if (consumed % 16 === 0) await new Promise((r) => setTimeout(r, 1)); // the slow consumer
-      if (consumed % 400 === 0) peak = Math.max(peak, (await heap()) - base);
+      if (consumed % 400 === 0) peak = Math.max(peak, (await heapAfterGc(2)) - base);
     }
     t.log(`${kind}: ${(bytes / 1048576).toFixed(1)} MB, peak heap growth ${(peak / 1048576).toFixed(2)} MB, producer ahead by at most ${ahead} chunks`);
     t.is(consumed, n);
