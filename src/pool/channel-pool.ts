@@ -269,9 +269,9 @@ export class ChannelPool {
       this.#failedStarts = 0;
       return;
     }
-    const p = slot.inflight.get(msg[1]);
+    const p = slot.inflight.get(msg[ID]);
     if (p === undefined) return;
-    slot.inflight.delete(msg[1]);
+    slot.inflight.delete(p.id);
     if (p.grace !== undefined) clearTimeout(p.grace);
     p.grace = undefined;
     if (slot.overdue) this.#maybeRecover(slot);

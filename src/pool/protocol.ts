@@ -63,7 +63,7 @@ export type StreamRequest = [
   credit: number,
 ];
 
-/** Where a request's id sits, and a stream request's port and credit. */
+/** Where a message's id sits (both ways), and a stream request's port and credit. */
 export const ID = 1;
 export const STREAM_PORT = 10;
 export const STREAM_CREDIT = 11;
