@@ -18,6 +18,7 @@ import { retry } from '../../src/middleware/retry.js';
 import type { MockUpstreamOptions } from '../../src/harness/mock-upstream.js';
 import type { PoolKind } from '../../src/pool/types.js';
 import { openai } from '../../src/services/openai.js';
+import { alternating } from '../helpers/measure.js';
 import { EXT } from '../helpers/paths.js';
 import { result, runStandalone, type BenchResult } from './types.js';
 
@@ -110,23 +111,14 @@ async function latencyAndThroughput(kind: PoolKind): Promise<BenchResult[]> {
     // (GC debt, cold sockets, a thread gone to sleep) do not always fall on the same side.
     const dLat: number[] = [], pLat: number[] = [], added: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const first = r % 2 === 0 ? await p50Of(SEQUENTIAL, direct.call) : await p50Of(SEQUENTIAL, pipeline);
-      const second = r % 2 === 0 ? await p50Of(SEQUENTIAL, pipeline) : await p50Of(SEQUENTIAL, direct.call);
-      const [d, p] = r % 2 === 0 ? [first, second] : [second, first];
+      const [d, p] = await alternating(r, () => p50Of(SEQUENTIAL, direct.call), () => p50Of(SEQUENTIAL, pipeline));
       dLat.push(d);
       pLat.push(p);
       added.push(p - d);
     }
     const dRate: number[] = [], pRate: number[] = [], ratio: number[] = [];
     for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
-      let dr: number, pr: number;
-      if (r % 2 === 0) {
-        dr = await callsPerSecond(CONCURRENT_CALLS, CONCURRENCY, direct.call);
-        pr = await callsPerSecond(CONCURRENT_CALLS, CONCURRENCY, pipeline);
-      } else {
-        pr = await callsPerSecond(CONCURRENT_CALLS, CONCURRENCY, pipeline);
-        dr = await callsPerSecond(CONCURRENT_CALLS, CONCURRENCY, direct.call);
-      }
+      const [dr, pr] = await alternating(r, () => callsPerSecond(CONCURRENT_CALLS, CONCURRENCY, direct.call), () => callsPerSecond(CONCURRENT_CALLS, CONCURRENCY, pipeline));
       dRate.push(dr);
       pRate.push(pr);
       ratio.push((pr / dr) * 100);

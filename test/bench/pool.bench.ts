@@ -20,7 +20,7 @@ import type { ChannelPool } from '../../src/pool/channel-pool.js';
 import { fixtureService, task } from '../helpers/pool-fixtures.js';
 import { ROOT } from '../helpers/paths.js';
 import { makeChatCompletion } from '../helpers/payloads.js';
-import { heapAfterGc } from '../helpers/measure.js';
+import { alternating, heapAfterGc } from '../helpers/measure.js';
 import { result, type BenchResult } from './types.js';
 
 const THREADS = 2;
@@ -173,13 +173,8 @@ async function pairBench(): Promise<BenchResult[]> {
     await ex.many(1000);
     await raw.many(1000);
     for (let run = 0; run < LATENCY_RUNS; run++) {
-      if (run % 2 === 0) {
-        const r = await roundTripUs(raw);
-        ratio.push((await roundTripUs(ex)) / r);
-      } else {
-        const e = await roundTripUs(ex);
-        ratio.push(e / (await roundTripUs(raw)));
-      }
+      const [r, e] = await alternating(run, () => roundTripUs(raw), () => roundTripUs(ex));
+      ratio.push(e / r);
     }
     await ex.close();
     await raw.close();

@@ -12,6 +12,19 @@ export async function heapAfterGc(rounds = 3): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
+/**
+ * Runs `a` then `b` in even rounds and `b` then `a` in odd ones, so drift and whatever the
+ * first leaves behind do not always fall on the same side; returns `[a's result, b's]`.
+ */
+export async function alternating<T>(round: number, a: () => Promise<T>, b: () => Promise<T>): Promise<[T, T]> {
+  if (round % 2 === 0) {
+    const x = await a();
+    return [x, await b()];
+  }
+  const y = await b();
+  return [await a(), y];
+}
+
 /** Median ops/s of `fn` over `runs` timed rounds of `iterations` each (after one warm-up round). */
 export function opsPerSecond(fn: () => unknown, iterations: number, runs = 5): { median: number; min: number; max: number; samples: number[] } {
   let sink: unknown;
