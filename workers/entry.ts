@@ -1,10 +1,10 @@
 import { threadId, type TransferListItem } from 'node:worker_threads';
-import { ClosedError, ConfigError, deserializeError, serializeError, type SerializedError } from '../src/core/errors.js';
+import { CancelledError, ClosedError, ConfigError, deserializeError, serializeError, type SerializedError } from '../src/core/errors.js';
 import type { Handler } from '../src/core/service.js';
 import { encodeResult } from '../src/pool/codec.js';
 import { handlerFromModule } from '../src/pool/load-handler.js';
 import { Outbox } from '../src/pool/outbox.js';
-import { contextOf, Op, STREAM_CREDIT, STREAM_PORT, type CallRequest, type FromWorker, type SessionStart, type StreamRequest, type ToWorker } from '../src/pool/protocol.js';
+import { contextOf, Op, Progress, STREAM_CREDIT, STREAM_PORT, type CallRequest, type FromWorker, type SessionStart, type StreamRequest, type ToWorker } from '../src/pool/protocol.js';
 import { IdlePoller } from './idle-poller.js';
 import { produceStream } from './stream-producer.js';
 
@@ -55,19 +55,27 @@ export default function session({ port, progress, idleSpinUs }: SessionStart): P
     const out = new Outbox<FromWorker>(port, (msg, err) =>
       msg[0] === Op.Result || msg[0] === Op.Packed ? [Op.Error, msg[1], serializeError(err)] : undefined,
     );
-    // Per running id: its controller; `null` before the handler starts (or when it takes no
-    // signal); a `Cancelled` when cancelled before it started.
-    const running = new Map<number, AbortController | Cancelled | null>();
+    // Per running id: its controller once the handler started; `null` before (its module may
+    // still be loading).
+    const running = new Map<number, AbortController | null>();
     const poller = new IdlePoller(port, idleSpinUs ?? 0, () => running.size === 0, (batch) => onMessage(batch as ToWorker[]));
 
+    /** Forgets a call; false if it was already answered. */
+    const finished = (id: number): boolean => {
+      const state = running.get(id);
+      if (state === undefined) return false;
+      running.delete(id);
+      if (state !== null) progress[Progress.ACTIVE]! -= 1;
+      return true;
+    };
     const ok = (id: number, value: unknown): void => {
-      if (!running.delete(id)) return;
+      if (!finished(id)) return;
       const transfer: TransferListItem[] = [];
       out.post(encodeResult(id, value, transfer), transfer);
       poller.wentIdle();
     };
     const fail = (id: number, err: unknown): void => {
-      if (!running.delete(id)) return;
+      if (!finished(id)) return;
       out.post([Op.Error, id, serializeError(err)]);
       poller.wentIdle();
     };
@@ -75,20 +83,17 @@ export default function session({ port, progress, idleSpinUs }: SessionStart): P
     const runCall = (msg: CallRequest, handler: Handler): void => {
       const id = msg[1];
       if (typeof handler.call !== 'function') return fail(id, missing(msg[2], 'call'));
-      const state = running.get(id);
-      // Cancelled while its module loaded: the handler never starts.
-      if (state instanceof Cancelled) return fail(id, state.reason);
-      // A handler that declares no `signal` parameter cannot observe one: skip the controller,
-      // the costliest part of a tiny call.
-      let signal = idle;
-      if (handler.call.length >= 3) {
-        const controller = new AbortController();
-        running.set(id, controller);
-        signal = controller.signal;
-      }
+      // Cancelled while its module loaded: it was answered then, and the handler never starts.
+      if (!running.has(id)) return;
+      // Every handler gets a live signal, whatever its declared parameters (a wrapper such as
+      // `(...a) => f(...a)` declares none and still passes it on).
+      const controller = new AbortController();
+      running.set(id, controller);
+      progress[Progress.HANDLER_STARTED] = id;
+      progress[Progress.ACTIVE]! += 1;
       let result: unknown;
       try {
-        result = handler.call(msg[3], contextOf(msg), signal);
+        result = handler.call(msg[3], contextOf(msg), controller.signal);
       } catch (err) {
         return fail(id, err);
       }
@@ -101,7 +106,7 @@ export default function session({ port, progress, idleSpinUs }: SessionStart): P
         [Symbol.asyncIterator]: () => opened(handler, msg, signal),
       });
       produceStream(msg[STREAM_PORT], msg[STREAM_CREDIT], controller, open).finally(() => {
-        running.delete(msg[1]);
+        finished(msg[1]);
         out.post([Op.Done, msg[1]]);
         poller.wentIdle();
       });
@@ -110,7 +115,7 @@ export default function session({ port, progress, idleSpinUs }: SessionStart): P
     const handle = (msg: ToWorker): void => {
       switch (msg[0]) {
         case Op.Call: {
-          progress[0] = msg[1];
+          progress[Progress.RECEIVED] = msg[1];
           running.set(msg[1], null);
           const h = load(msg[2]);
           if (h instanceof Promise) h.then((handler) => runCall(msg, handler), (e: unknown) => fail(msg[1], e));
@@ -118,7 +123,8 @@ export default function session({ port, progress, idleSpinUs }: SessionStart): P
           return;
         }
         case Op.Stream: {
-          progress[0] = msg[1];
+          progress[Progress.RECEIVED] = progress[Progress.HANDLER_STARTED] = msg[1];
+          progress[Progress.ACTIVE]! += 1;
           const controller = new AbortController();
           running.set(msg[1], controller);
           runStream(msg, load(msg[2]), controller);
@@ -127,7 +133,9 @@ export default function session({ port, progress, idleSpinUs }: SessionStart): P
         case Op.Cancel: {
           const state = running.get(msg[1]);
           if (state instanceof AbortController) state.abort(reasonOf(msg[2]));
-          else if (state === null) running.set(msg[1], new Cancelled(reasonOf(msg[2])));
+          // Not started yet (its module is loading): answer now, so no grace period runs
+          // against a handler that never started and no worker is lost to it.
+          else if (state === null) fail(msg[1], reasonOf(msg[2]) ?? new CancelledError('cancelled before the handler started'));
           return;
         }
         case Op.Close:
@@ -152,7 +160,8 @@ export default function session({ port, progress, idleSpinUs }: SessionStart): P
 function opened(handler: Handler | Promise<Handler>, msg: StreamRequest, signal: AbortSignal): AsyncIterator<unknown> {
   let inner: AsyncIterator<unknown> | undefined;
   const start = async (): Promise<AsyncIterator<unknown>> => {
-    const h = await handler;
+    // A stream cancelled while its module loads ends now, not when the load finishes.
+    const h = handler instanceof Promise ? await untilAborted(handler, signal) : handler;
     if (typeof h.stream !== 'function') throw missing(msg[2], 'stream');
     signal.throwIfAborted();
     return h.stream(msg[3], contextOf(msg), signal)[Symbol.asyncIterator]();
@@ -163,13 +172,14 @@ function opened(handler: Handler | Promise<Handler>, msg: StreamRequest, signal:
   };
 }
 
-/** A call cancelled before its handler started. */
-class Cancelled {
-  constructor(readonly reason: unknown) {}
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
-
-/** The signal of a handler that declared none: it never aborts. */
-const idle = new AbortController().signal;
 
 function reasonOf(reason: SerializedError | undefined): unknown {
   return reason === undefined ? undefined : deserializeError(reason);

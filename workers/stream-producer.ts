@@ -6,6 +6,26 @@ import type { StreamChunks, StreamToWorker } from '../src/pool/protocol.js';
 const MAX_BATCH = 64;
 const MAX_BATCH_BYTES = 64 * 1024;
 
+/** The flush of every producer running in this thread. */
+const producing = new Set<() => void>();
+let exitHooked = false;
+
+/**
+ * A handler that ends its thread (`process.exit`, an uncaught throw) right after yielding must
+ * not take the chunks it produced with it: they go out before the thread does. `exit` runs
+ * synchronously on `process.exit` in a worker, and `uncaughtExceptionMonitor` observes an
+ * uncaught throw without changing what it does; `postMessage` is synchronous.
+ */
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const flushAll = (): void => {
+    for (const flush of producing) flush();
+  };
+  process.on('exit', flushAll);
+  process.on('uncaughtExceptionMonitor', flushAll);
+}
+
 /**
  * Pulls a stream handler's chunks and sends them on the stream's port, never more than the
  * credit the consumer granted. Chunks produced within one turn of the event loop go out as one
@@ -65,6 +85,8 @@ export async function produceStream(
 
   let iterator: AsyncIterator<unknown> | undefined;
   let finished = false;
+  hookExit();
+  producing.add(flush);
   try {
     signal.throwIfAborted();
     iterator = open(signal)[Symbol.asyncIterator]();
@@ -96,6 +118,7 @@ export async function produceStream(
     if (immediate !== undefined) clearImmediate(immediate);
     if (!stopped) send({ t: 'chunks', values: batch, error: serializeError(err) });
   } finally {
+    producing.delete(flush);
     if (immediate !== undefined) clearImmediate(immediate);
     port.off('message', onMessage);
     port.off('close', onClose);

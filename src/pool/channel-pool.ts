@@ -3,7 +3,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
 import { decodeResult } from './codec.js';
 import { Outbox } from './outbox.js';
-import { callRequest, ID, Op, STREAM_PORT, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
+import { callRequest, ID, Op, Progress, STREAM_PORT, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
 import { StreamChannel, type StreamOutcome } from './stream-channel.js';
 import { PendingTable } from './pending-table.js';
 import type { AbortSource, PoolKind, PoolTask } from './types.js';
@@ -32,6 +32,8 @@ abstract class InFlight {
   /** Cancelled or settled from this side; the handler has yet to finish. */
   orphaned = false;
   grace: NodeJS.Timeout | undefined = undefined;
+  /** Aborted before its worker said ready: the grace period starts when it does. */
+  graceDeferred = false;
 }
 
 class PendingCall extends InFlight {
@@ -68,7 +70,7 @@ interface Slot {
   port: MessagePort;
   outbox: Outbox<ToWorker>;
   inflight: PendingTable<Pending>;
-  /** `progress[0]`: the last call id the worker started (written by the worker). */
+  /** Written by the worker: see `SessionStart.progress`. */
   progress: Float64Array;
   nextId: number;
   kill: AbortController;
@@ -98,6 +100,7 @@ export class ChannelPool {
   readonly #idleSpinUs: number;
   readonly #slots: Slot[] = [];
   #failedStarts = 0;
+  readonly #restarts = { started: 0, lost: 0 };
   #broken: Error | undefined;
   #closed: Promise<void> | undefined;
 
@@ -114,6 +117,14 @@ export class ChannelPool {
   /** Worker threads the pool keeps. */
   get threads(): number {
     return this.#slots.length;
+  }
+
+  /**
+   * Worker sessions that said ready, and workers lost since the pool started (crashed, or
+   * terminated for a handler that ignored its abort past the grace period).
+   */
+  get workers(): { readonly started: number; readonly lost: number } {
+    return this.#restarts;
   }
 
   call(task: PoolTask, signal: AbortSignal): Promise<unknown> {
@@ -233,7 +244,7 @@ export class ChannelPool {
   #spawn(index: number): Slot {
     const { port1, port2 } = new MessageChannel();
     const kill = new AbortController();
-    const progress = new Float64Array(new SharedArrayBuffer(8));
+    const progress = new Float64Array(new SharedArrayBuffer(8 * Progress.SIZE));
     const slot: Slot = { index, port: port1, outbox: new Outbox(port1, (msg, err) => this.#unclonable(slot, msg, err)), inflight: new PendingTable(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined };
     port1.on('message', (batch: FromWorker[]) => {
       for (const msg of batch) this.#onMessage(slot, msg);
@@ -267,6 +278,13 @@ export class ChannelPool {
     if (msg[0] === Op.Ready) {
       slot.ready = true;
       this.#failedStarts = 0;
+      this.#restarts.started++;
+      for (const p of slot.inflight.values()) {
+        if (p.graceDeferred) {
+          p.graceDeferred = false;
+          this.#startGrace(p);
+        }
+      }
       return;
     }
     const p = slot.inflight.get(msg[ID]);
@@ -299,16 +317,29 @@ export class ChannelPool {
 
   /** A stream's port closed under it: its worker died. One it never started waits to move on. */
   #streamLost(p: PendingStream): void {
-    if (p.slot.progress[0]! < p.id) return;
+    if (p.slot.progress[Progress.RECEIVED]! < p.id) return;
     p.slot.inflight.delete(p.id);
     p.channel.fail(new WorkerCrashError('the stream failed because its worker went away', { cause: p.slot.crash }));
   }
 
-  /** An aborted handler gets `abortGraceMs` to finish; then its worker is terminated. */
+  /**
+   * An aborted handler gets `abortGraceMs` to finish; then its worker is terminated. The time
+   * counts from when the worker can act on the cancel: a worker still starting runs no handler,
+   * so its start, however slow, never counts against the grace period.
+   */
   #startGrace(p: Pending): void {
+    if (!p.slot.ready) {
+      p.graceDeferred = true;
+      return;
+    }
     p.grace = setTimeout(() => {
       p.grace = undefined;
       if (p.slot.dead) return;
+      // No handler from this one on has started (it never ran: its worker, busy loading a
+      // module, answers the cancel once it reads it), or none is running (its answer is on
+      // the way): nothing to terminate.
+      const progress = p.slot.progress;
+      if (progress[Progress.HANDLER_STARTED]! < p.id || progress[Progress.ACTIVE] === 0) return this.#startGrace(p);
       p.slot.overdue = true;
       p.slot.kill.abort();
     }, this.#graceMs);
@@ -326,12 +357,13 @@ export class ChannelPool {
     if (slot.dead) return;
     slot.dead = true;
     slot.crash = reason;
+    if (this.#closed === undefined) this.#restarts.lost++;
     slot.port.close();
     const why = slot.overdue
       ? `its worker was terminated: a handler ignored its abort signal for ${this.#graceMs} ms`
       : `its worker crashed (${describe(reason)})`;
     const err = new WorkerCrashError(`the call failed because ${why}`, { cause: reason });
-    const started = slot.progress[0]!;
+    const started = slot.progress[Progress.RECEIVED]!;
     const unstarted: Pending[] = [];
     for (const p of slot.inflight.values()) {
       if (!p.orphaned && p.id > started) unstarted.push(p);
@@ -340,7 +372,8 @@ export class ChannelPool {
     }
     slot.inflight.clear();
     if (this.#closed !== undefined) return;
-    if (!slot.ready && ++this.#failedStarts >= MAX_FAILED_STARTS) {
+    // Only a worker that died on its own before saying ready is a failed start.
+    if (!slot.ready && !slot.overdue && ++this.#failedStarts >= MAX_FAILED_STARTS) {
       this.#broken = reason instanceof Error ? reason : new Error(describe(reason));
       for (const p of unstarted) this.#fail(p, new WorkerCrashError('worker threads fail to start', { cause: reason }));
       return;

@@ -13,9 +13,12 @@ import type { HandlerContext } from '../core/service.js';
 export interface SessionStart {
   port: MessagePort;
   /**
-   * Shared memory where the worker records, at index 0, the id of the last call it started
-   * (ids count up per session). When the worker dies, calls with a higher id never ran and
-   * can go to another worker without running twice.
+   * Shared memory where the worker records, at `RECEIVED`, the id of the last call it took
+   * from its port (ids count up per session): when the worker dies, calls with a higher id
+   * never ran and can go to another worker without running twice; and at `HANDLER_STARTED`
+   * the id of the last call whose handler it invoked (written before the handler runs, so the
+   * main thread sees it even while a handler holds the worker's thread); at `ACTIVE` how many
+   * handlers have started and not finished.
    */
   progress: Float64Array;
   /** How long (µs) the worker polls its port for the next call when it runs out of work. */
@@ -62,6 +65,9 @@ export type StreamRequest = [
   /** Chunks the producer may send before it waits for credit. */
   credit: number,
 ];
+
+/** The slots of `SessionStart.progress`. */
+export const Progress = { RECEIVED: 0, HANDLER_STARTED: 1, ACTIVE: 2, SIZE: 3 } as const;
 
 /** Where a message's id sits (both ways), and a stream request's port and credit. */
 export const ID = 1;

@@ -68,4 +68,22 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     t.true(err instanceof WorkerCrashError);
     t.deepEqual(await collect(pool.stream(task('echo', { n: 3 }), never)), [0, 1, 2]);
   });
+
+  const deaths = [
+    ['exits in the same turn as its last chunk', { before: 3, waitMs: 0 }],
+    ['exits right after chunks 10 ms apart', { before: 3, gapMs: 10, waitMs: 0 }],
+    ['throws uncaught in the same turn as its last chunk', { before: 3, throwAfter: true }],
+  ] as const;
+  for (const [how, request] of deaths) {
+    test(`${kind}: a worker that ${how} still delivers every chunk, then WorkerCrashError`, async (t) => {
+      const pool = createPool({ kind, threads: 1 });
+      t.teardown(() => pool.close());
+      const got: unknown[] = [];
+      const err = await t.throwsAsync(async () => {
+        for await (const c of pool.stream(task('stream-crash', request), never)) got.push(c);
+      });
+      t.deepEqual(got, [0, 1, 2]);
+      t.true(err instanceof WorkerCrashError, String(err));
+    });
+  }
 }
