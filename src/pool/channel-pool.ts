@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
 import { decodeResult } from './codec.js';
+import { classInstanceIn } from './plain-data.js';
 import { Outbox } from './outbox.js';
 import { callRequest, ID, Op, Progress, STREAM_PORT, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
 import { StreamChannel, type StreamOutcome } from './stream-channel.js';
@@ -198,6 +199,12 @@ export class ChannelPool {
     if (task.service.module === undefined) {
       return new ConfigError(`service '${task.service.name}'`, [
         { path: '/module', rule: 'required', message: `an in-process handler runs only on the inline pool, not on '${this.kind}'` },
+      ]);
+    }
+    const instance = classInstanceIn(task.request);
+    if (instance !== undefined) {
+      return new ValidationError('request', [
+        { path: `/request${instance.path}`, rule: 'structured-clone', message: `must be plain data to reach a worker thread: a ${instance.name} instance would arrive as a plain object, without its prototype, methods or private fields` },
       ]);
     }
     return undefined;

@@ -102,7 +102,28 @@ test('a service with an in-process handler runs only on the inline pool', async 
   await t.throwsAsync(shared.get('piscina')!.call({ service, request: {}, ctx: handlerCtx }, never), { code: 'E_CONFIG' });
 });
 
+class Account {
+  readonly #balance: number;
+  constructor(balance: number) {
+    this.#balance = balance;
+  }
+  get balance(): number {
+    return this.#balance;
+  }
+}
+
 for (const kind of workerKinds) {
+  test(`${kind}: a class instance in a request fails with E_VALIDATION naming where; plain data and cloneable built-ins pass`, async (t) => {
+    const pool = shared.get(kind)!;
+    const err = await t.throwsAsync(pool.call(task('echo', { items: [{ ok: 1 }, new Account(5)] }), never), { code: 'E_VALIDATION' });
+    t.regex(err?.message ?? '', /\/request\/items\/1: must be plain data.*Account instance/);
+    await t.throwsAsync(async () => {
+      for await (const _ of pool.stream(task('stream-counted', { n: 1, who: new Account(1) }), never)) t.fail('no chunk expected');
+    }, { code: 'E_VALIDATION' });
+    const fine = { d: new Date(0), m: new Map([['k', { v: [1] }]]), s: new Set([1]), b: new Uint8Array([1, 2]), n: Object.create(null) as object, r: /x/g };
+    t.deepEqual(await pool.call(task('echo', fine), never), fine);
+  });
+
   test(`${kind}: a request structured clone cannot copy fails alone with E_VALIDATION; its batch-mates run`, async (t) => {
     const pool = shared.get(kind)!;
     // Posted in one turn: they share a batch (one postMessage) with the bad ones.
