@@ -23,6 +23,7 @@ export {
   ClosedError,
   LimiterUnavailableError,
   HookError,
+  HandlerLoadError,
   ErrorCodes,
   type ErrorCode,
   type Issue,
@@ -36,8 +37,8 @@ export {
 } from './core/errors.js';
 export type { CallContextData, ServiceCallData, RateWindow, LimitsConfig, PoolConfig } from './core/schemas.js';
 export { compose, type Chain } from './middleware/compose.js';
-export type { Middleware, Invocation, CallNext, StreamNext } from './middleware/types.js';
-export type { Pool, PoolKind, PoolTask } from './pool/types.js';
+export { derive, type Middleware, type Invocation, type CallNext, type StreamNext } from './middleware/types.js';
+export { isPool, type Pool, type PoolKind, type PoolTask } from './pool/types.js';
 export type { Limiter, Acquisition, Ticket } from './limits/types.js';
 export { MemoryLimiter } from './limits/memory-limiter.js';
 export { SlidingWindow } from './limits/sliding-window.js';
@@ -64,7 +65,9 @@ export { ConsecutiveFailures, FailureRatio, type TripPolicy, type FailureRatioOp
 export { retry, type RetryOptions, type RetryInfo } from './middleware/retry.js';
 export { timeout } from './middleware/timeout.js';
 export type { Sleep } from './middleware/sleep.js';
-export { PiscinaPool } from './pool/piscina-pool.js';
-export { TinypoolPool } from './pool/tinypool-pool.js';
+export { workerPool, PiscinaPool, TinypoolPool } from './pool/worker-pool.js';
+export { ChannelPool } from './pool/channel-pool.js';
 export { InlinePool } from './pool/inline-pool.js';
+export { AbortHandle } from './core/abort-handle.js';
+export type { DispatchStats } from './executor/dispatch-jitter.js';
 export { createPool } from './pool/create-pool.js';

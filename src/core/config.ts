@@ -7,15 +7,42 @@ export interface MiddlewareLike {
   readonly name: string;
 }
 
+/** The shape of a `Pool` object (src/pool/types.ts has the contract), as configuration tells it from a PoolConfig. */
+export interface PoolObject {
+  readonly kind: string;
+  run(...args: never[]): unknown;
+  stream(...args: never[]): AsyncIterable<unknown>;
+  close(): Promise<void>;
+}
+
+/** The shape of a `Limiter` object (src/limits/types.ts has the contract), as configuration tells it from a LimitsConfig. */
+export interface LimiterObject {
+  acquire(...args: never[]): unknown;
+  reconcile(...args: never[]): unknown;
+  close(): Promise<void>;
+}
+
+export function isPoolObject(v: unknown): v is PoolObject {
+  return hasFunctions(v, ['run', 'stream', 'close']);
+}
+
+export function isLimiterObject(v: unknown): v is LimiterObject {
+  return hasFunctions(v, ['acquire', 'reconcile', 'close']);
+}
+
+function hasFunctions(v: unknown, names: readonly string[]): boolean {
+  return typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+}
+
 export interface ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> {
   /** Calls waiting for admission; a full queue refuses new calls at once. @default 1000 */
   queueCapacity?: number;
   /** Calls and streams running at once. @default 20 */
   concurrency?: number;
-  /** Request and token rate limits, one window or several. @default none */
-  limits?: LimitsConfig;
-  /** Where handlers run. @default { kind: 'piscina' } */
-  pool?: PoolConfig;
+  /** Request and token rate limits, one window or several, or a `Limiter` object. @default none */
+  limits?: LimitsConfig | LimiterObject;
+  /** Where handlers run: a pool configuration, or a `Pool` object. @default { kind: 'piscina' } */
+  pool?: PoolConfig | PoolObject;
   /** Middleware, outermost first. @default [] */
   middleware?: readonly M[];
   /** Settled calls kept for `stats().history`. @default 100 */
@@ -27,8 +54,8 @@ export interface ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> {
 export interface ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> {
   queueCapacity: number;
   concurrency: number;
-  limits: LimitsConfig | undefined;
-  pool: PoolConfig;
+  limits: LimitsConfig | LimiterObject | undefined;
+  pool: PoolConfig | PoolObject;
   middleware: readonly M[];
   historySize: number;
   validateRequests: boolean;
@@ -38,7 +65,9 @@ const checkConfig = compile(ExecutorConfigSchema);
 
 /** Validates a configuration (every problem at once, each naming its field) and fills defaults. */
 export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M> = {}): ResolvedConfig<M> {
-  const issues: Issue[] = checkConfig(config) ? [] : checkConfig.issues();
+  // Objects (a Pool, a Limiter) are checked by shape; the schema checks configurations.
+  const data = isPoolObject(config.pool) || isLimiterObject(config.limits) ? { ...config, ...(isPoolObject(config.pool) ? { pool: undefined } : {}), ...(isLimiterObject(config.limits) ? { limits: undefined } : {}) } : config;
+  const issues: Issue[] = checkConfig(data) ? [] : checkConfig.issues();
   const mw = config.middleware ?? [];
   if (Array.isArray(mw)) {
     mw.forEach((m: unknown, i) => {

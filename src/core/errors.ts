@@ -18,6 +18,7 @@ export const ErrorCodes = {
   CLOSED: 'E_CLOSED',
   LIMITER_UNAVAILABLE: 'E_LIMITER_UNAVAILABLE',
   HOOK: 'E_HOOK',
+  HANDLER_LOAD: 'E_HANDLER_LOAD',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -164,6 +165,14 @@ export class HookError extends CallpoolError {
   }
 }
 
+/** A handler module that cannot be loaded (missing, throws on import, exports no handler); the original is `cause`. */
+export class HandlerLoadError extends CallpoolError {
+  readonly code = ErrorCodes.HANDLER_LOAD;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 const classes = {
   E_QUEUE_FULL: QueueFullError,
   E_DEADLINE: DeadlineExceededError,
@@ -178,6 +187,7 @@ const classes = {
   E_CLOSED: ClosedError,
   E_LIMITER_UNAVAILABLE: LimiterUnavailableError,
   E_HOOK: HookError,
+  E_HANDLER_LOAD: HandlerLoadError,
 } satisfies Record<ErrorCode, abstract new (...args: never[]) => CallpoolError>;
 
 /** The shape an error takes when it crosses a thread boundary. */
@@ -188,12 +198,13 @@ export interface SerializedError {
   stack?: string;
   retryable?: boolean;
   fields?: Record<string, unknown>;
+  cause?: SerializedError;
 }
 
 const ownSkip = new Set(['message', 'stack', 'cause', 'code', 'retryable']);
 
 /** Turns any thrown value into a structured-clone-safe object. */
-export function serializeError(err: unknown): SerializedError {
+export function serializeError(err: unknown, depth = 0): SerializedError {
   if (!(err instanceof Error)) {
     return { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
   }
@@ -210,8 +221,12 @@ export function serializeError(err: unknown): SerializedError {
     if (typeof value !== 'function') fields[key] = cloneable(value);
   }
   if (Object.keys(fields).length > 0) out.fields = fields;
+  if (err.cause !== undefined && depth < MAX_CAUSES) out.cause = serializeError(err.cause, depth + 1);
   return out;
 }
+
+/** How deep a chain of causes crosses a thread (a cycle of causes must end). */
+const MAX_CAUSES = 4;
 
 /** Rebuilds an error from `serializeError`, as its own class when the code is ours. */
 export function deserializeError(data: SerializedError): Error {
@@ -226,6 +241,7 @@ export function deserializeError(data: SerializedError): Error {
   if (data.code !== undefined) Object.defineProperty(err, 'code', { value: data.code, writable: true, enumerable: true, configurable: true });
   if (data.retryable !== undefined) (err as Error & { retryable?: boolean }).retryable = data.retryable;
   if (data.fields !== undefined) Object.assign(err, data.fields);
+  if (data.cause !== undefined) Object.defineProperty(err, 'cause', { value: deserializeError(data.cause), writable: true, configurable: true });
   return err;
 }
 

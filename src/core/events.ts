@@ -5,9 +5,9 @@ export interface ExecutorEventMap {
   /** A submit was refused because the queue was full. */
   queueFull: { service: string; capacity: number; ctx: CallContext };
   /** The head of the queue must wait for rate capacity (emitted once per wait). */
-  rateLimited: { service: string; callId: string; ctx: CallContext; waitMs: number; reason: string };
-  /** A call left the queue and started (concurrency slot and rate capacity held). */
-  admitted: { service: string; callId: string; /** Monotonic admission instant (the limiter's own). */ at: number; queueWaitMs: number };
+  rateLimited: { service: string; callId: string; ctx: CallContext; waitMs: number; reason: string; /** 1 for the first attempt, 2+ for retries. */ attempt: number };
+  /** An attempt left the queue (concurrency slot and rate capacity held): a call's first, or a retry. */
+  admitted: { service: string; callId: string; /** Monotonic admission instant (the limiter's own). */ at: number; queueWaitMs: number; /** 1 for the first attempt, 2+ for retries. */ attempt: number };
   /** A call or stream settled. */
   settled: { service: string; callId: string; status: 'COMPLETED' | 'FAILED' | 'CANCELLED'; runMs: number; error?: unknown };
 }

@@ -9,6 +9,13 @@ import { compile, type Validator } from './validate.js';
 export interface HandlerContext extends CallContextData {
   /** The service's `options` (base URL, model, ...), passed as given to `defineService`. */
   options: unknown;
+  /**
+   * Added by the pool: call it the instant the request leaves the process (the HTTP services
+   * pass it to the transport, which calls it when the request is handed to the socket). The
+   * rate limiter counts the call's slot from then. A handler that never calls it is counted
+   * from its start.
+   */
+  sent?: () => void;
 }
 
 /**

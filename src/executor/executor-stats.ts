@@ -1,5 +1,6 @@
 import type { ServiceCall } from '../core/service-call.js';
 import type { ServiceCallData } from '../core/schemas.js';
+import type { DispatchStats } from './dispatch-jitter.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 
 export interface ExecutorStats {
@@ -23,6 +24,8 @@ export interface ExecutorStats {
   runTime: LatencySummary;
   /** The most recently settled calls, newest last (bounded by `historySize`). */
   history: ServiceCallData[];
+  /** Dispatch jitter: how late requests left after admission (measured when a limiter is set). */
+  dispatch: DispatchStats;
 }
 
 /** Counters and fixed-size histograms: memory does not grow with the calls served. */
@@ -50,7 +53,7 @@ export class StatsCollector {
     this.#next = (this.#next + 1) % n;
   }
 
-  snapshot(queued: number, running: number, redactor: (v: ServiceCallData) => ServiceCallData): ExecutorStats {
+  snapshot(queued: number, running: number, redactor: (v: ServiceCallData) => ServiceCallData): Omit<ExecutorStats, 'dispatch'> {
     const history: ServiceCallData[] = [];
     const n = this.#ring.length;
     for (let i = 0; i < n; i++) {

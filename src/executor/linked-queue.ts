@@ -6,7 +6,7 @@ export interface QueueNode {
 }
 
 /**
- * FIFO with O(1) push, shift and removal from the middle (a cancelled or expired call leaves
+ * FIFO with O(1) push, unshift, shift and removal from the middle (a cancelled or expired call leaves
  * the queue at once, freeing its slot). Nodes carry their own links: no allocation per push.
  */
 export class LinkedQueue<T extends QueueNode> {
@@ -29,6 +29,17 @@ export class LinkedQueue<T extends QueueNode> {
     if (this.#tail) this.#tail.next = node;
     else this.#head = node;
     this.#tail = node;
+    this.#size++;
+  }
+
+  /** Puts `node` at the head (a retry attempt goes before every first attempt). */
+  unshift(node: T): void {
+    node.prev = undefined;
+    node.next = this.#head;
+    node.inQueue = true;
+    if (this.#head) this.#head.prev = node;
+    else this.#tail = node;
+    this.#head = node;
     this.#size++;
   }
 

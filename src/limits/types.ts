@@ -29,6 +29,12 @@ export interface Limiter {
    * the admission time they counted); a shared store uses its own clock.
    */
   acquire(tokens: number, at?: number): Acquisition | Promise<Acquisition>;
+  /**
+   * The admitted request of `ticket` left the process at monotonic instant `at` (`core/clock`
+   * `now()`): the limiter moves that slot's time in the window there. Until reported, a slot
+   * is held (counts in every window, never earlier than its admission).
+   */
+  sent?(ticket: Ticket, at: number): void | Promise<void>;
   /** Corrects the token window with the actual usage of an admitted call (refund or charge). */
   reconcile(ticket: Ticket, actualTokens: number): void | Promise<void>;
   /** No admissions for `ms` (a 429 with retry-after pauses every call, not only the one). */

@@ -4,7 +4,7 @@ import { fullJitterDelay, type BackoffOptions } from './backoff.js';
 import { callNext } from './next-safely.js';
 import { OptionIssues } from './options.js';
 import { sleep as realSleep, type Sleep } from './sleep.js';
-import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
+import { derive, type CallNext, type Invocation, type Middleware, type StreamNext } from './types.js';
 
 export interface RetryInfo {
   /** The attempt that failed (1-based). */
@@ -34,8 +34,8 @@ export interface RetryOptions extends BackoffOptions {
  * retryable and attempts remain. A rate-limit error's `retryAfterMs` is a floor for the wait.
  * It never sleeps past the call's deadline: when the wait would end at or after it, the call
  * fails at once with `DeadlineExceededError('retry')` (the last error as its `cause`). Each
- * attempt goes down as `{...inv, attempt: n}`, so the executor charges it to the rate limiter
- * again. A stream is retried only until its first chunk; after that its errors pass through.
+ * attempt goes down as `derive(inv, { attempt: n })`: the executor admits it again at the head
+ * of its queue (rate capacity, `admitted`/`rateLimited` events), like a first attempt. A stream is retried only until its first chunk; after that its errors pass through.
  *
  * @example new Executor({ middleware: [retry({ maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 })] })
  */
@@ -81,7 +81,7 @@ export function retry(options: RetryOptions = {}): Middleware {
     return delay;
   };
 
-  const again = (inv: Invocation, attempt: number): Invocation => ({ ...inv, attempt });
+  const again = (inv: Invocation, attempt: number): Invocation => derive(inv, { attempt });
 
   return {
     name: 'retry',

@@ -1,6 +1,6 @@
 import { DeadlineExceededError } from '../core/errors.js';
 import { OptionIssues } from './options.js';
-import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
+import { CALL_STATE, type CallNext, type Invocation, type Middleware, type StreamNext } from './types.js';
 
 /**
  * A per-attempt time limit inside the call's overall deadline. Each attempt gets a derived
@@ -33,7 +33,7 @@ export function timeout(ms: number): Middleware {
     let expiredWith: unknown;
     let parent: AbortSignal | undefined;
     const follow = () => controller!.abort(parent!.reason);
-    const child = { kind: inv.kind, service: inv.service, request: inv.request, ctx: inv.ctx, call: inv.call, attempt: inv.attempt } as Omit<Invocation, 'signal'>;
+    const child = { kind: inv.kind, service: inv.service, request: inv.request, ctx: inv.ctx, call: inv.call, attempt: inv.attempt, [CALL_STATE]: inv[CALL_STATE] } as Omit<Invocation, 'signal'>;
     Object.defineProperty(child, 'signal', {
       enumerable: true,
       configurable: true,

@@ -3,6 +3,9 @@ import type { ExecutorEvents } from '../core/events.js';
 import type { Service } from '../core/service.js';
 import type { ServiceCall } from '../core/service-call.js';
 
+/** Where an invocation carries the executor's record of its call (copied by `{...inv}` and `derive`). */
+export const CALL_STATE: unique symbol = Symbol('callpool.call');
+
 /** What flows through the middleware onion for one call or stream. */
 export interface Invocation {
   readonly kind: 'call' | 'stream';
@@ -13,10 +16,23 @@ export interface Invocation {
   readonly signal: AbortSignal;
   readonly call: ServiceCall;
   /**
-   * 1 for the first attempt. A middleware that tries again (retry) passes `{...inv, attempt: n}`;
-   * the executor charges every attempt after the first to the rate limiter again.
+   * 1 for the first attempt. A middleware that tries again (retry) passes
+   * `derive(inv, { attempt: n })` (or `{...inv, attempt: n}`); every attempt after the first
+   * re-enters admission at the head of the queue.
    */
   readonly attempt: number;
+  /** @internal The executor's record of the call. */
+  readonly [CALL_STATE]?: unknown;
+}
+
+/**
+ * A copy of `inv` with `changes`, keeping its lazy `signal` lazy (`{...inv}` reads it, and
+ * making an AbortSignal costs more than the rest of a small call).
+ */
+export function derive(inv: Invocation, changes: Partial<Omit<Invocation, typeof CALL_STATE>>): Invocation {
+  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(inv)) as Record<PropertyKey, unknown>;
+  for (const [k, v] of Object.entries(changes)) Object.defineProperty(copy, k, { value: v, enumerable: true, configurable: true, writable: false });
+  return copy as unknown as Invocation;
 }
 
 export type CallNext = (inv: Invocation) => Promise<unknown>;

@@ -1,13 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { AbortHandle } from '../core/abort-handle.js';
+import { fromEpoch } from '../core/clock.js';
 import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
-import { decodeResult } from './codec.js';
+import type { Service } from '../core/service.js';
+import type { ResultDecoder } from './codec.js';
 import { classInstanceIn } from './plain-data.js';
 import { Outbox } from './outbox.js';
-import { callRequest, ID, Op, Progress, STREAM_PORT, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
+import { callRequest, Op, Progress, Reply, Req, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
 import { StreamChannel, type StreamOutcome } from './stream-channel.js';
 import { PendingTable } from './pending-table.js';
-import type { AbortSource, PoolKind, PoolTask } from './types.js';
+import type { Pool, PoolTask } from './types.js';
 import type { WorkerHost } from './worker-host.js';
 
 export interface ChannelPoolOptions {
@@ -39,14 +42,15 @@ abstract class InFlight {
 
 class PendingCall extends InFlight {
   readonly kind = 'call';
-  /** What this call set as `source.onAbort` (a retry may have set its own since). */
+  /** What this call registered on its handle (a retry registers its own). */
   readonly onAbort: (reason: unknown) => void;
 
   constructor(
     readonly msg: CallRequest,
     readonly resolve: (v: unknown) => void,
     readonly reject: (e: unknown) => void,
-    readonly source: AbortSource,
+    readonly handle: AbortHandle,
+    readonly onSent: ((at: number) => void) | undefined,
     abort: (p: PendingCall, reason: unknown) => void,
   ) {
     super();
@@ -58,7 +62,10 @@ class PendingStream extends InFlight {
   readonly kind = 'stream';
   channel!: StreamChannel;
 
-  constructor(readonly msg: StreamRequest) {
+  constructor(
+    readonly msg: StreamRequest,
+    readonly onSent: ((at: number) => void) | undefined,
+  ) {
     super();
   }
 }
@@ -81,21 +88,33 @@ interface Slot {
   overdue: boolean;
   /** Why the worker died, once known. */
   crash: unknown;
+  /** Told when the session says ready or the worker dies (`ready()` waits here). */
+  waiting: (() => void)[];
+  /** Module loads asked for by `ready()`, by id. */
+  loads: Map<number, () => void>;
 }
 
 /** Sessions that may die before saying ready, in a row, before the pool gives up respawning. */
 const MAX_FAILED_STARTS = 3;
 
+/** What a worker pool is built from: its host library's adapter, and the codec for packed results. */
+export interface WorkerBackend {
+  readonly host: WorkerHost;
+  readonly decode: ResultDecoder;
+}
+
 /**
- * The engine behind the piscina and tinypool backends. The library keeps the workers alive
- * (spawn, replace, terminate); calls go over one control `MessageChannel` per worker, batched
- * (many calls per `postMessage`, many results back), to the least-loaded worker. Streams get
- * a `MessageChannel` each. A worker that dies fails only what it had started; calls it had
- * not started yet go to another worker.
+ * The worker pool behind `kind: 'piscina'` and `kind: 'tinypool'`. The host library keeps the
+ * workers alive (spawn, replace, terminate); calls go over one control `MessageChannel` per
+ * worker, batched (many calls per `postMessage`, many results back), to the least-loaded
+ * worker. Streams get a `MessageChannel` each. A worker that dies fails only what it had
+ * started; calls it had not started yet go to another worker. The backend may still be
+ * loading (a dynamic import): calls wait in the workers' ports until the sessions start.
  */
-export class ChannelPool {
-  readonly kind: PoolKind;
-  readonly #host: WorkerHost;
+export class ChannelPool implements Pool {
+  readonly kind: string;
+  readonly #backend: Promise<WorkerBackend>;
+  #decode: ResultDecoder | undefined;
   readonly #streamCredit: number;
   readonly #graceMs: number;
   readonly #idleSpinUs: number;
@@ -105,9 +124,14 @@ export class ChannelPool {
   #broken: Error | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(kind: PoolKind, host: WorkerHost, options: ChannelPoolOptions = {}) {
+  constructor(kind: string, backend: Promise<WorkerBackend>, options: ChannelPoolOptions = {}) {
     this.kind = kind;
-    this.#host = host;
+    this.#backend = backend.then((b) => {
+      this.#decode = b.decode;
+      return b;
+    });
+    // A backend that fails to load ends each worker's start with the reason (see #spawn).
+    this.#backend.catch(noop);
     const threads = options.threads ?? Math.max(1, availableParallelism());
     this.#streamCredit = options.streamCredit ?? 64;
     this.#graceMs = options.abortGraceMs ?? 1000;
@@ -128,50 +152,53 @@ export class ChannelPool {
     return this.#restarts;
   }
 
-  call(task: PoolTask, signal: AbortSignal): Promise<unknown> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    const source: { abortReason: unknown; onAbort: AbortSource['onAbort'] } = { abortReason: undefined, onAbort: undefined };
-    const follow = () => {
-      source.abortReason = signal.reason;
-      source.onAbort?.(signal.reason);
-    };
-    signal.addEventListener('abort', follow, { once: true });
-    const done = this.invoke(task, source);
-    done.then(
-      () => signal.removeEventListener('abort', follow),
-      () => signal.removeEventListener('abort', follow),
-    );
-    return done;
-  }
-
-  /**
-   * `call` for the executor, aborted through `source` instead of an AbortSignal: the call
-   * sets `source.onAbort` while it runs and clears it when it settles.
-   */
-  invoke(task: PoolTask, source: AbortSource): Promise<unknown> {
-    const refused = this.#refuse(task, source.abortReason);
+  run(task: PoolTask, handle: AbortHandle): Promise<unknown> {
+    const refused = this.#refuse(task, handle);
     if (refused !== undefined) return Promise.reject(refused);
     return new Promise<unknown>((resolve, reject) => {
-      const pending = new PendingCall(callRequest(task.service.module!, task.request, task.ctx), resolve, reject, source, this.#abortCallBound);
-      source.onAbort = pending.onAbort;
+      const pending = new PendingCall(callRequest(task.service.module!, task.request, task.ctx, task.onSent !== undefined), resolve, reject, handle, task.onSent, this.#abortCallBound);
+      handle.onAbort(pending.onAbort);
       this.#dispatch(pending);
     });
   }
 
-  stream(task: PoolTask, signal: AbortSignal): AsyncIterable<unknown> {
-    const refused = this.#refuse(task, signal.aborted ? signal.reason : undefined);
+  stream(task: PoolTask, handle: AbortHandle): AsyncIterable<unknown> {
+    const refused = this.#refuse(task, handle);
     if (refused !== undefined) return failing(refused);
     const { port1, port2 } = new MessageChannel();
-    const pending = new PendingStream(streamRequest(task.service.module!, task.request, task.ctx, port2, this.#streamCredit));
+    const pending = new PendingStream(streamRequest(task.service.module!, task.request, task.ctx, task.onSent !== undefined, port2, this.#streamCredit), task.onSent);
     pending.channel = new StreamChannel(
       port1,
       this.#streamCredit,
-      signal,
+      handle,
       (outcome) => this.#streamFinished(pending, outcome),
       () => this.#streamLost(pending),
     );
     this.#dispatch(pending);
     return pending.channel;
+  }
+
+  /** Resolves once every worker said ready and has loaded these services' handler modules. */
+  async ready(services: readonly Service[] = []): Promise<void> {
+    await this.#backend;
+    const modules = [...new Set(services.map((s) => s.module).filter((m): m is string => m !== undefined))];
+    await Promise.all(this.#slots.map((slot) => this.#warm(slot, modules)));
+  }
+
+  /** Waits for a worker's session to start, then has it load `modules` (a failed load is the calls' business, not ready's). */
+  async #warm(slot: Slot, modules: readonly string[]): Promise<void> {
+    if (!slot.ready && !slot.dead) await new Promise<void>((resolve) => slot.waiting.push(resolve));
+    if (slot.dead) return;
+    await Promise.all(
+      modules.map(
+        (module) =>
+          new Promise<void>((resolve) => {
+            const id = ++slot.nextId;
+            slot.loads.set(id, resolve);
+            slot.outbox.post([Op.Load, id, module]);
+          }),
+      ),
+    );
   }
 
   close(): Promise<void> {
@@ -188,14 +215,16 @@ export class ChannelPool {
       slot.outbox.post([Op.Close]);
       slot.outbox.flush();
     }
-    await this.#host.destroy();
+    // A backend that never loaded has no workers to end.
+    const backend = await this.#backend.catch(() => undefined);
+    await backend?.host.destroy();
     for (const slot of this.#slots) slot.port.close();
   }
 
-  #refuse(task: PoolTask, abortReason: unknown): unknown {
+  #refuse(task: PoolTask, handle: AbortHandle): unknown {
     if (this.#closed !== undefined) return new ClosedError('the pool is closed');
     if (this.#broken !== undefined) return new WorkerCrashError('worker threads fail to start', { cause: this.#broken });
-    if (abortReason !== undefined) return abortReason;
+    if (handle.aborted) return handle.reason;
     if (task.service.module === undefined) {
       return new ConfigError(`service '${task.service.name}'`, [
         { path: '/module', rule: 'required', message: `an in-process handler runs only on the inline pool, not on '${this.kind}'` },
@@ -213,10 +242,10 @@ export class ChannelPool {
   #dispatch(p: Pending): void {
     const slot = this.#pick();
     p.slot = slot;
-    p.id = p.msg[ID] = ++slot.nextId;
+    p.id = p.msg[Req.ID] = ++slot.nextId;
     slot.inflight.add(p);
     if (p.kind === 'call') slot.outbox.post(p.msg);
-    else slot.outbox.post(p.msg, [p.msg[STREAM_PORT]]);
+    else slot.outbox.post(p.msg, [p.msg[Req.PORT]]);
   }
 
   /** Sends a call or stream that a dead worker never started to another worker. */
@@ -225,7 +254,7 @@ export class ChannelPool {
       // The stream's port went down with the worker's queue: the stream gets a new channel.
       const { port1, port2 } = new MessageChannel();
       p.channel.rebind(port1);
-      p.msg[STREAM_PORT] = port2;
+      p.msg[Req.PORT] = port2;
     }
     this.#dispatch(p);
   }
@@ -252,7 +281,7 @@ export class ChannelPool {
     const { port1, port2 } = new MessageChannel();
     const kill = new AbortController();
     const progress = new Float64Array(new SharedArrayBuffer(8 * Progress.SIZE));
-    const slot: Slot = { index, port: port1, outbox: new Outbox(port1, (msg, err) => this.#unclonable(slot, msg, err)), inflight: new PendingTable(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined };
+    const slot: Slot = { index, port: port1, outbox: new Outbox(port1, (msg, err) => this.#unclonable(slot, msg, err)), inflight: new PendingTable(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined, waiting: [], loads: new Map() };
     port1.on('message', (batch: FromWorker[]) => {
       for (const msg of batch) this.#onMessage(slot, msg);
     });
@@ -263,17 +292,19 @@ export class ChannelPool {
       kill.abort();
       this.#sessionEnded(slot, new Error('the worker thread exited'));
     });
-    this.#host.run({ port: port2, progress, idleSpinUs: this.#idleSpinUs }, [port2], kill.signal).then(
-      () => this.#sessionEnded(slot, new Error('the worker session ended unexpectedly')),
-      (err: unknown) => this.#sessionEnded(slot, err),
-    );
+    this.#backend
+      .then((b) => b.host.run({ port: port2, progress, idleSpinUs: this.#idleSpinUs }, [port2], kill.signal))
+      .then(
+        () => this.#sessionEnded(slot, new Error('the worker session ended unexpectedly')),
+        (err: unknown) => this.#sessionEnded(slot, err),
+      );
     return slot;
   }
 
   /** A request structured clone cannot copy fails alone; the rest of its batch goes on. */
   #unclonable(slot: Slot, msg: ToWorker, err: unknown): undefined {
     if (msg[0] !== Op.Call && msg[0] !== Op.Stream) return undefined;
-    const p = slot.inflight.get(msg[ID]);
+    const p = slot.inflight.get(msg[Req.ID]);
     if (p === undefined) return undefined;
     slot.inflight.delete(p.id);
     const reason = err instanceof Error ? err.message : String(err);
@@ -286,6 +317,7 @@ export class ChannelPool {
       slot.ready = true;
       this.#failedStarts = 0;
       this.#restarts.started++;
+      for (const w of slot.waiting.splice(0)) w();
       for (const p of slot.inflight.values()) {
         if (p.graceDeferred) {
           p.graceDeferred = false;
@@ -294,16 +326,30 @@ export class ChannelPool {
       }
       return;
     }
-    const p = slot.inflight.get(msg[ID]);
-    if (p === undefined) return;
+    const p = slot.inflight.get(msg[Reply.ID]);
+    if (p === undefined) {
+      if (msg[0] === Op.Done) this.#loaded(slot, msg[Reply.ID]);
+      return;
+    }
+    if (msg[0] === Op.Sent) {
+      p.onSent?.(fromEpoch(msg[Reply.PAYLOAD]));
+      return;
+    }
     slot.inflight.delete(p.id);
     if (p.grace !== undefined) clearTimeout(p.grace);
     p.grace = undefined;
     if (slot.overdue) this.#maybeRecover(slot);
     if (p.kind !== 'call' || p.orphaned) return;
     settle(p);
-    if (msg[0] === Op.Error) p.reject(deserializeError(msg[2]));
-    else if (msg[0] !== Op.Done) p.resolve(decodeResult(msg));
+    if (msg[0] === Op.Error) p.reject(deserializeError(msg[Reply.PAYLOAD]));
+    else if (msg[0] === Op.Result) p.resolve(msg[Reply.PAYLOAD]);
+    else if (msg[0] === Op.Packed) p.resolve(this.#decode!(msg[Reply.PAYLOAD]));
+  }
+
+  #loaded(slot: Slot, id: number): void {
+    const done = slot.loads.get(id);
+    slot.loads.delete(id);
+    done?.();
   }
 
   readonly #abortCallBound = (p: PendingCall, reason: unknown): void => this.#abortCall(p, reason);
@@ -366,6 +412,9 @@ export class ChannelPool {
     slot.crash = reason;
     if (this.#closed === undefined) this.#restarts.lost++;
     slot.port.close();
+    for (const w of slot.waiting.splice(0)) w();
+    for (const done of slot.loads.values()) done();
+    slot.loads.clear();
     const why = slot.overdue
       ? `its worker was terminated: a handler ignored its abort signal for ${this.#graceMs} ms`
       : `its worker crashed (${describe(reason)})`;
@@ -402,8 +451,10 @@ export class ChannelPool {
 /** Marks a call settled on this side and stops listening for its abort. */
 function settle(p: PendingCall): void {
   p.orphaned = true;
-  if (p.source.onAbort === p.onAbort) p.source.onAbort = undefined;
+  p.handle.offAbort(p.onAbort);
 }
+
+function noop(): void {}
 
 function describe(reason: unknown): string {
   if (reason instanceof Error) return reason.message;

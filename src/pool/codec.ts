@@ -30,6 +30,9 @@ export function encodeResult(id: number, value: unknown, transfer: TransferListI
   return [Op.Result, id, value];
 }
 
+/** Turns a packed result's bytes back into its value (the main thread loads this module on first use). */
+export type ResultDecoder = (bytes: Uint8Array) => unknown;
+
 export function decodeResult(msg: CallResult | PackedResult): unknown {
   return msg[0] === Op.Packed ? packr.unpack(msg[2]) : msg[2];
 }

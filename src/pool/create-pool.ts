@@ -1,18 +1,13 @@
+import { isPoolObject, type PoolObject } from '../core/config.js';
 import type { PoolConfig } from '../core/schemas.js';
 import { InlinePool } from './inline-pool.js';
-import { PiscinaPool } from './piscina-pool.js';
-import { TinypoolPool } from './tinypool-pool.js';
-import type { Pool } from './types.js';
+import { isPool, type Pool } from './types.js';
+import { workerPool } from './worker-pool.js';
 
-/** The pool a configuration asks for (piscina by default). */
-export function createPool(config: PoolConfig | undefined): Pool {
+/** The pool a configuration asks for (piscina by default), or the `Pool` given. */
+export function createPool(config: PoolConfig | PoolObject | Pool | undefined): Pool {
+  if (isPool(config)) return config;
+  if (isPoolObject(config)) return config as unknown as Pool;
   const kind = config?.kind ?? 'piscina';
-  switch (kind) {
-    case 'inline':
-      return new InlinePool();
-    case 'piscina':
-      return new PiscinaPool(config);
-    case 'tinypool':
-      return new TinypoolPool(config);
-  }
+  return kind === 'inline' ? new InlinePool() : workerPool({ ...config, kind });
 }

@@ -1,50 +1,39 @@
+import type { AbortHandle } from '../core/abort-handle.js';
 import { ConfigError } from '../core/errors.js';
-import type { Handler, HandlerContext, Service } from '../core/service.js';
-import { HandlerCache } from './load-handler.js';
+import type { Handler, Service } from '../core/service.js';
+import { SentReport } from './sent-report.js';
+import { HandlerCache } from './worker/handler-cache.js';
 import type { Pool, PoolTask } from './types.js';
 
 /**
  * Runs handlers on the main thread. Same contract as the worker pools, except that a handler
- * which ignores its abort signal cannot be terminated: its promise is abandoned (the call
- * settles at once with the abort reason) while the handler's own work runs on.
+ * which ignores its abort cannot be terminated: its promise is abandoned (the task rejects at
+ * once with the abort reason) while the handler's own work runs on. A synchronous handler's
+ * value is returned as it is, not wrapped in a promise.
  */
 export class InlinePool implements Pool {
   readonly kind = 'inline' as const;
+  readonly inProcess = true;
   readonly #handlers = new HandlerCache();
 
-  call(task: PoolTask, signal: AbortSignal): Promise<unknown> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    let out: unknown;
-    try {
-      out = this.invoke(task.service, task.request, task.ctx, { signal });
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return untilAborted(out instanceof Promise ? out : Promise.resolve(out), signal);
+  run(task: PoolTask, handle: AbortHandle): unknown {
+    if (handle.aborted) return Promise.reject(handle.reason);
+    const ready = this.#peek(task.service);
+    if (ready !== undefined) return this.#call(ready, task, handle);
+    return this.#handlers.load(task.service.module!).then((h) => this.#call(h, task, handle));
   }
 
-  /**
-   * Runs a handler and returns what it returned (a value or a promise; a synchronous throw
-   * propagates). The abort signal is read from `source` only if the handler declares the
-   * `signal` parameter: an AbortSignal costs several microseconds to make in Node 20, more
-   * than the rest of a call. The caller owns settling on abort (the executor settles a call
-   * the moment it is cancelled).
-   */
-  invoke(service: Service, request: unknown, ctx: HandlerContext, source: { readonly signal: AbortSignal }): unknown {
-    const ready = this.#handlers.peek(service);
-    if (ready) return run(ready, service, request, ctx, source);
-    return this.#handlers.load(service).then((h) => run(h, service, request, ctx, source));
-  }
-
-  async *stream(task: PoolTask, signal: AbortSignal): AsyncIterable<unknown> {
-    const handler = this.#handlers.peek(task.service) ?? (await this.#handlers.load(task.service));
+  async *stream(task: PoolTask, handle: AbortHandle): AsyncIterable<unknown> {
+    const handler = this.#peek(task.service) ?? (await this.#handlers.load(task.service.module!));
     if (typeof handler.stream !== 'function') throw noSide(task.service, 'stream');
-    signal.throwIfAborted();
-    const it = handler.stream(task.request, task.ctx, signal)[Symbol.asyncIterator]();
+    if (handle.aborted) throw handle.reason;
+    const report = task.onSent === undefined ? undefined : new SentReport(task.onSent);
+    const ctx = report === undefined ? task.ctx : { ...task.ctx, sent: report.sent };
+    const it = handler.stream(task.request, ctx, handle.signal)[Symbol.asyncIterator]();
     let finished = false;
     try {
       for (;;) {
-        const r = await untilAborted(it.next(), signal);
+        const r = await untilAborted(it.next(), handle);
         if (r.done) {
           finished = true;
           return;
@@ -53,37 +42,62 @@ export class InlinePool implements Pool {
       }
     } finally {
       // An early exit (break, abort, error) tells the producer to stop; never wait on it.
+      report?.ended();
       if (!finished) it.return?.()?.catch(noop);
     }
   }
 
+  async ready(services: readonly Service[] = []): Promise<void> {
+    await Promise.all(services.map((s) => (s.handler === undefined && s.module !== undefined ? this.#handlers.load(s.module).catch(noop) : undefined)));
+  }
+
   async close(): Promise<void> {}
+
+  #peek(service: Service): Handler | undefined {
+    return service.handler ?? this.#handlers.peek(service.module!);
+  }
+
+  #call(handler: Handler, task: PoolTask, handle: AbortHandle): unknown {
+    if (typeof handler.call !== 'function') throw noSide(task.service, 'call');
+    if (task.onSent === undefined) {
+      const out = handler.call(task.request, task.ctx, handle.signal);
+      return out instanceof Promise ? untilAborted(out, handle) : out;
+    }
+    const report = new SentReport(task.onSent);
+    let out: unknown;
+    try {
+      out = handler.call(task.request, { ...task.ctx, sent: report.sent }, handle.signal);
+    } catch (err) {
+      report.ended();
+      throw err;
+    }
+    if (!(out instanceof Promise)) {
+      report.ended();
+      return out;
+    }
+    out.then(report.ended, report.ended);
+    return untilAborted(out, handle);
+  }
 }
 
-function run(handler: Handler, service: Service, request: unknown, ctx: HandlerContext, source: { readonly signal: AbortSignal }): unknown {
-  if (typeof handler.call !== 'function') throw noSide(service, 'call');
-  const h = handler as { call(r: unknown, c: unknown, s?: AbortSignal): unknown };
-  return handler.call.length >= 3 ? h.call(request, ctx, source.signal) : h.call(request, ctx);
-}
-
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
+function untilAborted<T>(p: Promise<T>, handle: AbortHandle): Promise<T> {
+  if (handle.aborted) {
     p.catch(noop);
-    return Promise.reject(signal.reason);
+    return Promise.reject(handle.reason);
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
+    const onAbort = (reason: unknown): void => {
       p.catch(noop);
-      reject(signal.reason);
+      reject(reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    handle.onAbort(onAbort);
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        handle.offAbort(onAbort);
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        handle.offAbort(onAbort);
         reject(e);
       },
     );

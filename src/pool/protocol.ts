@@ -28,7 +28,10 @@ export interface SessionStart {
 /**
  * Control messages are tuples tagged by an `Op`, not objects: structured clone writes every
  * property name of every object it copies: with object messages a no-op call's round trip
- * was about 25% slower than a raw channel's, with tuples about 3% (same run, medians).
+ * was about 25% slower than a raw channel's, with tuples about 3% (same run, medians). Every
+ * slot has a name below and code reads tuples through those names, except the tag: slot 0 of
+ * every message is its `Op`, read as `msg[0]` because TypeScript narrows a union of tuples
+ * only on a literal index.
  */
 export const Op = {
   Call: 0,
@@ -40,39 +43,70 @@ export const Op = {
   Packed: 6,
   Error: 7,
   Done: 8,
+  Sent: 9,
+  Load: 10,
 } as const;
 
-/** A HandlerContext, flattened in field order (rebuilt in the worker). */
-export type WireContext = [
+/** The slots of `SessionStart.progress`. */
+export const Progress = { RECEIVED: 0, HANDLER_STARTED: 1, ACTIVE: 2, SIZE: 3 } as const;
+
+/** The slots of a call or stream request (a stream's two extra slots at the end). */
+export const Req = {
+  OP: 0,
+  ID: 1,
+  MODULE: 2,
+  REQUEST: 3,
+  CALL_ID: 4,
+  BRANCH_ID: 5,
+  DEADLINE_EPOCH_MS: 6,
+  CAPABILITIES: 7,
+  ATTRS: 8,
+  OPTIONS: 9,
+  /** 1: report the instant the request leaves (`Sent`); 0: nobody listens. */
+  REPORT_SENT: 10,
+  /** A stream's own port (transferred): chunks go out on it, credit and cancel come in. */
+  PORT: 11,
+  /** Chunks a stream's producer may send before it waits for credit. */
+  CREDIT: 12,
+} as const;
+
+/** The slots of every worker -> main message but `Ready`, and of a `Cancel`. */
+export const Reply = {
+  OP: 0,
+  ID: 1,
+  /** Result: the value; Packed: the msgpack bytes; Error: the serialized error; Sent: the epoch ms; Cancel: the reason. */
+  PAYLOAD: 2,
+} as const;
+
+export type CallRequest = [
+  op: typeof Op.Call,
+  id: number,
+  module: string,
+  request: unknown,
   callId: string,
   branchId: string,
   deadlineEpochMs: number | null,
   capabilities: string[],
   attrs: Record<string, unknown>,
   options: unknown,
+  reportSent: 0 | 1,
 ];
-
-export type CallRequest = [op: typeof Op.Call, id: number, module: string, request: unknown, ...ctx: WireContext];
 
 export type StreamRequest = [
   op: typeof Op.Stream,
   id: number,
   module: string,
   request: unknown,
-  ...ctx: WireContext,
-  /** The stream's own port (transferred): chunks go out on it, credit and cancel come in. */
+  callId: string,
+  branchId: string,
+  deadlineEpochMs: number | null,
+  capabilities: string[],
+  attrs: Record<string, unknown>,
+  options: unknown,
+  reportSent: 0 | 1,
   port: MessagePort,
-  /** Chunks the producer may send before it waits for credit. */
   credit: number,
 ];
-
-/** The slots of `SessionStart.progress`. */
-export const Progress = { RECEIVED: 0, HANDLER_STARTED: 1, ACTIVE: 2, SIZE: 3 } as const;
-
-/** Where a message's id sits (both ways), and a stream request's port and credit. */
-export const ID = 1;
-export const STREAM_PORT = 10;
-export const STREAM_CREDIT = 11;
 
 /**
  * Aborts the handler's signal for a running call, with the caller's abort reason, so the
@@ -83,7 +117,10 @@ export type CancelRequest = [op: typeof Op.Cancel, id: number, reason: Serialize
 /** Ends the session: in-flight handlers are aborted and the worker returns to the pool. */
 export type CloseRequest = [op: typeof Op.Close];
 
-export type ToWorker = CallRequest | StreamRequest | CancelRequest | CloseRequest;
+/** Load a handler module now (warm-up before the first call); answered by `Done` with this id. */
+export type LoadRequest = [op: typeof Op.Load, id: number, module: string];
+
+export type ToWorker = CallRequest | StreamRequest | CancelRequest | CloseRequest | LoadRequest;
 
 /** The session is serving (sent once, first). */
 export type Ready = [op: typeof Op.Ready, threadId: number];
@@ -97,30 +134,41 @@ export type PackedResult = [op: typeof Op.Packed, id: number, bytes: Uint8Array]
 /** The call failed. */
 export type CallError = [op: typeof Op.Error, id: number, error: SerializedError];
 
-/** A stream's producer finished (ended, failed or cancelled): its id is free again. */
+/** A stream's producer finished (ended, failed or cancelled), or a `Load` is done: its id is free again. */
 export type StreamDone = [op: typeof Op.Done, id: number];
 
-export type FromWorker = Ready | CallResult | PackedResult | CallError | StreamDone;
+/** The request of a call or stream left the process at this epoch ms (`ctx.sent()`, or handler start). */
+export type SentReport = [op: typeof Op.Sent, id: number, atEpochMs: number];
+
+export type FromWorker = Ready | CallResult | PackedResult | CallError | StreamDone | SentReport;
 
 /**
  * A call request. Built with `Array.of`, not a literal: in runs of sequential calls V8 decided
  * to pretenure the allocation site of the literal (and of the pending record's object literal;
  * `--trace-pretenuring-statistics`), so every call's objects went straight to the old
  * generation. Young GCs then took about 10 ms instead of under 1 ms, a tenth of the main
- * thread, until the next full GC. Built this way neither was pretenured.
+ * thread, until the next full GC. Built this way neither was pretenured. The argument order
+ * is the slot order of `Req`.
  */
-export function callRequest(module: string, request: unknown, ctx: HandlerContext): CallRequest {
-  return Array.of<unknown>(Op.Call, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options) as CallRequest;
+export function callRequest(module: string, request: unknown, ctx: HandlerContext, reportSent: boolean): CallRequest {
+  return Array.of<unknown>(Op.Call, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options, reportSent ? 1 : 0) as CallRequest;
 }
 
 /** A stream request (built like `callRequest`). */
-export function streamRequest(module: string, request: unknown, ctx: HandlerContext, port: MessagePort, credit: number): StreamRequest {
-  return Array.of<unknown>(Op.Stream, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options, port, credit) as StreamRequest;
+export function streamRequest(module: string, request: unknown, ctx: HandlerContext, reportSent: boolean, port: MessagePort, credit: number): StreamRequest {
+  return Array.of<unknown>(Op.Stream, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options, reportSent ? 1 : 0, port, credit) as StreamRequest;
 }
 
-/** The handler context of a call or stream request. */
+/** The handler context of a call or stream request (without `sent`, which the session adds). */
 export function contextOf(msg: CallRequest | StreamRequest): HandlerContext {
-  return { callId: msg[4], branchId: msg[5], deadlineEpochMs: msg[6], capabilities: msg[7], attrs: msg[8], options: msg[9] };
+  return {
+    callId: msg[Req.CALL_ID],
+    branchId: msg[Req.BRANCH_ID],
+    deadlineEpochMs: msg[Req.DEADLINE_EPOCH_MS],
+    capabilities: msg[Req.CAPABILITIES],
+    attrs: msg[Req.ATTRS],
+    options: msg[Req.OPTIONS],
+  };
 }
 
 /** Worker -> main on a stream port: some chunks, and maybe the end or the failure. */

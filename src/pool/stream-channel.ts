@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { AbortHandle } from '../core/abort-handle.js';
 import { deserializeError, serializeError } from '../core/errors.js';
 import type { StreamChunks, StreamToWorker } from './protocol.js';
 
@@ -10,11 +11,11 @@ export type StreamOutcome = 'ended' | 'failed' | 'cancelled';
  * `AsyncIterable` the consumer reads. The producer may have at most `credit` chunks that the
  * consumer has not taken; credit goes back in batches of half the window as chunks are
  * taken, so a slow consumer slows the producer and the buffer here never exceeds the window.
- * `return()`, `throw()` or an abort of `signal` cancels: the producer is told, the port closes.
+ * `return()`, `throw()` or an abort of `handle` cancels: the producer is told, the port closes.
  */
 export class StreamChannel implements AsyncIterableIterator<unknown> {
   #port: MessagePort;
-  readonly #signal: AbortSignal;
+  readonly #handle: AbortHandle;
   readonly #grantAt: number;
   readonly #onFinish: (outcome: StreamOutcome) => void;
   readonly #onLost: () => void;
@@ -30,15 +31,15 @@ export class StreamChannel implements AsyncIterableIterator<unknown> {
    * @param onLost the port closed before the stream ended (its worker went away); the owner
    *   either fails the stream (`fail`) or moves it to another worker (`rebind`)
    */
-  constructor(port: MessagePort, credit: number, signal: AbortSignal, onFinish: (outcome: StreamOutcome) => void, onLost: () => void) {
+  constructor(port: MessagePort, credit: number, handle: AbortHandle, onFinish: (outcome: StreamOutcome) => void, onLost: () => void) {
     this.#port = port;
-    this.#signal = signal;
+    this.#handle = handle;
     this.#grantAt = Math.max(1, Math.floor(credit / 2));
     this.#onFinish = onFinish;
     this.#onLost = onLost;
     port.on('message', this.#onMessage);
     port.on('close', this.#onClose);
-    signal.addEventListener('abort', this.#onAbort, { once: true });
+    handle.onAbort(this.#onAbort);
   }
 
   [Symbol.asyncIterator](): this {
@@ -129,21 +130,21 @@ export class StreamChannel implements AsyncIterableIterator<unknown> {
     if (this.#state === 'open') this.#onLost();
   };
 
-  readonly #onAbort = (): void => {
+  readonly #onAbort = (reason: unknown): void => {
     if (this.#state !== 'open') return;
-    this.#cancel(this.#signal.reason);
+    this.#cancel(reason);
     this.#drop();
   };
 
   #cancel(reason: unknown): void {
     this.#send({ t: 'cancel', ...(reason === undefined ? {} : { reason: serializeError(reason) }) });
-    this.#settle('cancelled', reason ?? this.#signal.reason);
+    this.#settle('cancelled', reason ?? this.#handle.reason);
   }
 
   #settle(state: 'ended' | 'failed' | 'cancelled', error: unknown): void {
     this.#state = state;
     this.#error = error;
-    this.#signal.removeEventListener('abort', this.#onAbort);
+    this.#handle.offAbort(this.#onAbort);
     this.#port.off('message', this.#onMessage);
     this.#port.off('close', this.#onClose);
     this.#port.close();

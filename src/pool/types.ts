@@ -1,16 +1,9 @@
+import type { AbortHandle } from '../core/abort-handle.js';
 import type { HandlerContext, Service } from '../core/service.js';
 
-/**
- * A cheaper stand-in for an `AbortSignal` on the executor's hot path (making an AbortSignal
- * and listening on it costs more in Node 20 than the rest of a worker round trip): while the
- * work runs the pool sets `onAbort`; the owner calls it once if the work is aborted.
- */
-export interface AbortSource {
-  /** Set once aborted. */
-  readonly abortReason: unknown;
-  onAbort: ((reason: unknown) => void) | undefined;
-}
+export type { AbortHandle };
 
+/** The built-in pools' kinds; a `Pool` of your own may name its own. */
 export type PoolKind = 'piscina' | 'tinypool' | 'inline';
 
 /** One unit of work for a pool: which handler, with what. */
@@ -18,23 +11,40 @@ export interface PoolTask {
   readonly service: Service;
   readonly request: unknown;
   readonly ctx: HandlerContext;
+  /**
+   * Told the instant (`core/clock` `now()`) the task's request left the process: when the
+   * handler calls `ctx.sent()`, or when the handler started if it never does.
+   */
+  readonly onSent?: (at: number) => void;
 }
 
 /**
- * Where a service's work runs. Every backend has the same semantics:
- * - `call` settles exactly once; an abort of `signal` reaches the handler's signal, and a
- *   handler that ignores it past the grace period is terminated (the promise rejects with the
- *   signal's reason).
+ * Where a service's work runs: the contract every pool keeps (the inline pool, the worker
+ * pools over piscina or tinypool, or one of your own given as `ExecutorConfig.pool`).
+ * - `run` returns the handler's result (a value, or a promise of it) or rejects with its error,
+ *   rebuilt into its class with its code. When `handle` aborts, the handler's signal aborts
+ *   with the same reason and the promise rejects with it; a worker handler that ignores it
+ *   past `abortGraceMs` is terminated.
  * - `stream` yields the handler's chunks in order with credit-based flow control; `return()`
- *   on its iterator or an abort of `signal` cancels the producer; an error after some chunks is
- *   thrown after those chunks.
- * - handler errors are rebuilt into their class (code kept); a crashed worker fails only the
- *   tasks it ran, with `WorkerCrashError`.
+ *   on its iterator or an abort of `handle` cancels the producer; an error after some chunks
+ *   is thrown after those chunks.
+ * - a crashed worker fails only the tasks it ran, with `WorkerCrashError`.
+ * The pool holds the handle while the task runs, never the call.
  */
 export interface Pool {
-  readonly kind: PoolKind;
-  call(task: PoolTask, signal: AbortSignal): Promise<unknown>;
-  stream(task: PoolTask, signal: AbortSignal): AsyncIterable<unknown>;
+  readonly kind: string;
+  /** Handlers run on the caller's thread: in-process `handler` objects (not only modules) can run. */
+  readonly inProcess?: boolean;
+  run(task: PoolTask, handle: AbortHandle): unknown;
+  stream(task: PoolTask, handle: AbortHandle): AsyncIterable<unknown>;
+  /** Starts the workers and loads these services' handler modules; resolves once done. */
+  ready?(services: readonly Service[]): Promise<void>;
   /** Ends every thread, port and timer the pool holds. */
   close(): Promise<void>;
+}
+
+/** Whether `value` is a `Pool` object rather than a pool configuration. */
+export function isPool(value: unknown): value is Pool {
+  const v = value as Partial<Pool> | null;
+  return typeof v === 'object' && v !== null && typeof v.run === 'function' && typeof v.stream === 'function' && typeof v.close === 'function';
 }

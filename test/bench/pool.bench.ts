@@ -14,8 +14,8 @@ import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
 import { CallContext } from '../../src/core/call-context.js';
 import { Executor } from '../../src/executor/executor.js';
-import { PiscinaPool } from '../../src/pool/piscina-pool.js';
-import { TinypoolPool } from '../../src/pool/tinypool-pool.js';
+import { AbortHandle } from '../../src/core/abort-handle.js';
+import { PiscinaPool, TinypoolPool } from '../../src/pool/worker-pool.js';
 import type { ChannelPool } from '../../src/pool/channel-pool.js';
 import { fixtureService, task } from '../helpers/pool-fixtures.js';
 import { ROOT } from '../helpers/paths.js';
@@ -53,14 +53,13 @@ function executorTarget(name: string, kind: 'piscina' | 'tinypool', idleSpinUs?:
   };
 }
 
-/** The pool alone, driven as the executor drives it: `invoke` with an abort source, no AbortSignal. */
+/** The pool alone, driven as the executor drives it: `run` with an abort handle of its own per call. */
 function poolTarget(name: string, pool: ChannelPool): Target {
   const t = task('noop', null);
-  const source = () => ({ abortReason: undefined, onAbort: undefined });
   return {
     name,
-    many: (n) => Promise.all(Array.from({ length: n }, () => pool.invoke(t, source()))),
-    one: () => pool.invoke(t, source()),
+    many: (n) => Promise.all(Array.from({ length: n }, () => pool.run(t, new AbortHandle()))),
+    one: () => pool.run(t, new AbortHandle()),
     close: () => pool.close(),
   };
 }
@@ -117,8 +116,8 @@ async function callBenches(): Promise<BenchResult[]> {
   const targets: Target[] = [
     executorTarget('executor on piscina', 'piscina'),
     executorTarget('executor on tinypool', 'tinypool'),
-    poolTarget('PiscinaPool.invoke()', new PiscinaPool({ threads: THREADS })),
-    poolTarget('TinypoolPool.invoke()', new TinypoolPool({ threads: THREADS })),
+    poolTarget('PiscinaPool.run()', new PiscinaPool({ threads: THREADS })),
+    poolTarget('TinypoolPool.run()', new TinypoolPool({ threads: THREADS })),
     piscinaTarget(),
     tinypoolTarget(),
     channelTarget(1),
@@ -197,17 +196,17 @@ async function streamBenches(): Promise<BenchResult[]> {
     for await (const c of it) bytes += typeof c === 'string' ? c.length : 0;
     return bytes;
   };
-  await drain(pool.stream(task('stream-counted', { n: 1000 }), new AbortController().signal));
+  await drain(pool.stream(task('stream-counted', { n: 1000 }), new AbortHandle()));
   await drain(ex.stream(counted, { n: 1000 }, ctx));
   for (let run = 0; run < RUNS; run++) {
     let start = performance.now();
-    await drain(pool.stream(task('stream-counted', { n: small }), new AbortController().signal));
+    await drain(pool.stream(task('stream-counted', { n: small }), new AbortHandle()));
     samples.pool.push(small / ((performance.now() - start) / 1000));
     start = performance.now();
     await drain(ex.stream(counted, { n: small }, ctx));
     samples.executor.push(small / ((performance.now() - start) / 1000));
     start = performance.now();
-    const bytes = await drain(pool.stream(task('stream-counted', { n: big, size }), new AbortController().signal));
+    const bytes = await drain(pool.stream(task('stream-counted', { n: big, size }), new AbortHandle()));
     samples.mb.push(bytes / 1048576 / ((performance.now() - start) / 1000));
   }
   await pool.close();

@@ -1,6 +1,7 @@
 import { defineService, type Service } from '../../src/core/service.js';
 import type { HandlerContext } from '../../src/core/service.js';
-import type { PoolTask } from '../../src/pool/types.js';
+import { AbortHandle } from '../../src/core/abort-handle.js';
+import type { Pool, PoolTask } from '../../src/pool/types.js';
 import { EXT } from './paths.js';
 
 /** A service over one of test/fixtures/handlers/*.ts. */
@@ -32,4 +33,9 @@ export async function changed(arr: Int32Array, index: number, from = 0, timeoutM
 export function signalAt(arr: Int32Array, index: number, value = 1): void {
   Atomics.store(arr, index, value);
   Atomics.notify(arr, index);
+}
+
+/** `pool.run` as a promise, aborted by `signal` (a pool may answer synchronously or throw). */
+export async function runOn(pool: Pool, task: PoolTask, signal: AbortSignal): Promise<unknown> {
+  return pool.run(task, AbortHandle.from(signal));
 }

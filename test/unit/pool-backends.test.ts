@@ -1,10 +1,11 @@
+import { AbortHandle } from '../../src/core/abort-handle.js';
 import test from 'ava';
-import { CancelledError, TransportError, WorkerCrashError } from '../../src/core/errors.js';
+import { CancelledError, HandlerLoadError, TransportError, WorkerCrashError } from '../../src/core/errors.js';
 import { defineService } from '../../src/core/service.js';
 import { Executor } from '../../src/executor/executor.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { Pool, PoolKind } from '../../src/pool/types.js';
-import { changed, counters, handlerCtx, signalAt, task } from '../helpers/pool-fixtures.js';
+import { changed, counters, handlerCtx, runOn, signalAt, task } from '../helpers/pool-fixtures.js';
 
 const kinds: PoolKind[] = ['piscina', 'tinypool', 'inline'];
 const workerKinds: PoolKind[] = ['piscina', 'tinypool'];
@@ -27,31 +28,31 @@ test.after.always(async () => {
 for (const kind of kinds) {
   test(`${kind}: .call() returns the handler's value`, async (t) => {
     const pool = shared.get(kind)!;
-    t.deepEqual(await pool.call(task('echo', { a: [1, { b: 'c' }], n: null }), never), { a: [1, { b: 'c' }], n: null });
+    t.deepEqual(await runOn(pool, task('echo', { a: [1, { b: 'c' }], n: null }), never), { a: [1, { b: 'c' }], n: null });
   });
 
   test(`${kind}: many concurrent calls each get their own result`, async (t) => {
     const pool = shared.get(kind)!;
-    const got = await Promise.all(Array.from({ length: 2000 }, (_, i) => pool.call(task('echo', i), new AbortController().signal)));
+    const got = await Promise.all(Array.from({ length: 2000 }, (_, i) => runOn(pool, task('echo', i), new AbortController().signal)));
     t.deepEqual(got, Array.from({ length: 2000 }, (_, i) => i));
   });
 
   test(`${kind}: a binary result arrives whole`, async (t) => {
     const pool = shared.get(kind)!;
     const bytes = new Uint8Array(256 * 1024).map((_, i) => i % 251);
-    const got = (await pool.call(task('echo', bytes), never)) as Uint8Array;
+    const got = (await runOn(pool, task('echo', bytes), never)) as Uint8Array;
     t.is(got.byteLength, bytes.byteLength);
     t.is(got[1000], 1000 % 251);
   });
 
   test(`${kind}: a handler's error is rebuilt into its class and keeps its code`, async (t) => {
     const pool = shared.get(kind)!;
-    const err = await t.throwsAsync(pool.call(task('throws-coded', {}), never));
+    const err = await t.throwsAsync(runOn(pool, task('throws-coded', {}), never));
     t.true(err instanceof TransportError);
     t.is((err as TransportError).code, 'E_TRANSPORT');
     t.is((err as TransportError).status, 503);
     t.true((err as TransportError).retryable);
-    const plain = await t.throwsAsync(pool.call(task('throws-coded', { plain: true }), never));
+    const plain = await t.throwsAsync(runOn(pool, task('throws-coded', { plain: true }), never));
     t.is(plain?.name, 'RangeError');
     t.is(plain?.message, 'plain failure');
     t.is((plain as Error & { detail?: string }).detail, 'kept');
@@ -59,15 +60,25 @@ for (const kind of kinds) {
 
   test(`${kind}: a module that fails to load rejects the call, and the pool goes on`, async (t) => {
     const pool = shared.get(kind)!;
-    await t.throwsAsync(pool.call(task('bad-import', {}), never), { message: 'this module cannot load' });
-    t.is(await pool.call(task('echo', 'after'), never), 'after');
+    const thrown = await t.throwsAsync(runOn(pool, task('bad-import', {}), never), { code: 'E_HANDLER_LOAD', message: /this module cannot load/ });
+    t.is((thrown?.cause as Error | undefined)?.message, 'this module cannot load');
+    t.is(await runOn(pool, task('echo', 'after'), never), 'after');
+  });
+
+  test(`${kind}: a handler module that does not exist fails with E_HANDLER_LOAD, the import error as cause`, async (t) => {
+    const pool = shared.get(kind)!;
+    const err = await t.throwsAsync(runOn(pool, task('no-such-handler', {}), never), { code: 'E_HANDLER_LOAD', instanceOf: HandlerLoadError });
+    t.is((err?.cause as { code?: unknown } | undefined)?.code, 'ERR_MODULE_NOT_FOUND');
+    await t.throwsAsync(async () => {
+      for await (const _ of pool.stream(task('no-such-handler', {}), AbortHandle.from(never))) t.fail('no chunk expected');
+    }, { code: 'E_HANDLER_LOAD' });
   });
 
   test(`${kind}: an already-aborted signal rejects with its reason`, async (t) => {
     const pool = shared.get(kind)!;
     const ac = new AbortController();
     ac.abort(new CancelledError('before'));
-    await t.throwsAsync(pool.call(task('echo', 1), ac.signal), { code: 'E_CANCELLED' });
+    await t.throwsAsync(runOn(pool, task('echo', 1), ac.signal), { code: 'E_CANCELLED' });
   });
 
   test(`${kind}: an abort reaches the handler's signal and the call rejects with its reason`, async (t) => {
@@ -75,7 +86,7 @@ for (const kind of kinds) {
     const seen = counters(1);
     const started = counters(1);
     const ac = new AbortController();
-    const p = pool.call(task('slow', { ms: 60_000, seen, started }), ac.signal);
+    const p = runOn(pool, task('slow', { ms: 60_000, seen, started }), ac.signal);
     await changed(started, 0);
     ac.abort(new CancelledError('stop'));
     await t.throwsAsync(p, { code: 'E_CANCELLED' });
@@ -87,19 +98,19 @@ for (const kind of kinds) {
     const started = counters(1);
     const ac = new AbortController();
     let settled = 0;
-    const p = pool.call(task('ignores-abort', { mode: 'pending', started }), ac.signal).finally(() => settled++);
+    const p = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal).finally(() => settled++);
     await changed(started, 0);
     ac.abort(new CancelledError('stop'));
     await t.throwsAsync(p, { code: 'E_CANCELLED' });
-    t.is(await pool.call(task('echo', 'next'), never), 'next');
+    t.is(await runOn(pool, task('echo', 'next'), never), 'next');
     t.is(settled, 1);
   });
 }
 
 test('a service with an in-process handler runs only on the inline pool', async (t) => {
   const service = defineService<unknown, unknown>({ name: 'local', handler: { call: () => 'here' } });
-  t.is(await shared.get('inline')!.call({ service, request: {}, ctx: handlerCtx }, never), 'here');
-  await t.throwsAsync(shared.get('piscina')!.call({ service, request: {}, ctx: handlerCtx }, never), { code: 'E_CONFIG' });
+  t.is(await runOn(shared.get('inline')!, { service, request: {}, ctx: handlerCtx }, never), 'here');
+  await t.throwsAsync(runOn(shared.get('piscina')!, { service, request: {}, ctx: handlerCtx }, never), { code: 'E_CONFIG' });
 });
 
 class Account {
@@ -115,25 +126,25 @@ class Account {
 for (const kind of workerKinds) {
   test(`${kind}: a class instance in a request fails with E_VALIDATION naming where; plain data and cloneable built-ins pass`, async (t) => {
     const pool = shared.get(kind)!;
-    const err = await t.throwsAsync(pool.call(task('echo', { items: [{ ok: 1 }, new Account(5)] }), never), { code: 'E_VALIDATION' });
+    const err = await t.throwsAsync(runOn(pool, task('echo', { items: [{ ok: 1 }, new Account(5)] }), never), { code: 'E_VALIDATION' });
     t.regex(err?.message ?? '', /\/request\/items\/1: must be plain data.*Account instance/);
     await t.throwsAsync(async () => {
-      for await (const _ of pool.stream(task('stream-counted', { n: 1, who: new Account(1) }), never)) t.fail('no chunk expected');
+      for await (const _ of pool.stream(task('stream-counted', { n: 1, who: new Account(1) }), AbortHandle.from(never))) t.fail('no chunk expected');
     }, { code: 'E_VALIDATION' });
     const fine = { d: new Date(0), m: new Map([['k', { v: [1] }]]), s: new Set([1]), b: new Uint8Array([1, 2]), n: Object.create(null) as object, r: /x/g };
-    t.deepEqual(await pool.call(task('echo', fine), never), fine);
+    t.deepEqual(await runOn(pool, task('echo', fine), never), fine);
   });
 
   test(`${kind}: a request structured clone cannot copy fails alone with E_VALIDATION; its batch-mates run`, async (t) => {
     const pool = shared.get(kind)!;
     // Posted in one turn: they share a batch (one postMessage) with the bad ones.
     const calls = [
-      pool.call(task('echo', 1), never),
-      pool.call(task('echo', { f: () => 1 }), never),
-      pool.call(task('echo', 3), never),
+      runOn(pool, task('echo', 1), never),
+      runOn(pool, task('echo', { f: () => 1 }), never),
+      runOn(pool, task('echo', 3), never),
     ];
-    const stream = pool.stream(task('stream-counted', { n: 2, f: () => 2 }), never);
-    const good = pool.stream(task('stream-counted', { n: 2 }), never);
+    const stream = pool.stream(task('stream-counted', { n: 2, f: () => 2 }), AbortHandle.from(never));
+    const good = pool.stream(task('stream-counted', { n: 2 }), AbortHandle.from(never));
     t.is(await calls[0], 1);
     const err = await t.throwsAsync(calls[1]!, { code: 'E_VALIDATION' });
     t.regex(err?.message ?? '', /\/request: must be structured-clone-safe/);
@@ -150,29 +161,29 @@ for (const kind of workerKinds) {
     const pool = open(kind, { threads: 1, abortGraceMs: 200 });
     const started = counters(1);
     const ac = new AbortController();
-    const p = pool.call(task('ignores-abort', { mode: 'busy', started }), ac.signal);
+    const p = runOn(pool, task('ignores-abort', { mode: 'busy', started }), ac.signal);
     await changed(started, 0);
     ac.abort(new CancelledError('stop'));
     await t.throwsAsync(p, { code: 'E_CANCELLED' });
     // The spinning thread would hold the only worker for 30 s; a replacement answers now.
     const t0 = performance.now();
-    t.is(await pool.call(task('echo', 'replaced'), never), 'replaced');
+    t.is(await runOn(pool, task('echo', 'replaced'), never), 'replaced');
     t.true(performance.now() - t0 < 20_000);
   });
 
   test(`${kind}: terminating an ignoring handler fails the other calls on its worker with WorkerCrashError`, async (t) => {
     const pool = open(kind, { threads: 1, abortGraceMs: 100 });
     const started = counters(1);
-    const bystander = pool.call(task('slow', { ms: 60_000 }), never);
+    const bystander = runOn(pool, task('slow', { ms: 60_000 }), never);
     const ac = new AbortController();
-    const p = pool.call(task('ignores-abort', { mode: 'pending', started }), ac.signal);
+    const p = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
     await changed(started, 0);
     ac.abort(new CancelledError('stop'));
     await t.throwsAsync(p, { code: 'E_CANCELLED' });
     const err = await t.throwsAsync(bystander, { instanceOf: WorkerCrashError });
     t.is(err?.code, 'E_WORKER');
     t.regex(err?.message ?? '', /ignored its abort signal/);
-    t.is(await pool.call(task('echo', 'on'), never), 'on');
+    t.is(await runOn(pool, task('echo', 'on'), never), 'on');
   });
 
   for (const [fixture, what] of [
@@ -184,12 +195,12 @@ for (const kind of workerKinds) {
       const pool = open(kind, { threads: 2, maxHeapMb: 32 });
       const gate = counters(1);
       // Least-loaded dispatch: the gated call takes one worker, the crash goes to the other.
-      const survivor = pool.call(task('slow', { gate }), never);
-      const err = await t.throwsAsync(pool.call(task(fixture, {}), never), { instanceOf: WorkerCrashError });
+      const survivor = runOn(pool, task('slow', { gate }), never);
+      const err = await t.throwsAsync(runOn(pool, task(fixture, {}), never), { instanceOf: WorkerCrashError });
       t.is(err?.code, 'E_WORKER');
       signalAt(gate, 0);
       t.is(await survivor, 'opened');
-      const after = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.call(task('echo', i), never)));
+      const after = await Promise.all(Array.from({ length: 20 }, (_, i) => runOn(pool, task('echo', i), never)));
       t.deepEqual(after, Array.from({ length: 20 }, (_, i) => i));
     });
   }
@@ -198,12 +209,12 @@ for (const kind of workerKinds) {
 for (const kind of workerKinds) {
   test(`${kind}: an idle worker's poll for the next call never starves its own event loop`, async (t) => {
     const pool = open(kind, { threads: 1 });
-    const first = (await pool.call(task('ticker', null), never)) as number;
+    const first = (await runOn(pool, task('ticker', null), never)) as number;
     const start = performance.now();
     let last = first;
     // 32 calls kept in flight: the next batch is always waiting when the worker polls.
     const lane = async () => {
-      while (performance.now() - start < 1500) last = Math.max(last, (await pool.call(task('ticker', null), never)) as number);
+      while (performance.now() - start < 1500) last = Math.max(last, (await runOn(pool, task('ticker', null), never)) as number);
     };
     await Promise.all(Array.from({ length: 32 }, lane));
     const elapsed = performance.now() - start;

@@ -2,7 +2,7 @@ import test from 'ava';
 import { ChannelPool } from '../../src/pool/channel-pool.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { PoolKind } from '../../src/pool/types.js';
-import { changed, counters, task } from '../helpers/pool-fixtures.js';
+import { changed, counters, runOn, task } from '../helpers/pool-fixtures.js';
 
 const never = new AbortController().signal;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,7 +22,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     for (let round = 0; round < 3; round++) {
       const calls = Array.from({ length: 30 }, (_, i) => {
         const ac = new AbortController();
-        const p = pool.call(task('echo', i), ac.signal);
+        const p = runOn(pool, task('echo', i), ac.signal);
         ac.abort(new Error('tiny deadline'));
         return p;
       });
@@ -30,7 +30,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
       t.true(settled.every((s) => s.status === 'rejected'));
       await sleep(100);
     }
-    t.is(await pool.call(task('echo', 'after'), never), 'after');
+    t.is(await runOn(pool, task('echo', 'after'), never), 'after');
     t.is(pool.workers.lost, 0);
     t.true(pool.workers.started <= 2);
   });
@@ -38,30 +38,30 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
   test(`${kind}: a call cancelled while its handler module loads costs no worker`, async (t) => {
     const pool = open(kind, 10);
     t.teardown(() => pool.close());
-    t.is(await pool.call(task('echo', 1), never), 1);
+    t.is(await runOn(pool, task('echo', 1), never), 1);
     const ac = new AbortController();
-    const p = pool.call(task('slow-import', 'x'), ac.signal);
+    const p = runOn(pool, task('slow-import', 'x'), ac.signal);
     await sleep(30);
     ac.abort(new Error('gave up'));
     await t.throwsAsync(p, { message: 'gave up' });
     // Past the module's 400 ms load and 40 times the grace period.
     await sleep(600);
-    t.is(await pool.call(task('slow-import', 'y'), never), 'y');
+    t.is(await runOn(pool, task('slow-import', 'y'), never), 'y');
     t.is(pool.workers.lost, 0);
   });
 
   test(`${kind}: a handler that ignores its abort still costs its worker (the control)`, async (t) => {
     const pool = open(kind, 10);
     t.teardown(() => pool.close());
-    t.is(await pool.call(task('echo', 1), never), 1);
+    t.is(await runOn(pool, task('echo', 1), never), 1);
     const ac = new AbortController();
     const started = counters(1);
-    const p = pool.call(task('ignores-abort', { mode: 'pending', started }), ac.signal);
+    const p = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
     await changed(started, 0);
     ac.abort(new Error('stop'));
     await t.throwsAsync(p);
     while (pool.workers.lost === 0) await sleep(10);
     t.is(pool.workers.lost, 1);
-    t.is(await pool.call(task('echo', 2), never), 2);
+    t.is(await runOn(pool, task('echo', 2), never), 2);
   });
 }

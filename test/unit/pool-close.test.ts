@@ -1,8 +1,9 @@
+import { AbortHandle } from '../../src/core/abort-handle.js';
 import test from 'ava';
 import { CancelledError } from '../../src/core/errors.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { PoolKind } from '../../src/pool/types.js';
-import { changed, counters, task } from '../helpers/pool-fixtures.js';
+import { changed, counters, runOn, task } from '../helpers/pool-fixtures.js';
 
 /** Resources that a pool could leave behind, counted by kind. */
 function leftovers(): Map<string, number> {
@@ -22,18 +23,18 @@ for (const kind of ['piscina', 'tinypool', 'inline'] as PoolKind[]) {
     const before = leftovers();
     const pool = createPool({ kind, threads: 2, abortGraceMs: 60_000 });
     const never = new AbortController().signal;
-    t.is(await pool.call(task('echo', 'x'), never), 'x');
+    t.is(await runOn(pool, task('echo', 'x'), never), 'x');
     const chunks: unknown[] = [];
-    for await (const c of pool.stream(task('echo', { n: 3 }), never)) chunks.push(c);
+    for await (const c of pool.stream(task('echo', { n: 3 }), AbortHandle.from(never))) chunks.push(c);
     t.deepEqual(chunks, [0, 1, 2]);
     // Left running at close: an aborted call in its grace period, and a stream cut short.
     const started = counters(1);
     const ac = new AbortController();
-    const aborted = pool.call(task('ignores-abort', { mode: 'pending', started }), ac.signal);
+    const aborted = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
     await changed(started, 0);
     ac.abort(new CancelledError('stop'));
     await t.throwsAsync(aborted, { code: 'E_CANCELLED' });
-    const it = pool.stream(task('stream-counted', { n: 1_000_000 }), never)[Symbol.asyncIterator]();
+    const it = pool.stream(task('stream-counted', { n: 1_000_000 }), AbortHandle.from(never))[Symbol.asyncIterator]();
     await it.next();
     await it.return?.();
     await pool.close();
@@ -41,6 +42,6 @@ for (const kind of ['piscina', 'tinypool', 'inline'] as PoolKind[]) {
     // A port closed by the stream's return() lets go of its handle a few turns later.
     for (let turn = 0; turn < 20 && !same(leftovers(), before); turn++) await new Promise((r) => setImmediate(r));
     t.deepEqual(leftovers(), before);
-    if (kind !== 'inline') await t.throwsAsync(pool.call(task('echo', 'late'), never), { code: 'E_CLOSED' });
+    if (kind !== 'inline') await t.throwsAsync(runOn(pool, task('echo', 'late'), never), { code: 'E_CLOSED' });
   });
 }

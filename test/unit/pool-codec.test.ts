@@ -4,7 +4,7 @@ import { decodeResult, encodeResult, PACK_MIN_BYTES } from '../../src/pool/codec
 import { createPool } from '../../src/pool/create-pool.js';
 import { Op } from '../../src/pool/protocol.js';
 import { makeChatCompletion } from '../helpers/payloads.js';
-import { task } from '../helpers/pool-fixtures.js';
+import { runOn, task } from '../helpers/pool-fixtures.js';
 
 function roundTrip(value: unknown): { packed: boolean; transferred: number; back: unknown } {
   const transfer: TransferListItem[] = [];
@@ -45,6 +45,6 @@ for (const kind of ['piscina', 'tinypool'] as const) {
     const pool = createPool({ kind, threads: 1 });
     t.teardown(() => pool.close());
     const value = makeChatCompletion(1024 * 1024);
-    t.deepEqual(await pool.call(task('echo', value), new AbortController().signal), value);
+    t.deepEqual(await runOn(pool, task('echo', value), new AbortController().signal), value);
   });
 }

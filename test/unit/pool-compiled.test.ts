@@ -35,16 +35,16 @@ for (const kind of ['piscina', 'tinypool']) {
     const script = `
       import { createPool } from ${JSON.stringify(pathToFileURL(`${out}/src/pool/create-pool.js`).href)};
       import { defineService } from ${JSON.stringify(pathToFileURL(`${out}/src/core/service.js`).href)};
+      import { AbortHandle } from ${JSON.stringify(pathToFileURL(`${out}/src/core/abort-handle.js`).href)};
       const ctx = { callId: 'c', branchId: 'b', deadlineEpochMs: null, capabilities: [], attrs: {}, options: undefined };
       const pool = createPool({ kind: ${JSON.stringify(kind)}, threads: 1 });
       const js = defineService({ name: 'js', module: ${JSON.stringify(pathToFileURL(`${out}/handler.js`).href)} });
       const ts = defineService({ name: 'ts', module: ${JSON.stringify(pathToFileURL(`${root}test/fixtures/handlers/echo.ts`).href)} });
-      const signal = new AbortController().signal;
       const chunks = [];
-      for await (const c of pool.stream({ service: js, request: { n: 3 }, ctx }, signal)) chunks.push(c);
+      for await (const c of pool.stream({ service: js, request: { n: 3 }, ctx }, new AbortHandle())) chunks.push(c);
       const out = {
-        js: await pool.call({ service: js, request: 1, ctx }, signal),
-        ts: await pool.call({ service: ts, request: 'typed', ctx }, signal),
+        js: await pool.run({ service: js, request: 1, ctx }, new AbortHandle()),
+        ts: await pool.run({ service: ts, request: 'typed', ctx }, new AbortHandle()),
         chunks,
       };
       await pool.close();

@@ -1,3 +1,4 @@
+import { AbortHandle } from '../../src/core/abort-handle.js';
 import test from 'ava';
 import { CancelledError, WorkerCrashError } from '../../src/core/errors.js';
 import { createPool } from '../../src/pool/create-pool.js';
@@ -24,14 +25,14 @@ async function collect(it: AsyncIterable<unknown>): Promise<unknown[]> {
 for (const kind of kinds) {
   test(`${kind}: .stream() yields the handler's chunks in order, then ends`, async (t) => {
     const pool = pools.get(kind)!;
-    t.deepEqual(await collect(pool.stream(task('echo', { n: 1000 }), never)), Array.from({ length: 1000 }, (_, i) => i));
-    t.deepEqual(await collect(pool.stream(task('echo', { n: 0 }), never)), []);
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 1000 }), AbortHandle.from(never))), Array.from({ length: 1000 }, (_, i) => i));
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 0 }), AbortHandle.from(never))), []);
   });
 
   test(`${kind}: an unread stream's producer stops at its credit`, async (t) => {
     const pool = pools.get(kind)!;
     const produced = counters(2);
-    const it = pool.stream(task('stream-counted', { n: 10_000, produced }), never)[Symbol.asyncIterator]();
+    const it = pool.stream(task('stream-counted', { n: 10_000, produced }), AbortHandle.from(never))[Symbol.asyncIterator]();
     t.is((await it.next()).value, 0);
     // No signal says "the producer is waiting", so give it ample time to overrun if it could.
     await new Promise((r) => setTimeout(r, 300));
@@ -43,7 +44,7 @@ for (const kind of kinds) {
   test(`${kind}: aborting a stream's signal reaches the producer and rejects the pending read`, async (t) => {
     const pool = pools.get(kind)!;
     const ac = new AbortController();
-    const it = pool.stream(task('stream-timed', { n: 1000, everyMs: 50 }), ac.signal)[Symbol.asyncIterator]();
+    const it = pool.stream(task('stream-timed', { n: 1000, everyMs: 50 }), AbortHandle.from(ac.signal))[Symbol.asyncIterator]();
     t.is((await it.next()).value, 'token-0 ');
     const pending = it.next();
     ac.abort(new CancelledError('stop'));
@@ -52,7 +53,7 @@ for (const kind of kinds) {
 
   test(`${kind}: a stream on a module without a stream export fails with E_CONFIG`, async (t) => {
     const pool = pools.get(kind)!;
-    await t.throwsAsync(collect(pool.stream(task('noop', {}), never)), { code: 'E_CONFIG' });
+    await t.throwsAsync(collect(pool.stream(task('noop', {}), AbortHandle.from(never))), { code: 'E_CONFIG' });
   });
 }
 
@@ -62,11 +63,11 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     t.teardown(() => pool.close());
     const got: unknown[] = [];
     const err = await t.throwsAsync(async () => {
-      for await (const c of pool.stream(task('stream-crash', { before: 3 }), never)) got.push(c);
+      for await (const c of pool.stream(task('stream-crash', { before: 3 }), AbortHandle.from(never))) got.push(c);
     });
     t.deepEqual(got, [0, 1, 2]);
     t.true(err instanceof WorkerCrashError);
-    t.deepEqual(await collect(pool.stream(task('echo', { n: 3 }), never)), [0, 1, 2]);
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 3 }), AbortHandle.from(never))), [0, 1, 2]);
   });
 
   const deaths = [
@@ -80,7 +81,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
       t.teardown(() => pool.close());
       const got: unknown[] = [];
       const err = await t.throwsAsync(async () => {
-        for await (const c of pool.stream(task('stream-crash', request), never)) got.push(c);
+        for await (const c of pool.stream(task('stream-crash', request), AbortHandle.from(never))) got.push(c);
       });
       t.deepEqual(got, [0, 1, 2]);
       t.true(err instanceof WorkerCrashError, String(err));

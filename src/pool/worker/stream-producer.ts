@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import { deserializeError, serializeError } from '../src/core/errors.js';
-import type { StreamChunks, StreamToWorker } from '../src/pool/protocol.js';
+import { deserializeError, serializeError } from '../../core/errors.js';
+import type { StreamChunks, StreamToWorker } from '../protocol.js';
 
 /** Chunks sent per message at most, and bytes (of strings and binaries) before a flush. */
 const MAX_BATCH = 64;

@@ -1,5 +1,5 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { onMicrotask } from '../src/core/microtask.js';
+import { onMicrotask } from '../../core/microtask.js';
 
 /** Longest run of back-to-back polls before the event loop gets a turn. */
 const CHAIN_MS = 1;

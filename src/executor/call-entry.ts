@@ -1,0 +1,60 @@
+import { AbortHandle } from '../core/abort-handle.js';
+import type { CallContext } from '../core/call-context.js';
+import type { Service } from '../core/service.js';
+import { ServiceCall } from '../core/service-call.js';
+import type { Ticket } from '../limits/types.js';
+import type { CallStream } from './call-stream.js';
+import type { HeapItem } from './deadline-heap.js';
+import type { QueueNode } from './linked-queue.js';
+
+/**
+ * The executor's record of one accepted call: the public `ServiceCall` it settles, and the
+ * bookkeeping nobody outside the executor touches (queue links, deadline heap slot, the
+ * current attempt's ticket, the abort handle the pool holds while an attempt runs).
+ */
+export class CallEntry implements QueueNode, HeapItem {
+  prev: QueueNode | undefined = undefined;
+  next: QueueNode | undefined = undefined;
+  inQueue = false;
+  deadline = Infinity;
+  heapIndex = -1;
+  readonly call: ServiceCall;
+  readonly handle = new AbortHandle();
+  /** The limiter's ticket for the attempt admitted last. */
+  ticket: Ticket = undefined;
+  /** 1, then 2, 3, ... as retries re-enter admission. */
+  attempt = 1;
+  /** When the current attempt was admitted, and when a retry attempt asked to be (monotonic). */
+  admittedAt = 0;
+  readmitAt = 0;
+  /** A retry attempt waiting at the head of the queue: told when it is admitted. */
+  readmit: { resolve: (ticket: Ticket) => void; reject: (err: unknown) => void } | undefined = undefined;
+  /** The caller's signal and our listener on it, removed when the call settles. */
+  userAbort: { signal: AbortSignal; listener: () => void } | undefined = undefined;
+  /** Why the limiter last said no while this attempt was the head of the queue. */
+  deferReason: string | undefined = undefined;
+  stream: CallStream | undefined = undefined;
+
+  constructor(
+    readonly service: Service,
+    readonly request: unknown,
+    readonly ctx: CallContext,
+    readonly tokens: number,
+    createdAt: number,
+  ) {
+    this.call = new ServiceCall(service.name, ctx, tokens, createdAt);
+  }
+
+  get kind(): 'call' | 'stream' {
+    return this.stream === undefined ? 'call' : 'stream';
+  }
+
+  /** Holding a concurrency slot (admitted, not yet settled). */
+  get running(): boolean {
+    return this.call.status === 'EXECUTING';
+  }
+
+  get settled(): boolean {
+    return this.call.settled;
+  }
+}

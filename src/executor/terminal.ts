@@ -1,0 +1,108 @@
+import { now, toEpoch } from '../core/clock.js';
+import { isEnvelope, META } from '../core/envelope.js';
+import type { HandlerContext } from '../core/service.js';
+import type { LimiterFeedback } from '../limits/feedback.js';
+import type { Ticket } from '../limits/types.js';
+import type { Pool, PoolTask } from '../pool/types.js';
+import type { CallEntry } from './call-entry.js';
+import type { DispatchJitter } from './dispatch-jitter.js';
+
+/**
+ * The innermost step of every attempt: runs its task on the pool and turns what comes back into
+ * the caller's value (envelopes unwrapped, token usage and provider limits fed back to the
+ * limiter, 429s pausing everyone). The send instant the pool reports goes to the limiter.
+ */
+export class Terminal {
+  readonly #pool: Pool;
+  readonly #feedback: LimiterFeedback;
+  readonly #jitter: DispatchJitter;
+
+  constructor(pool: Pool, feedback: LimiterFeedback, jitter: DispatchJitter) {
+    this.#pool = pool;
+    this.#feedback = feedback;
+    this.#jitter = jitter;
+  }
+
+  /** The attempt's value, or a promise of it (the inline pool may answer synchronously). */
+  call(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): unknown {
+    let out: unknown;
+    try {
+      out = this.#pool.run(this.#task(entry, request, ticket, admittedAt), entry.handle);
+    } catch (err) {
+      this.#feedback.failed(err);
+      throw err;
+    }
+    if (!(out instanceof Promise)) return this.#decode(entry, out, ticket);
+    return out.then(
+      (raw) => this.#decode(entry, raw, ticket),
+      (err: unknown) => {
+        this.#feedback.failed(err);
+        throw err;
+      },
+    );
+  }
+
+  /** The attempt's chunks, unwrapped; the usage they report reconciles the limiter at the end. */
+  async *stream(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): AsyncGenerator<unknown> {
+    const source = this.#pool.stream(this.#task(entry, request, ticket, admittedAt), entry.handle);
+    const fromChunk = entry.service.tokensFromChunk;
+    let used: number | undefined;
+    try {
+      for await (const raw of source) {
+        let value = raw;
+        if (isEnvelope(raw)) {
+          const u = this.#feedback.meta(raw[META]);
+          if (u !== undefined) used = (used ?? 0) + u;
+          if (!('value' in raw)) continue;
+          value = raw.value;
+        }
+        if (fromChunk !== undefined) {
+          const u = fromChunk(value);
+          if (u !== undefined) used = (used ?? 0) + u;
+        }
+        yield value;
+      }
+    } catch (err) {
+      this.#feedback.failed(err);
+      throw err;
+    } finally {
+      if (used !== undefined) this.#feedback.reconcile(ticket, used, entry.tokens);
+    }
+  }
+
+  #task(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): PoolTask {
+    const ctx = handlerContext(entry);
+    if (!this.#feedback.wantsSent) return { service: entry.service, request, ctx };
+    const onSent = (at: number): void => {
+      this.#jitter.record(admittedAt, at, now());
+      // Never earlier than the admission the limiter counted (clocks of two threads).
+      this.#feedback.sent(ticket, Math.max(at, admittedAt));
+    };
+    return { service: entry.service, request, ctx, onSent };
+  }
+
+  /** A handler's raw result: unwraps its envelope, reconciles the token window with its usage. */
+  #decode(entry: CallEntry, raw: unknown, ticket: Ticket): unknown {
+    let value = raw;
+    let used: number | undefined;
+    if (isEnvelope(raw)) {
+      value = raw.value;
+      used = this.#feedback.meta(raw[META]);
+    }
+    if (used === undefined && entry.service.tokensFromResult !== undefined) used = entry.service.tokensFromResult(value);
+    if (used !== undefined) this.#feedback.reconcile(ticket, used, entry.tokens);
+    return value;
+  }
+}
+
+function handlerContext(entry: CallEntry): HandlerContext {
+  const ctx = entry.ctx;
+  return {
+    callId: ctx.callId,
+    branchId: ctx.branchId,
+    deadlineEpochMs: ctx.deadline === undefined ? null : toEpoch(ctx.deadline),
+    capabilities: ctx.capabilities as string[],
+    attrs: ctx.attrs as Record<string, unknown>,
+    options: entry.service.options,
+  };
+}

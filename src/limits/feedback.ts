@@ -1,0 +1,51 @@
+import type { ResultMeta } from '../core/envelope.js';
+import { RateLimitError } from '../core/errors.js';
+import type { Limiter, Ticket } from './types.js';
+
+/**
+ * What the limiter learns from calls after admission: the request's send instant, the real
+ * token usage (reconcile), a provider's announced limits (headers) and its 429s (a pause for
+ * everyone). The executor's terminal reports here; nothing else talks to the limiter after
+ * admission.
+ */
+export class LimiterFeedback {
+  readonly #limiter: Limiter | undefined;
+  readonly #refunded: () => void;
+
+  /** @param refunded told when a refund may let the waiting head in sooner */
+  constructor(limiter: Limiter | undefined, refunded: () => void) {
+    this.#limiter = limiter;
+    this.#refunded = refunded;
+  }
+
+  /** Whether the send instant of each attempt is wanted (a pool then reports it). */
+  get wantsSent(): boolean {
+    return this.#limiter !== undefined;
+  }
+
+  /** The attempt holding `ticket` left the process at `at` (monotonic). */
+  sent(ticket: Ticket, at: number): void {
+    const r = this.#limiter?.sent?.(ticket, at);
+    if (r instanceof Promise) r.catch(noop);
+  }
+
+  /** A result's or chunk's meta: provider limits go to the limiter; returns the tokens it reports. */
+  meta(meta: ResultMeta): number | undefined {
+    if (meta.providerLimits !== undefined) this.#limiter?.observe(meta.providerLimits);
+    return meta.usage?.tokens;
+  }
+
+  reconcile(ticket: Ticket, used: number, estimated: number): void {
+    if (this.#limiter === undefined || ticket === undefined) return;
+    const r = this.#limiter.reconcile(ticket, used);
+    if (r instanceof Promise) r.catch(noop);
+    else if (used < estimated) this.#refunded();
+  }
+
+  /** A 429 with retry-after pauses admissions for every call, not only the one that got it. */
+  failed(err: unknown): void {
+    if (err instanceof RateLimitError && err.retryAfterMs !== undefined && err.retryAfterMs > 0) this.#limiter?.pause(err.retryAfterMs);
+  }
+}
+
+function noop(): void {}
