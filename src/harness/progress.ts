@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { SoakProgress } from './soak.js';
+import type { SoakProgress } from './soak-types.js';
 
 export interface ProgressView {
   update(p: SoakProgress): void;

@@ -2,6 +2,7 @@ import type { MetricsSnapshot } from '../middleware/metrics.js';
 import type { Bin, LatencySummary as Summary } from '../executor/latency-histogram.js';
 import type { Expectations } from './fixture.js';
 import type { WorkKind } from './load-generator.js';
+import type { GaugePoint } from './gauge-series.js';
 import type { MemoryReport } from './memory-sampler.js';
 import type { MockUpstreamStats } from './mock-upstream.js';
 import type { RateAccuracy } from './rate-accuracy.js';
@@ -45,6 +46,8 @@ export interface SoakReport {
   /** `mock`: the embedded upstream on loopback; `url`: a real endpoint given with `--target`. */
   target: { kind: 'mock' | 'url'; url: string };
   startedAt: string;
+  /** Stopped early (Ctrl-C): the figures cover the part that ran; expectations that need the whole run are skipped. */
+  interrupted: boolean;
   /** From the first call offered to the last one settled (ms). */
   elapsedMs: number;
   /** While the load was offering calls (ms). */
@@ -84,6 +87,8 @@ export interface SoakReport {
   };
   streams: { completed: number; chunks: number; chunksPerSec: number };
   throughput: { completedPerSec: number; bucketMs: number; series: SeriesPoint[] };
+  /** Queue depth and calls running, sampled over time (summed over processes). */
+  queue: { everyMs: number; samples: GaugePoint[] };
   /** Request-rate accuracy; null when the fixture sets no request limit. */
   rate: RateAccuracy | null;
   memory: MemoryReport;
