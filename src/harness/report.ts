@@ -132,8 +132,12 @@ export function summaryText(r: SoakReport): string {
   if (r.rate !== null) {
     const a = r.rate;
     lines.push(
-      `rate limit ${a.limit}/${a.windowMs} ms (${a.source}): max ${a.maxInWindow} in any window, ${a.maxInWindowTolerant} allowing ${a.toleranceMs} ms jitter (overshoot ${a.overshoot}; fits with ${a.jitterMsToFit} ms)` +
-        `${a.admissionsMaxInWindow === null ? '' : `; the executor's own admissions: max ${a.admissionsMaxInWindow}`}; ` +
+      `rate limit ${a.limit}/${a.windowMs} ms, judged from ${a.source === 'upstream-arrivals' ? "the upstream's arrival log (warm-up included)" : "the client's admission times"}: ` +
+        `max ${a.maxInWindow} in any window${a.toleranceMs === 0 ? ' (strict)' : `, ${a.maxInWindowTolerant} in windows ${a.toleranceMs} ms shorter`}, overshoot ${a.overshoot}` +
+        `${a.admissionsMaxInWindow === null ? '' : `; the executor's own admissions: max ${a.admissionsMaxInWindow}`}`,
+    );
+    lines.push(
+      `  jitter: ${a.stall.maxInWindow} in windows shortened by the longest stall (${a.stall.toleranceMs} ms); the arrivals fit the limit with windows ${a.jitterMsToFit} ms shorter; ` +
         `utilisation at saturation ${a.utilisation === null ? 'n/a (never saturated)' : `${(a.utilisation * 100).toFixed(1)}% over ${a.saturatedPairs} requests, ${(a.saturatedMs / 1000).toFixed(1)} s`}`,
     );
   }

@@ -11,7 +11,7 @@ test('warmUp: a failing warm-up call does not leave another running into the mea
   let release: () => void = () => {};
   const slow = new Promise<void>((resolve) => (release = resolve));
   // The first warm-up call fails at once; the second is still running when it does.
-  const chat = defineService({
+  const chat = defineService<unknown, unknown>({
     name: 'chat',
     handler: {
       call: async () => {
