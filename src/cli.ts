@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from './core/errors.js';
 import { loadFixture } from './harness/fixture.js';
 import { DEFAULT_FIXTURE, packageRoot, resolveFixture } from './harness/fixture-path.js';
+import { screenshotReport } from './harness/browser.js';
 import { renderHtml } from './harness/html-report.js';
 import { createProgress } from './harness/progress.js';
 import { summaryText } from './harness/report.js';
@@ -18,6 +19,7 @@ interface SoakFlags {
   duration?: number;
   out: string;
   html?: boolean;
+  screenshot?: boolean;
   seed?: number;
   model?: string;
   progress: boolean;
@@ -104,9 +106,19 @@ async function soak(fixtureArg: string | undefined, flags: SoakFlags): Promise<n
   const base = join(flags.out, fixture.name.replace(/[^\w.-]+/g, '_'));
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${summaryText(report)}\n\nJSON report: ${base}.json\n`);
-  if (flags.html) {
+  if (flags.html || flags.screenshot) {
     writeFileSync(`${base}.html`, renderHtml(report));
     process.stdout.write(`HTML report: ${base}.html\n`);
+  }
+  if (flags.screenshot) {
+    try {
+      await screenshotReport(`${base}.html`, `${base}.png`);
+      process.stdout.write(`Screenshot: ${base}.png\n`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`callpool soak: no screenshot: ${err.issues.map((i) => i.message).join('; ')}\n`);
+      return EXIT.BAD_INPUT;
+    }
   }
   return report.ok ? EXIT.OK : EXIT.EXPECTATION_FAILED;
 }
@@ -128,6 +140,7 @@ async function main(argv: readonly string[] = process.argv): Promise<number> {
     .option('--duration <s>', "override the fixture's load duration (seconds)", positive)
     .option('--out <dir>', 'folder for the JSON (and HTML) report', 'soak-out')
     .option('--html', 'also write a self-contained HTML report with charts')
+    .option('--screenshot', 'also write a PNG of the HTML report next to it (needs chromium and playwright-core)')
     .option('--seed <n>', "override the fixture's seed", integer)
     .option('--model <name>', "model name to send (for --target; overrides the fixture's)")
     .option('--no-progress', 'no live progress output')

@@ -128,6 +128,20 @@ export function roundedSummary(s: LatencySummary): LatencySummary {
   return { count: s.count, mean: round3(s.mean), p50: round3(s.p50), p90: round3(s.p90), p99: round3(s.p99), max: round3(s.max) };
 }
 
+/**
+ * The histogram's bins with the empty ones between them put back (the bins are equal steps on a
+ * log scale, so a gap is a run of empty bins), edges to four significant figures.
+ */
 export function roundedBins(bins: Bin[]): Bin[] {
-  return bins.map((b) => ({ fromMs: round3(b.fromMs), toMs: round3(b.toMs), count: b.count }));
+  const full = bins.find((b) => b.fromMs > 0);
+  const ratio = full === undefined ? 0 : full.toMs / full.fromMs;
+  const out: Bin[] = [];
+  bins.forEach((b, i) => {
+    out.push(b);
+    const next = bins[i + 1];
+    if (next === undefined || !(ratio > 1)) return;
+    for (let edge = b.toMs; next.fromMs / edge > Math.sqrt(ratio); edge *= ratio) out.push({ fromMs: edge, toMs: Math.min(edge * ratio, next.fromMs), count: 0 });
+  });
+  const sig = (v: number) => (v === 0 ? 0 : Number(v.toPrecision(4)));
+  return out.map((b) => ({ fromMs: sig(b.fromMs), toMs: sig(b.toMs), count: b.count }));
 }
