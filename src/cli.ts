@@ -11,8 +11,8 @@ import { summaryText } from './harness/report.js';
 import { runSoak } from './harness/soak.js';
 import { runSoakChild } from './harness/soak-child.js';
 
-/** Exit codes: every expectation held, one failed, bad fixture or arguments, a bug. */
-const EXIT = { OK: 0, EXPECTATION_FAILED: 1, BAD_INPUT: 2, INTERNAL: 3 } as const;
+/** Exit codes: every expectation held, one failed, bad fixture or arguments, a bug, interrupted (Ctrl-C: 128 + SIGINT). */
+const EXIT = { OK: 0, EXPECTATION_FAILED: 1, BAD_INPUT: 2, INTERNAL: 3, INTERRUPTED: 130 } as const;
 
 interface SoakFlags {
   target?: string;
@@ -71,13 +71,14 @@ async function soak(fixtureArg: string | undefined, flags: SoakFlags): Promise<n
   }
 
   const stop = new AbortController();
+  const view = flags.progress ? createProgress(process.stderr) : undefined;
   const onSignal = () => {
-    if (stop.signal.aborted) process.exit(130);
-    process.stderr.write('\ncallpool soak: stopping (press Ctrl-C again to quit at once)\n');
+    if (stop.signal.aborted) process.exit(EXIT.INTERRUPTED);
+    view?.clear();
+    process.stderr.write('callpool soak: interrupted; finishing the calls in flight (press Ctrl-C again to quit at once)\n');
     stop.abort();
   };
   process.on('SIGINT', onSignal);
-  const view = flags.progress ? createProgress(process.stderr) : undefined;
   let report;
   try {
     report = await runSoak({
@@ -105,7 +106,7 @@ async function soak(fixtureArg: string | undefined, flags: SoakFlags): Promise<n
   mkdirSync(flags.out, { recursive: true });
   const base = join(flags.out, fixture.name.replace(/[^\w.-]+/g, '_'));
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\n${summaryText(report)}\n\nJSON report: ${base}.json\n`);
+  process.stdout.write(`${summaryText(report)}\n\nJSON report: ${base}.json\n`);
   if (flags.html || flags.screenshot) {
     writeFileSync(`${base}.html`, renderHtml(report));
     process.stdout.write(`HTML report: ${base}.html\n`);
@@ -120,6 +121,7 @@ async function soak(fixtureArg: string | undefined, flags: SoakFlags): Promise<n
       return EXIT.BAD_INPUT;
     }
   }
+  if (report.interrupted) return EXIT.INTERRUPTED;
   return report.ok ? EXIT.OK : EXIT.EXPECTATION_FAILED;
 }
 

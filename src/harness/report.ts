@@ -112,7 +112,9 @@ export function summaryText(r: SoakReport): string {
   const c = r.calls;
   const l = r.latency;
   const lines: string[] = [];
-  lines.push(`callpool soak: ${r.fixture.name} (${r.fixture.file}) against ${r.target.kind === 'mock' ? 'the embedded upstream' : r.target.url}`);
+  lines.push(
+    `callpool soak: ${r.fixture.name} (${r.fixture.file}) against ${r.target.kind === 'mock' ? 'the embedded upstream' : r.target.url}${r.interrupted ? ` - INTERRUPTED after ${(r.elapsedMs / 1000).toFixed(1)} s` : ''}`,
+  );
   lines.push(`pool ${r.executor.pool}, concurrency ${r.executor.concurrency}, queue ${r.executor.queueCapacity}, middleware [${r.executor.middleware.join(', ')}]`);
   if (r.processes !== undefined) {
     lines.push(
@@ -155,6 +157,15 @@ export function summaryText(r: SoakReport): string {
   if (rows.length > 1) lines.push(table(rows));
   else lines.push('no expectations in this fixture');
   lines.push('');
-  lines.push(r.ok ? 'result: every expectation held' : `result: ${r.expectations.filter((e) => e.held === false).length} expectation(s) failed`);
+  const failed = r.expectations.filter((e) => e.held === false).length;
+  if (r.interrupted) {
+    const judged = r.expectations.filter((e) => e.held !== null).length;
+    const skipped = r.expectations.length - judged;
+    lines.push(
+      `result: interrupted after ${(r.elapsedMs / 1000).toFixed(1)} s; of the ${judged} expectation(s) it could judge, ${failed === 0 ? 'every one held' : `${failed} failed`}${skipped > 0 ? ` (${skipped} skipped)` : ''}`,
+    );
+  } else {
+    lines.push(failed === 0 ? 'result: every expectation held' : `result: ${failed} expectation(s) failed`);
+  }
   return lines.join('\n');
 }

@@ -22,12 +22,15 @@ interface PageCheck {
 
 /** Runs in the page: every visible chart's tick labels inside its plot and in value order, and nothing wider than the viewport. */
 function inspect(): PageCheck {
+  // DOM types are not in this project's lib; the page's globals are reached through globalThis.
+  const { document, window } = globalThis as unknown as { document: any; window: any };
+  type El = { getBoundingClientRect(): { left: number; right: number; top: number; bottom: number; width: number }; getAttribute(n: string): string | null; querySelector(s: string): El; querySelectorAll(s: string): ArrayLike<El>; tagName: string; textContent: string | null };
   const overflowing: string[] = [];
-  for (const el of Array.from(document.body.querySelectorAll('*'))) {
+  for (const el of Array.from(document.body.querySelectorAll('*') as ArrayLike<El>)) {
     const r = el.getBoundingClientRect();
     if (r.width > 0 && (r.right > window.innerWidth + 0.5 || r.left < -0.5)) overflowing.push(`${el.tagName.toLowerCase()}.${el.getAttribute('class') ?? ''} ${Math.round(r.left)}..${Math.round(r.right)}`);
   }
-  const charts = Array.from(document.querySelectorAll('figure.chart')).map((fig) => {
+  const charts = Array.from(document.querySelectorAll('figure.chart') as ArrayLike<El>).map((fig) => {
     const svgs = Array.from(fig.querySelectorAll('svg.chart')).filter((s) => s.getBoundingClientRect().width > 0);
     const problems: string[] = [];
     const ticks: Record<string, number> = {};
