@@ -4,20 +4,22 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from './core/errors.js';
 import { loadFixture } from './harness/fixture.js';
 import { DEFAULT_FIXTURE, packageRoot, resolveFixture } from './harness/fixture-path.js';
+import { screenshotReport } from './harness/browser.js';
 import { renderHtml } from './harness/html-report.js';
 import { createProgress } from './harness/progress.js';
 import { summaryText } from './harness/report.js';
 import { runSoak } from './harness/soak.js';
 import { runSoakChild } from './harness/soak-child.js';
 
-/** Exit codes: every expectation held, one failed, bad fixture or arguments, a bug. */
-const EXIT = { OK: 0, EXPECTATION_FAILED: 1, BAD_INPUT: 2, INTERNAL: 3 } as const;
+/** Exit codes: every expectation held, one failed, bad fixture or arguments, a bug, interrupted (Ctrl-C: 128 + SIGINT). */
+const EXIT = { OK: 0, EXPECTATION_FAILED: 1, BAD_INPUT: 2, INTERNAL: 3, INTERRUPTED: 130 } as const;
 
 interface SoakFlags {
   target?: string;
   duration?: number;
   out: string;
   html?: boolean;
+  screenshot?: boolean;
   seed?: number;
   model?: string;
   progress: boolean;
@@ -69,13 +71,14 @@ async function soak(fixtureArg: string | undefined, flags: SoakFlags): Promise<n
   }
 
   const stop = new AbortController();
+  const view = flags.progress ? createProgress(process.stderr) : undefined;
   const onSignal = () => {
-    if (stop.signal.aborted) process.exit(130);
-    process.stderr.write('\ncallpool soak: stopping (press Ctrl-C again to quit at once)\n');
+    if (stop.signal.aborted) process.exit(EXIT.INTERRUPTED);
+    view?.clear();
+    process.stderr.write('callpool soak: interrupted; finishing the calls in flight (press Ctrl-C again to quit at once)\n');
     stop.abort();
   };
   process.on('SIGINT', onSignal);
-  const view = flags.progress ? createProgress(process.stderr) : undefined;
   let report;
   try {
     report = await runSoak({
@@ -103,11 +106,22 @@ async function soak(fixtureArg: string | undefined, flags: SoakFlags): Promise<n
   mkdirSync(flags.out, { recursive: true });
   const base = join(flags.out, fixture.name.replace(/[^\w.-]+/g, '_'));
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\n${summaryText(report)}\n\nJSON report: ${base}.json\n`);
-  if (flags.html) {
+  process.stdout.write(`${summaryText(report)}\n\nJSON report: ${base}.json\n`);
+  if (flags.html || flags.screenshot) {
     writeFileSync(`${base}.html`, renderHtml(report));
     process.stdout.write(`HTML report: ${base}.html\n`);
   }
+  if (flags.screenshot) {
+    try {
+      await screenshotReport(`${base}.html`, `${base}.png`);
+      process.stdout.write(`Screenshot: ${base}.png\n`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`callpool soak: no screenshot: ${err.issues.map((i) => i.message).join('; ')}\n`);
+      return EXIT.BAD_INPUT;
+    }
+  }
+  if (report.interrupted) return EXIT.INTERRUPTED;
   return report.ok ? EXIT.OK : EXIT.EXPECTATION_FAILED;
 }
 
@@ -128,6 +142,7 @@ async function main(argv: readonly string[] = process.argv): Promise<number> {
     .option('--duration <s>', "override the fixture's load duration (seconds)", positive)
     .option('--out <dir>', 'folder for the JSON (and HTML) report', 'soak-out')
     .option('--html', 'also write a self-contained HTML report with charts')
+    .option('--screenshot', 'also write a PNG of the HTML report next to it (needs chromium and playwright-core)')
     .option('--seed <n>', "override the fixture's seed", integer)
     .option('--model <name>', "model name to send (for --target; overrides the fixture's)")
     .option('--no-progress', 'no live progress output')

@@ -121,8 +121,10 @@ export const MeasureSchema = Type.Object(
     /** Interval of memory samples (heap after a full GC, RSS). @default 500 */
     memoryEveryMs: Type.Optional(Type.Number({ minimum: 50 })),
     /**
-     * Arrivals are seen after dispatch jitter (a stalled event loop, thread hops): windows shortened
-     * by this much absorb it. @default the longest event-loop stall measured during the run (at least 10 ms, at most half the window)
+     * How much shorter than the limit's window the judged windows are. 0 judges as the provider
+     * counts (every shipped fixture says 0); more forgives dispatch jitter (a stalled event loop,
+     * thread hops). The report shows the jitter figures either way.
+     * @default the longest event-loop stall of the run plus the monitor's 10 ms resolution (at least 10 ms, at most half the window)
      */
     rateToleranceMs: Type.Optional(NonNegative),
     /** How long in-flight work may take to finish after the load stops (ms). @default 30000 */

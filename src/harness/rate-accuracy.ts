@@ -19,6 +19,12 @@ export interface RateAccuracy {
   /** The same over windows shortened by `toleranceMs`, which absorbs transport jitter. */
   toleranceMs: number;
   maxInWindowTolerant: number;
+  /**
+   * Jitter figures (shown, not judged unless `toleranceMs` equals them): the machine's longest
+   * main-thread stall plus the stall monitor's resolution, and the most requests in any window
+   * shortened by that much.
+   */
+  stall: { toleranceMs: number; maxInWindow: number };
   /** `maxInWindowTolerant - limit`, at least 0. */
   overshoot: number;
   /** How much shorter than `windowMs` a window must be for the observed times to fit the limit (ms). */
@@ -53,6 +59,8 @@ export function rateAccuracy(
     limit: number;
     windowMs: number;
     toleranceMs: number;
+    /** The machine's jitter allowance, reported beside the judged figure. @default toleranceMs */
+    stallToleranceMs?: number;
     saturated: readonly Interval[];
     t0: number;
     admissions?: Float64Array;
@@ -63,6 +71,7 @@ export function rateAccuracy(
   const n = times.length;
   const maxInWindow = maxIn(times, windowMs);
   const maxInWindowTolerant = maxIn(times, Math.max(1, windowMs - toleranceMs));
+  const stallToleranceMs = options.stallToleranceMs ?? toleranceMs;
 
   let gaps = 0;
   let pairs = 0;
@@ -106,6 +115,7 @@ export function rateAccuracy(
     maxInWindow,
     toleranceMs,
     maxInWindowTolerant,
+    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)) },
     overshoot: Math.max(0, maxInWindowTolerant - limit),
     jitterMsToFit: jitterToFit(times, limit, windowMs),
     admissionsMaxInWindow: options.admissions === undefined ? null : maxIn(options.admissions, windowMs),

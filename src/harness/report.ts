@@ -2,6 +2,7 @@ import type { MetricsSnapshot } from '../middleware/metrics.js';
 import type { Bin, LatencySummary as Summary } from '../executor/latency-histogram.js';
 import type { Expectations } from './fixture.js';
 import type { WorkKind } from './load-generator.js';
+import type { GaugePoint } from './gauge-series.js';
 import type { MemoryReport } from './memory-sampler.js';
 import type { MockUpstreamStats } from './mock-upstream.js';
 import type { RateAccuracy } from './rate-accuracy.js';
@@ -45,6 +46,8 @@ export interface SoakReport {
   /** `mock`: the embedded upstream on loopback; `url`: a real endpoint given with `--target`. */
   target: { kind: 'mock' | 'url'; url: string };
   startedAt: string;
+  /** Stopped early (Ctrl-C): the figures cover the part that ran; expectations that need the whole run are skipped. */
+  interrupted: boolean;
   /** From the first call offered to the last one settled (ms). */
   elapsedMs: number;
   /** While the load was offering calls (ms). */
@@ -84,6 +87,8 @@ export interface SoakReport {
   };
   streams: { completed: number; chunks: number; chunksPerSec: number };
   throughput: { completedPerSec: number; bucketMs: number; series: SeriesPoint[] };
+  /** Queue depth and calls running, sampled over time (summed over processes). */
+  queue: { everyMs: number; samples: GaugePoint[] };
   /** Request-rate accuracy; null when the fixture sets no request limit. */
   rate: RateAccuracy | null;
   memory: MemoryReport;
@@ -107,7 +112,9 @@ export function summaryText(r: SoakReport): string {
   const c = r.calls;
   const l = r.latency;
   const lines: string[] = [];
-  lines.push(`callpool soak: ${r.fixture.name} (${r.fixture.file}) against ${r.target.kind === 'mock' ? 'the embedded upstream' : r.target.url}`);
+  lines.push(
+    `callpool soak: ${r.fixture.name} (${r.fixture.file}) against ${r.target.kind === 'mock' ? 'the embedded upstream' : r.target.url}${r.interrupted ? ` - INTERRUPTED after ${(r.elapsedMs / 1000).toFixed(1)} s` : ''}`,
+  );
   lines.push(`pool ${r.executor.pool}, concurrency ${r.executor.concurrency}, queue ${r.executor.queueCapacity}, middleware [${r.executor.middleware.join(', ')}]`);
   if (r.processes !== undefined) {
     lines.push(
@@ -127,8 +134,12 @@ export function summaryText(r: SoakReport): string {
   if (r.rate !== null) {
     const a = r.rate;
     lines.push(
-      `rate limit ${a.limit}/${a.windowMs} ms (${a.source}): max ${a.maxInWindow} in any window, ${a.maxInWindowTolerant} allowing ${a.toleranceMs} ms jitter (overshoot ${a.overshoot}; fits with ${a.jitterMsToFit} ms)` +
-        `${a.admissionsMaxInWindow === null ? '' : `; the executor's own admissions: max ${a.admissionsMaxInWindow}`}; ` +
+      `rate limit ${a.limit}/${a.windowMs} ms, judged from ${a.source === 'upstream-arrivals' ? "the upstream's arrival log (warm-up included)" : "the client's admission times"}: ` +
+        `max ${a.maxInWindow} in any window${a.toleranceMs === 0 ? ' (strict)' : `, ${a.maxInWindowTolerant} in windows ${a.toleranceMs} ms shorter`}, overshoot ${a.overshoot}` +
+        `${a.admissionsMaxInWindow === null ? '' : `; the executor's own admissions: max ${a.admissionsMaxInWindow}`}`,
+    );
+    lines.push(
+      `  jitter: ${a.stall.maxInWindow} in windows shortened by the longest stall (${a.stall.toleranceMs} ms); the arrivals fit the limit with windows ${a.jitterMsToFit} ms shorter; ` +
         `utilisation at saturation ${a.utilisation === null ? 'n/a (never saturated)' : `${(a.utilisation * 100).toFixed(1)}% over ${a.saturatedPairs} requests, ${(a.saturatedMs / 1000).toFixed(1)} s`}`,
     );
   }
@@ -146,6 +157,15 @@ export function summaryText(r: SoakReport): string {
   if (rows.length > 1) lines.push(table(rows));
   else lines.push('no expectations in this fixture');
   lines.push('');
-  lines.push(r.ok ? 'result: every expectation held' : `result: ${r.expectations.filter((e) => e.held === false).length} expectation(s) failed`);
+  const failed = r.expectations.filter((e) => e.held === false).length;
+  if (r.interrupted) {
+    const judged = r.expectations.filter((e) => e.held !== null).length;
+    const skipped = r.expectations.length - judged;
+    lines.push(
+      `result: interrupted after ${(r.elapsedMs / 1000).toFixed(1)} s; of the ${judged} expectation(s) it could judge, ${failed === 0 ? 'every one held' : `${failed} failed`}${skipped > 0 ? ` (${skipped} skipped)` : ''}`,
+    );
+  } else {
+    lines.push(failed === 0 ? 'result: every expectation held' : `result: ${failed} expectation(s) failed`);
+  }
   return lines.join('\n');
 }

@@ -1,35 +1,7 @@
 import { toEpoch } from '../core/clock.js';
-import { serializeError, type SerializedError } from '../core/errors.js';
-import type { Fixture } from './fixture.js';
-import type { Interval } from './rate-accuracy.js';
-import type { SoakReport } from './report.js';
-import { runSoak, type SoakProgress, type SoakRaw } from './soak.js';
-
-/** What a soak process is asked to run: its share of the fixture against a shared upstream. */
-export interface SoakJob {
-  index: number;
-  fixture: Fixture;
-  file: string;
-  baseURL: string;
-  apiKey?: string;
-  model?: string;
-  durationS?: number;
-  seed: number;
-}
-
-/** Timings as wall-clock epoch ms, so that the parent can put them on its own clock. */
-export interface SoakRawEpoch {
-  t0: number;
-  saturated: Interval[];
-  admissions: Float64Array | undefined;
-}
-
-export type ToChild = { t: 'job'; job: SoakJob } | { t: 'go' } | { t: 'stop' };
-export type FromChild =
-  | { t: 'ready' }
-  | { t: 'progress'; p: SoakProgress }
-  | { t: 'done'; report: SoakReport; raw: SoakRawEpoch }
-  | { t: 'error'; error: SerializedError };
+import { serializeError } from '../core/errors.js';
+import { runInProcess } from './soak-run.js';
+import type { FromChild, SoakJob, SoakRaw, SoakRawEpoch, ToChild } from './soak-types.js';
 
 /**
  * The child side of a multi-process soak (`callpool soak-child`, forked with an IPC channel):
@@ -53,7 +25,7 @@ export async function runSoakChild(): Promise<void> {
   });
   let raw: SoakRaw | undefined;
   try {
-    const report = await runSoak({
+    const report = await runInProcess({
       fixture: job.fixture,
       file: job.file,
       target: job.baseURL,

@@ -4,14 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { fromEpoch, now } from '../core/clock.js';
 import { ConfigError, deserializeError } from '../core/errors.js';
 import type { Bin, LatencySummary } from '../executor/latency-histogram.js';
-import { checkExpectations } from './expectations.js';
 import type { Fixture } from './fixture.js';
+import type { GaugePoint } from './gauge-series.js';
 import type { SeriesPoint } from './time-series.js';
-import { rateAccuracy, type Interval } from './rate-accuracy.js';
-import { REPORT_SCHEMA, type ProcessFigures, type SoakReport } from './report.js';
-import type { FromChild, SoakJob, SoakRawEpoch, ToChild } from './soak-child.js';
-import { firstWindow, openUpstream, redactUrl, reportLimits } from './soak-common.js';
-import type { SoakOptions, SoakProgress } from './soak.js';
+import type { Interval } from './rate-accuracy.js';
+import { buildReport } from './report-builder.js';
+import type { ProcessFigures, SoakReport } from './report.js';
+import { firstWindow, openUpstream } from './soak-common.js';
+import type { FromChild, SoakJob, SoakOptions, SoakProgress, SoakRawEpoch, ToChild } from './soak-types.js';
 import type { Arrivals } from './upstream-thread.js';
 
 interface Child {
@@ -149,6 +149,7 @@ function sumProgress(ps: SoakProgress[]): SoakProgress {
   return {
     elapsedMs: max((p) => p.elapsedMs),
     planned: sum((p) => p.planned),
+    plannedMs: ps[0]!.plannedMs,
     offered: sum((p) => p.offered),
     done: sum((p) => p.done),
     ratePerSec: sum((p) => p.ratePerSec),
@@ -176,52 +177,19 @@ function merge(
   const notes: string[] = [
     `${count} processes, each with its own executor and ${fixture.load.rate / count} calls/s of the load; latency percentiles are the largest of the per-process ones (an upper bound for the whole run), counts are summed`,
   ];
+  // Each process ran against the shared upstream as a `--target`; the notes it wrote for that, and for being interrupted, are said once here.
+  const own = (n: string) => !n.includes("client's admission times") && !n.startsWith('the run was interrupted');
   reports.forEach((r, i) => {
-    for (const n of r.notes) if (!n.includes("client's admission times")) notes.push(`process ${i}: ${n}`);
+    for (const n of r.notes) if (own(n)) notes.push(`process ${i}: ${n}`);
   });
   const sum = (f: (r: SoakReport) => number) => reports.reduce((a, r) => a + f(r), 0);
-  const calls = {
-    planned: sum((r) => r.calls.planned),
-    offered: sum((r) => r.calls.offered),
-    completed: sum((r) => r.calls.completed),
-    failed: sum((r) => r.calls.failed),
-    cancelled: sum((r) => r.calls.cancelled),
-    refused: sum((r) => r.calls.refused),
-    byKind: { call: sum((r) => r.calls.byKind.call), stream: sum((r) => r.calls.byKind.stream), embeddings: sum((r) => r.calls.byKind.embeddings) },
-    errors: {} as Record<string, number>,
-    errorRate: 0,
-  };
-  for (const r of reports) for (const [code, n] of Object.entries(r.calls.errors)) calls.errors[code] = (calls.errors[code] ?? 0) + n;
-  calls.errorRate = calls.offered === 0 ? 0 : Math.round(((calls.offered - calls.completed) / calls.offered) * 10_000) / 10_000;
-  const elapsedMs = Math.max(...reports.map((r) => r.elapsedMs));
-  const seconds = Math.max(0.001, elapsedMs / 1000);
-  const chunks = sum((r) => r.streams.chunks);
+  const errors: Record<string, number> = {};
+  for (const r of reports) for (const [code, n] of Object.entries(r.calls.errors)) errors[code] = (errors[code] ?? 0) + n;
   const latency = (k: keyof SoakReport['latency']) => mergeSummaries(reports.map((r) => r.latency[k]));
-
   const cfg = fixture.executor ?? {};
   if (cfg.limits !== undefined && cfg.limits.store?.kind !== 'redis') {
     notes.push(`the limiter store is in memory, one per process: together the ${count} processes may reach ${count} times the limit`);
   }
-  const requestWindow = firstWindow(cfg.limits?.requests);
-  let rate: SoakReport['rate'] = null;
-  if (requestWindow !== undefined) {
-    const admissions = sortedEpochs(results.map((r) => r.raw.admissions ?? new Float64Array(0)));
-    const times = arrivals !== undefined ? arrivals.times.filter((t) => t >= t0) : admissions;
-    // The longest stall of any process, plus the monitor's 10 ms resolution: an admission can
-    // reach the upstream that much late, and a second hop (worker, upstream thread) adds a little.
-    const stallMs = Math.max(...reports.map((r) => r.latency.eventLoopDelayMs.max)) + 10;
-    rate = rateAccuracy(times, {
-      source: arrivals !== undefined ? 'upstream-arrivals' : 'client-admissions',
-      limit: requestWindow.limit,
-      windowMs: requestWindow.windowMs,
-      toleranceMs: fixture.measure?.rateToleranceMs ?? Math.min(requestWindow.windowMs / 2, Math.max(10, Math.ceil(stallMs))),
-      saturated: union(results.flatMap((r) => r.raw.saturated.map((iv) => ({ start: fromEpoch(iv.start), end: fromEpoch(iv.end) })))),
-      t0,
-      admissions,
-    });
-    if (arrivals === undefined) notes.push("rate accuracy is measured from the processes' admission times (no independent observer with --target)");
-  }
-  if (arrivals !== undefined && arrivals.total > arrivals.capacity) notes.push(`the arrival log kept the newest ${arrivals.capacity} of ${arrivals.total} arrivals`);
 
   // Memory is per process: the report's own is the process whose heap grew fastest.
   const worst = reports.reduce((a, r) => (r.memory.heapSlope.mbPerMin > a.memory.heapSlope.mbPerMin ? r : a));
@@ -239,17 +207,31 @@ function merge(
   const hooks = reports.every((r) => r.middleware.hooks !== null)
     ? { pre: sum((r) => r.middleware.hooks!.pre), post: sum((r) => r.middleware.hooks!.post) }
     : null;
+  const requestLimit = firstWindow(cfg.limits?.requests) !== undefined;
 
-  const figures: Omit<SoakReport, 'ok' | 'expectations'> = {
-    schema: REPORT_SCHEMA,
-    fixture: { ...first.fixture, name: fixture.name, seed, calls: fixture.load.calls ?? null },
-    target: upstreamUrl !== undefined ? { kind: 'mock', url: upstreamUrl } : { kind: 'url', url: redactUrl(baseURL) },
-    startedAt: new Date(performance.timeOrigin + t0).toISOString(),
-    elapsedMs,
+  return buildReport({
+    fixture,
+    file: opts.file,
+    seed,
+    plannedMs: first.fixture.durationS === null ? Infinity : first.fixture.durationS * 1000,
+    upstreamUrl,
+    baseURL,
+    t0,
+    elapsedMs: Math.max(...reports.map((r) => r.elapsedMs)),
     loadMs: Math.max(...reports.map((r) => r.loadMs)),
-    executor: { ...first.executor, limits: reportLimits(opts.fixture.executor?.limits) },
+    interrupted: opts.signal?.aborted === true || reports.some((r) => r.interrupted),
+    executor: first.executor,
     processes: { count, perProcess },
-    calls,
+    calls: {
+      planned: sum((r) => r.calls.planned),
+      offered: sum((r) => r.calls.offered),
+      completed: sum((r) => r.calls.completed),
+      failed: sum((r) => r.calls.failed),
+      cancelled: sum((r) => r.calls.cancelled),
+      refused: sum((r) => r.calls.refused),
+      byKind: { call: sum((r) => r.calls.byKind.call), stream: sum((r) => r.calls.byKind.stream), embeddings: sum((r) => r.calls.byKind.embeddings) },
+      errors,
+    },
     latency: {
       queueWaitMs: latency('queueWaitMs'),
       runTimeMs: latency('runTimeMs'),
@@ -258,22 +240,23 @@ function merge(
       generatorLagMs: latency('generatorLagMs'),
       eventLoopDelayMs: latency('eventLoopDelayMs'),
     },
-    streams: { completed: sum((r) => r.streams.completed), chunks, chunksPerSec: Math.round((chunks / seconds) * 100) / 100 },
-    throughput: { completedPerSec: Math.round((calls.completed / seconds) * 100) / 100, bucketMs: first.throughput.bucketMs, series: sumSeries(reports) },
-    rate,
+    streams: { completed: sum((r) => r.streams.completed), chunks: sum((r) => r.streams.chunks) },
+    throughput: { bucketMs: first.throughput.bucketMs, series: sumSeries(reports) },
+    queue: { everyMs: Math.max(...reports.map((r) => r.queue.everyMs)), samples: sumGauges(reports) },
     memory: worst.memory,
     distributions: {
       queueWaitMs: mergeBins(reports.map((r) => r.distributions.queueWaitMs)),
       ttfbMs: mergeBins(reports.map((r) => r.distributions.ttfbMs)),
       totalMs: mergeBins(reports.map((r) => r.distributions.totalMs)),
     },
-    upstream: arrivals?.stats ?? null,
     // Metrics snapshots stay per process (under `processes`); hook counts add up.
     middleware: { metrics: null, hooks },
+    arrivals,
+    admissions: requestLimit ? sortedEpochs(results.map((r) => r.raw.admissions ?? new Float64Array(0))) : undefined,
+    saturated: union(results.flatMap((r) => r.raw.saturated.map((iv) => ({ start: fromEpoch(iv.start), end: fromEpoch(iv.end) })))),
+    saturatedTruncated: false,
     notes,
-  };
-  const expectations = checkExpectations(fixture.expectations ?? {}, figures);
-  return { ...figures, ok: expectations.every((e) => e.held !== false), expectations };
+  });
 }
 
 /** Counts summed, mean weighted; each percentile the largest of the processes' (an upper bound). */
@@ -307,6 +290,20 @@ function sumSeries(reports: SoakReport[]): SeriesPoint[] {
       if (r === longest || r.throughput.bucketMs !== longest.throughput.bucketMs) continue;
       const q = r.throughput.series[i];
       if (q === undefined) continue;
+      for (const k of Object.keys(q)) if (k !== 'tMs') out[k] = (out[k] ?? 0) + q[k]!;
+    }
+    return out;
+  });
+}
+
+/** Queue depths sampled on the same ticks add up across processes (sample i of each, by index). */
+function sumGauges(reports: SoakReport[]): GaugePoint[] {
+  const longest = reports.reduce((a, r) => (r.queue.samples.length > a.queue.samples.length ? r : a));
+  return longest.queue.samples.map((p, i) => {
+    const out: GaugePoint = { ...p };
+    for (const r of reports) {
+      const q = r.queue.samples[i];
+      if (r === longest || q === undefined || r.queue.everyMs !== longest.queue.everyMs) continue;
       for (const k of Object.keys(q)) if (k !== 'tMs') out[k] = (out[k] ?? 0) + q[k]!;
     }
     return out;

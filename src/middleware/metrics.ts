@@ -1,4 +1,4 @@
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { now } from '../core/clock.js';
 import { listen, type ExecutorEvents } from '../core/events.js';
 import { callNext, streamNext } from './next-safely.js';
@@ -41,6 +41,8 @@ export interface ServiceMetrics {
   streams: KindSnapshot & { chunks: number; bytes: number };
   rateLimited: number;
   queueFull: number;
+  /** Queued to admitted, per admission (from the executor's `admitted` events). */
+  queueWait: LatencySnapshot;
 }
 
 export interface MetricsSnapshot {
@@ -97,6 +99,7 @@ interface ServiceState {
   bytes: number;
   rateLimited: number;
   queueFull: number;
+  queueWait: Latency;
 }
 
 /**
@@ -153,13 +156,26 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
       yield { labels: { service: s.label, kind: 'stream' }, ...s.stream.latency.snapshot() };
     }
   }).register(registry);
+  new ScrapedHistogram(`${prefix}queue_wait_seconds`, 'Time calls waited in the queue before admission', boundsS, function* (): Iterable<HistogramSeries> {
+    for (const s of services.values()) yield { labels: { service: s.label }, ...s.queueWait.snapshot() };
+  }).register(registry);
+  // Read from the executor when scraped; absent until the middleware is attached to one.
+  let depthOf: (() => number) | undefined;
+  new Gauge({
+    name: `${prefix}queue_depth`,
+    help: 'Calls waiting in the queue',
+    registers: [registry],
+    collect(this: Gauge) {
+      if (depthOf !== undefined) this.set(depthOf());
+    },
+  });
 
   const kindState = (): KindState => ({ outcomes: new Map(), latency: new Latency(boundsMs) });
   const stateOf = (service: string): ServiceState => {
     let s = services.get(service);
     if (s === undefined) {
       const label = scrub.string(service);
-      s = { label, call: kindState(), stream: kindState(), chunks: 0, bytes: 0, rateLimited: 0, queueFull: 0 };
+      s = { label, call: kindState(), stream: kindState(), chunks: 0, bytes: 0, rateLimited: 0, queueFull: 0, queueWait: new Latency(boundsMs) };
       services.set(service, s);
     }
     return s;
@@ -207,7 +223,12 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     },
 
     attach(events: ExecutorEvents): void {
+      const source = events as ExecutorEvents & { readonly queued?: unknown };
+      if (typeof source.queued === 'number') depthOf = () => source.queued as number;
       detach = listen(events, {
+        admitted: (e) => {
+          stateOf(e.service).queueWait.record(e.queueWaitMs);
+        },
         rateLimited: (e) => {
           stateOf(e.service).rateLimited++;
         },
@@ -220,6 +241,7 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     close(): void {
       detach?.();
       detach = undefined;
+      depthOf = undefined;
     },
 
     snapshot(): MetricsSnapshot {
@@ -230,6 +252,7 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
           streams: { outcomes: Object.fromEntries(s.stream.outcomes), latency: s.stream.latency.snapshot(), chunks: s.chunks, bytes: s.bytes },
           rateLimited: s.rateLimited,
           queueFull: s.queueFull,
+          queueWait: s.queueWait.snapshot(),
         };
       }
       return { services: out };

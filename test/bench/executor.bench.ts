@@ -10,7 +10,7 @@ import { CallContext, Executor, defineService } from '../../src/index.js';
 import { gate } from '../helpers/services.js';
 import { rateAccuracy, type Admission } from '../helpers/rate-metrics.js';
 import { heapAfterGc } from '../helpers/measure.js';
-import { result, runStandalone, type BenchResult } from './types.js';
+import { median, result, runStandalone, type BenchResult } from './types.js';
 
 const RUNS = 5;
 const N = 100_000;
@@ -213,10 +213,20 @@ async function rateAccuracyBench(): Promise<BenchResult[]> {
   }
   out.push(
     result('rate capacity freed -> admitted, p50', 'µs', lateP50, 'per run (3 patterns x 3), saturated admissions'),
-    result('rate capacity freed -> admitted, p99', 'µs', lateP99, 'per run; target < 1000'),
-    result('event-loop stalls >= 1 ms (bare setImmediate loop)', '/s', stalls, 'the machine: no wake-up beats these'),
+    result('rate capacity freed -> admitted, p99', 'µs', lateP99, 'per run; target < 1000', machineBound(stalls)),
+    result('event-loop stalls >= 1 ms (bare setImmediate loop)', '/s', stalls, 'the machine: no wake-up beats these', { better: 'lower' }),
   );
   return out;
+}
+
+/**
+ * Once a bare event loop in the same run stalls for a millisecond or more at least once a second,
+ * the slowest 1% of wake-ups can land on those stalls: the p99 is then the machine's, said with its count.
+ */
+function machineBound(stalls: number[]): { machineBound?: string } {
+  const perSecond = median(stalls);
+  if (perSecond < 1) return {};
+  return { machineBound: `a bare setImmediate loop in this run stalled >= 1 ms ${perSecond.toFixed(1)} times/s; the p99 follows those stalls` };
 }
 
 async function heapPer200k(): Promise<BenchResult[]> {

@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test.before(async () => {
   // `npm ci` builds dist/ (the `prepare` script); build here when running from a bare checkout.
-  if (!existsSync(join(root, 'dist', 'src', 'index.js'))) await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
+  if (!existsSync(join(root, 'dist', 'src', 'index.js')) || !existsSync(join(root, 'dist', 'src', 'testing.js'))) await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
 });
 
 test('the built package imports cleanly by name from a plain .mjs file and runs a call', async (t) => {
@@ -35,6 +35,27 @@ console.log(JSON.stringify({ out, code: new QueueFullError(1).code, status: Call
   );
   const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: dir });
   t.deepEqual(JSON.parse(stdout), { out: { ok: true }, code: 'E_QUEUE_FULL', status: 'COMPLETED' });
+});
+
+test('callpool/testing exports the mock upstream and the arrival log; the root keeps exporting them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'callpool-user-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules', 'callpool'), 'dir');
+  writeFileSync(
+    join(dir, 'main.mjs'),
+    `import { startMockUpstream, ArrivalLog } from 'callpool/testing';
+import * as root from 'callpool';
+const up = await startMockUpstream({ apiKey: 'k' });
+const res = await fetch(up.baseURL + '/chat/completions', { method: 'POST', headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+const log = new ArrivalLog(4);
+log.record(1, 'other');
+console.log(JSON.stringify({ status: res.status, arrivals: up.arrivals.total, logged: log.times().length, same: root.startMockUpstream === startMockUpstream && root.ArrivalLog === ArrivalLog }));
+await up.close();
+`,
+  );
+  const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: dir });
+  t.deepEqual(JSON.parse(stdout), { status: 200, arrivals: 1, logged: 1, same: true });
 });
 
 test('the build ships type declarations for the public API', (t) => {

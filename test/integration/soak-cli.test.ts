@@ -134,6 +134,12 @@ test.serial('soak --target: runs against a given endpoint and measures rate accu
   t.is(report.rate?.source, 'client-admissions');
   t.true(report.notes.some((n) => n.includes("client's admission times")));
   t.is(report.upstream, null);
+  for (const name of ['chunksPerSecMin', 'runTimeP99Ms', 'ttfbP99Ms'] as const) {
+    const e = report.expectations.find((x) => x.name === name)!;
+    t.is(e.held, null, `${name} is not judged against a target`);
+    t.regex(e.note ?? '', /^only judged against the embedded upstream: /);
+  }
+  t.is(typeof report.expectations.find((x) => x.name === 'queueWaitP99Ms')!.held, 'boolean', 'the rest is judged');
   t.true(report.calls.completed > 0, 'the key from the environment was accepted');
   t.true(up.arrivals.total >= report.calls.completed);
   t.false(readFileSync(join(dir, 'default.json'), 'utf8').includes('sk-target-secret'), 'the key is never written');

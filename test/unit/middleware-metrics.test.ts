@@ -77,6 +77,28 @@ test('metrics: counts rate-limit waits and queue-full refusals reported by the e
   t.regex(await m.prometheus(), /callpool_queue_full_total\{service="gate"\} 1/);
 });
 
+test('metrics: Prometheus text carries the queue depth (read when scraped) and queue wait', async (t) => {
+  const m = metrics();
+  const g = gate();
+  const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' }, middleware: [m] });
+  t.teardown(() => ex.close({ drain: false }));
+  const ctx = () => CallContext.new('b');
+  const calls = [1, 2, 3].map((id) => ex.call(g.service, { id }, ctx()));
+  await new Promise((r) => setTimeout(r, 30));
+  t.is(ex.queued, 2);
+  t.regex(await m.prometheus(), /^callpool_queue_depth 2$/m);
+  for (const id of [1, 2, 3]) {
+    g.resolve(id);
+    await calls[id - 1];
+  }
+  const text = await m.prometheus();
+  t.regex(text, /^callpool_queue_depth 0$/m);
+  t.regex(text, /^callpool_queue_wait_seconds_count\{service="gate"\} 3$/m);
+  const wait = m.snapshot().services['gate']!.queueWait;
+  t.is(wait.count, 3);
+  t.true(wait.maxMs >= 25, `the last call waited for the first two (${wait.maxMs} ms)`);
+});
+
 test('metrics: a throwing sizeOf neither breaks the stream nor goes unhandled', async (t) => {
   const m = metrics({ sizeOf: () => { throw new Error('bad sizer'); } });
   t.deepEqual(await collect(m.stream!(fakeInv({ kind: 'stream' }), () => chunks([1, 2]))), [1, 2]);
