@@ -129,6 +129,8 @@ class ResponseHandler implements WireResponse {
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    // An informational response (103 Early Hints) comes before the real one.
+    if (status < 200) return true;
     this.status = status;
     this.headers = new RawHeaders(raw);
     this.#resume = resume;

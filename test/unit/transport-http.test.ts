@@ -86,6 +86,16 @@ for (const kind of KINDS) {
     t.is(res.body, null);
   });
 
+  test(`${kind}: json() - an informational 103 before the response is skipped`, async (t) => {
+    const base = await serve(t, (_req, res) => {
+      res.writeEarlyHints({ link: '</a.css>; rel=preload' });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    const res = await transportOf(t, kind).json({ method: 'GET', url: `${base}/x`, headers: {} });
+    t.is(res.status, 200);
+    t.deepEqual(res.body, { ok: true });
+  });
+
   test(`${kind}: json() - a body that is not JSON is a TransportError with a short preview`, async (t) => {
     const { up, transport } = await withUpstream(t, kind, { routes: { chat: { malformedRate: 1 } } });
     const err = await t.throwsAsync(transport.json(post(`${up.baseURL}/chat/completions`, chatBody())), { instanceOf: TransportError });
