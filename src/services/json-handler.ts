@@ -3,9 +3,10 @@ import { withMeta, type Envelope } from '../core/envelope.js';
 import { ValidationError } from '../core/errors.js';
 import type { HandlerContext } from '../core/service.js';
 import { compile, type Validator } from '../core/validate.js';
-import { sharedTransport } from '../transport/http-transport.js';
+import { sharedTransport } from '../transport/create-transport.js';
 import { providerLimitsFromHeaders } from '../transport/rate-limit-headers.js';
 import { buildRequest } from './endpoint.js';
+import { sendOptions } from './send-options.js';
 import type { JsonEndpointOptions, JsonRequest } from './json-service.js';
 
 /** Compiled response schemas of this thread, by their JSON text (a handful per process). */
@@ -33,7 +34,7 @@ export async function callJson(request: JsonRequest, ctx: HandlerContext, signal
     query: request.query,
     body: request.body,
   });
-  const res = await sharedTransport().json(req, { signal, timeoutMs: opts.timeoutMs, secrets: opts.apiKey ? [opts.apiKey] : [] });
+  const res = await sharedTransport(opts.transport).json(req, sendOptions(opts, ctx, signal));
   if (opts.responseSchema !== undefined) {
     const check = validatorFor(opts.responseSchema);
     if (!check(res.body)) throw new ValidationError('response', check.issues().slice(0, 5));

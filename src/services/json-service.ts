@@ -1,6 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { defineService } from '../core/service.js';
 import { assertConfig, compile } from '../core/validate.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/defaults.js';
+import type { TransportKind } from '../transport/http-transport.js';
 import { joinUrl, netRight } from './endpoint.js';
 import { handlerModule } from './handler-module.js';
 import type { HttpService } from './http-service.js';
@@ -13,6 +15,9 @@ export const JsonServiceOptionsSchema = Type.Object(
     apiKey: Type.Optional(Type.String()),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     timeoutMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    transport: Type.Optional(Type.Union([Type.Literal('undici'), Type.Literal('node-fetch')])),
+    maxRedirects: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+    maxResponseBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     responseSchema: Type.Optional(Type.Unknown()),
     estimateTokens: Type.Optional(Type.Unknown()),
   },
@@ -44,6 +49,9 @@ export interface JsonEndpointOptions {
   apiKey: string | undefined;
   headers: Record<string, string>;
   timeoutMs: number;
+  transport: TransportKind;
+  maxRedirects: number;
+  maxResponseBytes: number;
   responseSchema: Record<string, unknown> | undefined;
 }
 
@@ -71,6 +79,9 @@ export function jsonService(options: JsonServiceOptions): HttpService<JsonReques
     apiKey: options.apiKey,
     headers: { ...options.headers },
     timeoutMs: options.timeoutMs ?? 60_000,
+    transport: options.transport ?? 'undici',
+    maxRedirects: options.maxRedirects ?? 0,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     // A JSON round trip drops TypeBox's symbol keys, leaving the plain JSON Schema AJV needs.
     responseSchema: options.responseSchema === undefined ? undefined : (JSON.parse(JSON.stringify(options.responseSchema)) as Record<string, unknown>),
   };

@@ -3,12 +3,14 @@ import { metaOnly, withMeta, type Envelope, type ProviderLimits } from '../core/
 import { TransportError, ValidationError } from '../core/errors.js';
 import type { Handler, HandlerContext } from '../core/service.js';
 import { compile, type Validator } from '../core/validate.js';
-import { sharedTransport, type HttpTransport } from '../transport/http-transport.js';
+import { sharedTransport } from '../transport/create-transport.js';
+import type { HttpTransport, TransportKind } from '../transport/http-transport.js';
 import { providerLimitsFromHeaders } from '../transport/rate-limit-headers.js';
 import { safePreview } from '../transport/redact.js';
 import { SSE_DONE } from '../transport/sse.js';
 import { buildRequest } from './endpoint.js';
 import type { EndpointOptions } from './openai-options.js';
+import { sendOptions } from './send-options.js';
 
 /** One OpenAI-compatible route: where it is and what its responses look like. */
 export interface OpenAIRoute {
@@ -22,10 +24,10 @@ type Usage = { total_tokens?: unknown } | null | undefined;
 
 /**
  * The handler for a route: builds the request from `ctx.options`, sends it with the thread's
- * keep-alive transport, validates the body with a compiled schema and wraps the result with the
+ * keep-alive transport (reporting the instant it leaves through `ctx.sent`), validates the body with a compiled schema and wraps the result with the
  * provider's usage and rate-limit headers (the executor unwraps them).
  */
-export function openaiHandler(route: OpenAIRoute, transport: () => HttpTransport = sharedTransport): Required<Pick<Handler, 'call'>> & Handler {
+export function openaiHandler(route: OpenAIRoute, transport: (kind: TransportKind) => HttpTransport = sharedTransport): Required<Pick<Handler, 'call'>> & Handler {
   const checkResponse = compile(route.response);
   const checkChunk = route.chunk === undefined ? undefined : compile(route.chunk);
 
@@ -33,7 +35,7 @@ export function openaiHandler(route: OpenAIRoute, transport: () => HttpTransport
     async call(request: unknown, ctx: HandlerContext, signal: AbortSignal): Promise<Envelope<unknown>> {
       const opts = ctx.options as EndpointOptions;
       const req = buildRequest({ baseURL: opts.baseURL, path: route.path, apiKey: opts.apiKey, headers: opts.headers, body: withModel(request, opts, false) });
-      const res = await transport().json(req, { signal, timeoutMs: opts.timeoutMs, secrets: secretsOf(opts) });
+      const res = await transport(opts.transport).json(req, sendOptions(opts, ctx, signal));
       const body = validated(checkResponse, res.body, 'response');
       return withMeta(body, meta(body as { usage?: Usage }, providerLimitsFromHeaders(res.headers)));
     },
@@ -42,7 +44,7 @@ export function openaiHandler(route: OpenAIRoute, transport: () => HttpTransport
     handler.stream = async function* stream(request: unknown, ctx: HandlerContext, signal: AbortSignal): AsyncGenerator<unknown> {
       const opts = ctx.options as EndpointOptions;
       const req = buildRequest({ baseURL: opts.baseURL, path: route.path, apiKey: opts.apiKey, headers: { ...opts.headers, accept: 'text/event-stream' }, body: withModel(request, opts, true) });
-      const res = await transport().sse(req, { signal, timeoutMs: opts.timeoutMs, idleTimeoutMs: opts.idleTimeoutMs, secrets: secretsOf(opts) });
+      const res = await transport(opts.transport).sse(req, sendOptions(opts, ctx, signal));
       try {
         const limits = providerLimitsFromHeaders(res.headers);
         if (limits !== undefined) yield metaOnly({ providerLimits: limits });

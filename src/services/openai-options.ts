@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { assertConfig, compile } from '../core/validate.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/defaults.js';
+import type { TransportKind } from '../transport/http-transport.js';
 
 export const OpenAIOptionsSchema = Type.Object(
   {
@@ -12,6 +14,9 @@ export const OpenAIOptionsSchema = Type.Object(
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     defaultMaxTokens: Type.Optional(Type.Integer({ minimum: 0 })),
     streamUsage: Type.Optional(Type.Boolean()),
+    transport: Type.Optional(Type.Union([Type.Literal('undici'), Type.Literal('node-fetch')])),
+    maxRedirects: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+    maxResponseBytes: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );
@@ -31,6 +36,9 @@ export interface EndpointOptions {
   idleTimeoutMs: number;
   headers: Record<string, string>;
   streamUsage: boolean;
+  transport: TransportKind;
+  maxRedirects: number;
+  maxResponseBytes: number;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -38,7 +46,8 @@ const checkOptions = compile(OpenAIOptionsSchema);
 
 /**
  * Options with defaults: `apiKey` from `OPENAI_API_KEY`, `baseURL` from `OPENAI_BASE_URL`
- * (then the OpenAI API), timeouts 60 s (whole call / until stream headers) and 30 s idle.
+ * (then the OpenAI API), timeouts 60 s (whole call / until stream headers) and 30 s idle, the
+ * undici transport, redirects refused, bodies (and whole streams) up to 64 MiB.
  */
 export function resolveOpenAIOptions(options: OpenAIOptions = {}, env: NodeJS.ProcessEnv = process.env): EndpointOptions {
   assertConfig(checkOptions, options, 'openai service options');
@@ -50,6 +59,9 @@ export function resolveOpenAIOptions(options: OpenAIOptions = {}, env: NodeJS.Pr
     idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
     headers: { ...options.headers },
     streamUsage: options.streamUsage ?? true,
+    transport: options.transport ?? 'undici',
+    maxRedirects: options.maxRedirects ?? 0,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
   };
 }
 

@@ -1,14 +1,20 @@
 /**
- * The HTTP path against a direct node-fetch call to the same loopback upstream, side by side in
- * one run: added p50 latency of the whole pipeline (executor + rate limiter + four middleware +
- * pool + HTTP client + validation),
- * throughput at 20 concurrent calls, and the main thread's event-loop delay while 1 MB responses
- * stream in. The upstream runs on its own thread so its work does not load the main thread.
+ * The HTTP path against direct clients to the same loopback upstream, side by side in one run:
+ * callpool's `openai.chat` (executor + rate limiter + four middleware + pool + undici transport +
+ * validation) on the inline and piscina pools, direct `undici.request` on an Agent, and direct
+ * node-fetch. Throughput at 20 concurrent calls, p50 latency of sequential calls, CPU per call on
+ * the main thread (its own schedstat) and in the whole process (process.cpuUsage), and the
+ * main thread's event-loop delay while 1 MB responses stream in. The throughput upstream runs in
+ * a process of its own, so its CPU is not counted against any side; its own CPU share is reported
+ * so a saturated upstream shows.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import fetch from 'node-fetch';
+import { Agent, request } from 'undici';
 import { CallContext } from '../../src/core/call-context.js';
 import { Executor } from '../../src/executor/executor.js';
 import { circuitBreaker } from '../../src/middleware/circuit-breaker.js';
@@ -18,8 +24,7 @@ import { retry } from '../../src/middleware/retry.js';
 import type { MockUpstreamOptions } from '../../src/harness/mock-upstream.js';
 import type { PoolKind } from '../../src/pool/types.js';
 import { openai } from '../../src/services/openai.js';
-import { alternating } from '../helpers/measure.js';
-import { EXT } from '../helpers/paths.js';
+import { CHILD_EXEC_ARGV, EXT } from '../helpers/paths.js';
 import { result, runStandalone, type BenchResult } from './types.js';
 
 const RUNS = 9;
@@ -31,7 +36,40 @@ const CONCURRENCY = 20;
 const hello = { messages: [{ role: 'user', content: 'hello' }], max_tokens: 16 };
 const ctx = () => CallContext.new('bench', { capabilities: ['net.out:127.0.0.1'] });
 
-/** The mock upstream on a worker thread of its own. */
+interface Upstream {
+  baseURL: string;
+  /** The upstream's own CPU time so far, in µs. */
+  cpuUs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The mock upstream in a child process. */
+async function upstreamProcess(options: MockUpstreamOptions): Promise<Upstream> {
+  const child: ChildProcess = fork(new URL(`../helpers/upstream-process${EXT}`, import.meta.url), [JSON.stringify(options)], { execArgv: CHILD_EXEC_ARGV });
+  let failed: Error | undefined;
+  child.once('error', (err) => (failed = err));
+  const next = <T>() => new Promise<T>((resolve, reject) => {
+    if (failed) reject(failed);
+    child.once('message', (m) => resolve(m as T));
+  });
+  const { baseURL } = await next<{ baseURL: string }>();
+  return {
+    baseURL,
+    cpuUs: async () => {
+      const reply = next<{ cpu: NodeJS.CpuUsage }>();
+      child.send('cpu');
+      const { cpu } = await reply;
+      return cpu.user + cpu.system;
+    },
+    close: async () => {
+      const closed = next();
+      child.send('close');
+      await closed;
+    },
+  };
+}
+
+/** The mock upstream on a worker thread of this process (for the event-loop figures). */
 async function upstreamThread(options: MockUpstreamOptions): Promise<{ baseURL: string; close(): Promise<void> }> {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -61,13 +99,58 @@ async function upstreamThread(options: MockUpstreamOptions): Promise<{ baseURL: 
   };
 }
 
-function directClient(baseURL: string) {
+interface Side {
+  name: string;
+  call: () => Promise<unknown>;
+  close: () => Promise<void> | void;
+}
+
+function nodeFetchClient(baseURL: string): Side {
   const agent = new http.Agent({ keepAlive: true });
   const body = JSON.stringify({ ...hello, model: 'm' });
   return {
+    name: 'direct node-fetch',
     call: async () => (await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, agent })).json(),
     close: () => agent.destroy(),
   };
+}
+
+function undiciClient(baseURL: string): Side {
+  const dispatcher = new Agent({ keepAliveTimeout: 4000 });
+  const body = JSON.stringify({ ...hello, model: 'm' });
+  const url = `${baseURL}/chat/completions`;
+  return {
+    name: 'direct undici.request',
+    call: async () => (await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, dispatcher })).body.json(),
+    close: () => dispatcher.destroy(),
+  };
+}
+
+function pipeline(kind: PoolKind, baseURL: string): Side {
+  const ex = new Executor({
+    pool: { kind, threads: 2 },
+    concurrency: CONCURRENCY,
+    queueCapacity: 10_000,
+    limits: { requests: { limit: 1_000_000, windowMs: 1000 } },
+    middleware: [policyGate(), metrics(), circuitBreaker(), retry()],
+  });
+  const svc = openai.chat({ baseURL, model: 'm' });
+  return { name: `callpool ${kind}`, call: () => ex.call(svc, hello, ctx()), close: () => ex.close() };
+}
+
+/** This thread's CPU time in ns (Linux schedstat; falls back to the process's). */
+function threadCpuNs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) * 1000;
+  }
+}
+
+function processCpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
 }
 
 async function p50Of(n: number, fn: () => Promise<unknown>): Promise<number> {
@@ -81,59 +164,69 @@ async function p50Of(n: number, fn: () => Promise<unknown>): Promise<number> {
   return xs[n >> 1]!;
 }
 
-async function callsPerSecond(n: number, c: number, fn: () => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: c }, async () => { while (next++ < n) await fn(); }));
-  return (n / (performance.now() - t0)) * 1000;
+interface Round {
+  rate: number;
+  mainCpuUs: number;
+  processCpuUs: number;
+  upstreamCpuShare: number;
 }
 
-async function latencyAndThroughput(kind: PoolKind): Promise<BenchResult[]> {
-  const up = await upstreamThread({});
-  const direct = directClient(up.baseURL);
-  const ex = new Executor({
-    pool: { kind, threads: 2 },
-    concurrency: CONCURRENCY,
-    queueCapacity: 10_000,
-    limits: { requests: { limit: 1_000_000, windowMs: 1000 } },
-    middleware: [policyGate(), metrics(), circuitBreaker(), retry()],
-  });
-  const svc = openai.chat({ baseURL: up.baseURL, model: 'm' });
-  const pipeline = () => ex.call(svc, hello, ctx());
+async function throughputRound(n: number, c: number, fn: () => Promise<unknown>, up: Upstream): Promise<Round> {
+  let next = 0;
+  const upCpu0 = await up.cpuUs();
+  const main0 = threadCpuNs();
+  const proc0 = processCpuNs();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: c }, async () => { while (next++ < n) await fn(); }));
+  const ms = performance.now() - t0;
+  const main = threadCpuNs() - main0;
+  const proc = processCpuNs() - proc0;
+  const upCpu = (await up.cpuUs()) - upCpu0;
+  return { rate: (n / ms) * 1000, mainCpuUs: main / n / 1000, processCpuUs: proc / n / 1000, upstreamCpuShare: (upCpu / 1000 / ms) * 100 };
+}
+
+/** Runs each side once per round; the order rotates, so no side always goes first or last. */
+async function rotating<T>(round: number, sides: readonly Side[], fn: (s: Side) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(sides.length);
+  for (let i = 0; i < sides.length; i++) {
+    const k = (round + i) % sides.length;
+    out[k] = await fn(sides[k]!);
+  }
+  return out;
+}
+
+async function latencyAndThroughput(): Promise<BenchResult[]> {
+  const up = await upstreamProcess({});
+  const sides = [undiciClient(up.baseURL), nodeFetchClient(up.baseURL), pipeline('inline', up.baseURL), pipeline('piscina', up.baseURL)];
+  const pools = sides.slice(2);
   try {
-    // Both sides' JIT and sockets warm: in one process, direct node-fetch's p50 kept falling
-    // (1.08 -> 0.61 ms) over its first few thousand calls.
-    for (let i = 0; i < 3; i++) {
-      await callsPerSecond(1000, CONCURRENCY, direct.call);
-      await callsPerSecond(1000, CONCURRENCY, pipeline);
+    // Every side's JIT, sockets and threads warm before anything is measured.
+    for (let i = 0; i < 3; i++) for (const s of sides) await throughputRound(1000, CONCURRENCY, s.call, up);
+    const lat = sides.map(() => [] as number[]);
+    for (let r = 0; r < RUNS; r++) (await rotating(r, sides, (s) => p50Of(SEQUENTIAL, s.call))).forEach((v, i) => lat[i]!.push(v));
+    const rounds = sides.map(() => [] as Round[]);
+    for (let r = 0; r < THROUGHPUT_ROUNDS; r++) (await rotating(r, sides, (s) => throughputRound(CONCURRENT_CALLS, CONCURRENCY, s.call, up))).forEach((v, i) => rounds[i]!.push(v));
+
+    const out: BenchResult[] = [];
+    sides.forEach((s, i) => {
+      out.push(result(`${s.name}, ${CONCURRENCY} concurrent`, 'calls/s', rounds[i]!.map((x) => x.rate)));
+      out.push(result(`${s.name}: p50 latency, sequential`, 'ms', lat[i]!));
+      out.push(result(`${s.name}: main-thread CPU per call`, 'µs', rounds[i]!.map((x) => x.mainCpuUs)));
+      out.push(result(`${s.name}: process CPU per call (all threads)`, 'µs', rounds[i]!.map((x) => x.processCpuUs)));
+    });
+    for (const [j, p] of pools.entries()) {
+      const i = j + 2;
+      const kind = p.name.replace('callpool ', '');
+      out.push(result(`callpool (${kind}) / direct undici throughput`, 'x', rounds[i]!.map((x, r) => x.rate / rounds[0]![r]!.rate), 'target >= 0.9x; same round'));
+      out.push(result(`callpool (${kind}) / direct node-fetch throughput`, 'x', rounds[i]!.map((x, r) => x.rate / rounds[1]![r]!.rate), 'target >= 2.5x; same round'));
+      out.push(result(`added p50 latency vs direct undici (${kind})`, 'ms', lat[i]!.map((x, r) => x - lat[0]![r]!), 'target < 0.2 ms; same round'));
     }
-    // Rounds alternate which side goes first, so drift and whatever one side leaves behind
-    // (GC debt, cold sockets, a thread gone to sleep) do not always fall on the same side.
-    const dLat: number[] = [], pLat: number[] = [], added: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      const [d, p] = await alternating(r, () => p50Of(SEQUENTIAL, direct.call), () => p50Of(SEQUENTIAL, pipeline));
-      dLat.push(d);
-      pLat.push(p);
-      added.push(p - d);
-    }
-    const dRate: number[] = [], pRate: number[] = [], ratio: number[] = [];
-    for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
-      const [dr, pr] = await alternating(r, () => callsPerSecond(CONCURRENT_CALLS, CONCURRENCY, direct.call), () => callsPerSecond(CONCURRENT_CALLS, CONCURRENCY, pipeline));
-      dRate.push(dr);
-      pRate.push(pr);
-      ratio.push((pr / dr) * 100);
-    }
-    return [
-      result(`direct node-fetch p50 latency`, 'ms', dLat, `vs ${kind}`),
-      result(`pipeline p50 latency (${kind})`, 'ms', pLat),
-      result(`added p50 latency (${kind})`, 'ms', added, 'target < 0.5 ms'),
-      result(`direct node-fetch, ${CONCURRENCY} concurrent`, 'calls/s', dRate, `vs ${kind}`),
-      result(`pipeline, ${CONCURRENCY} concurrent (${kind})`, 'calls/s', pRate),
-      result(`pipeline / direct throughput (${kind})`, '%', ratio, `target >= 90 %; ${CONCURRENT_CALLS} calls a side per round, order alternating`),
-    ];
+    out.push(result('direct undici / direct node-fetch throughput', 'x', rounds[0]!.map((x, r) => x.rate / rounds[1]![r]!.rate)));
+    out.push(result('upstream CPU share during direct undici rounds', '% of a core', rounds[0]!.map((x) => x.upstreamCpuShare), 'near 100 %: the upstream is the limit'));
+    out.push(result('upstream CPU share during callpool piscina rounds', '% of a core', rounds[3]!.map((x) => x.upstreamCpuShare)));
+    return out;
   } finally {
-    await ex.close();
-    direct.close();
+    for (const s of sides) await s.close();
     await up.close();
   }
 }
@@ -173,8 +266,7 @@ async function eventLoopWhileStreaming(kind: PoolKind): Promise<BenchResult[]> {
 
 export async function run(): Promise<BenchResult[]> {
   return [
-    ...(await latencyAndThroughput('piscina')),
-    ...(await latencyAndThroughput('inline')),
+    ...(await latencyAndThroughput()),
     ...(await eventLoopWhileStreaming('piscina')),
     ...(await eventLoopWhileStreaming('inline')),
   ];

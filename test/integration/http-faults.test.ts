@@ -5,6 +5,7 @@ import { Executor } from '../../src/executor/executor.js';
 import { startMockUpstream, type MockUpstream } from '../../src/harness/mock-upstream.js';
 import type { PoolKind } from '../../src/pool/types.js';
 import { openai } from '../../src/services/openai.js';
+import type { TransportKind } from '../../src/transport/http-transport.js';
 import { until } from '../helpers/wait-for.js';
 
 const KEY = 'sk-test-FAULTS-NEVER-LOGGED-42';
@@ -23,8 +24,8 @@ const FAULTS = {
   slow: { latency: { kind: 'fixed' as const, ms: 10_000 } },
 };
 
-for (const kind of ['inline', 'piscina'] as PoolKind[]) {
-  test.serial(`[${kind}] each upstream fault gives its typed error through the executor; the key never shows`, async (t) => {
+for (const [kind, transport] of [['inline', 'undici'], ['piscina', 'undici'], ['inline', 'node-fetch'], ['piscina', 'node-fetch']] as [PoolKind, TransportKind][]) {
+  test.serial(`[${kind}, ${transport}] each upstream fault gives its typed error through the executor; the key never shows`, async (t) => {
     const ups = {} as Record<keyof typeof FAULTS, MockUpstream>;
     for (const [name, route] of Object.entries(FAULTS)) ups[name as keyof typeof FAULTS] = await startMockUpstream({ apiKey: KEY, routes: { chat: route } });
     const ex = new Executor({ pool: { kind, threads: 2 }, concurrency: 10, limits: { requests: { limit: 10_000, windowMs: 1000 } } });
@@ -32,7 +33,7 @@ for (const kind of ['inline', 'piscina'] as PoolKind[]) {
       await ex.close();
       await Promise.all(Object.values(ups).map((u) => u.close()));
     });
-    const svc = (name: keyof typeof FAULTS, extra: object = {}) => openai.chat({ baseURL: ups[name].baseURL, apiKey: KEY, model: 'm', ...extra });
+    const svc = (name: keyof typeof FAULTS, extra: object = {}) => openai.chat({ transport, baseURL: ups[name].baseURL, apiKey: KEY, model: 'm', ...extra });
     const errors: unknown[] = [];
     const expectError = async <E extends Error>(p: Promise<unknown>, cls: abstract new (...args: never[]) => E): Promise<E> => {
       const err = await t.throwsAsync(p, { instanceOf: cls as never });

@@ -10,7 +10,7 @@ import { policyGate } from '../../src/middleware/policy-gate.js';
 import { retry } from '../../src/middleware/retry.js';
 import { startMockUpstream } from '../../src/harness/mock-upstream.js';
 import type { PoolKind } from '../../src/pool/types.js';
-import { sharedTransport } from '../../src/transport/http-transport.js';
+import { sharedTransport } from '../../src/transport/create-transport.js';
 import { openai } from '../../src/services/openai.js';
 import { until } from '../helpers/wait-for.js';
 

@@ -1,10 +1,11 @@
 /**
- * The abort signal handed to node-fetch. node-fetch recognises a signal by its `toStringTag`
- * and only reads `aborted` and adds and removes one 'abort' listener; a real AbortController
- * costs an EventTarget and listener bookkeeping per request in Node 20, this costs one object.
- * It is never given to user code, which always sees real AbortSignals.
+ * One request's abort state: the caller's signal, the timeout and the idle timer all abort it,
+ * and the wire (undici's abort function, or node-fetch, which takes it as its signal) listens.
+ * node-fetch recognises a signal by its `toStringTag` and only reads `aborted` and adds and
+ * removes one 'abort' listener; a real AbortController costs an EventTarget and listener
+ * bookkeeping per request in Node 20, this costs one object. Never given to user code.
  */
-export class FetchSignal {
+export class AbortHub {
   aborted = false;
   reason: unknown = undefined;
   #listeners: (() => void)[] = [];

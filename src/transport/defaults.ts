@@ -1,0 +1,3 @@
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_IDLE_MS = 30_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
