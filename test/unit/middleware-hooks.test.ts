@@ -32,7 +32,8 @@ test('hooks of 0.1 s, 5 s, 0.2 s with a 1 s timeout: fast ones complete, emit re
   t.deepEqual(done.sort(), ['fast', 'medium']);
   t.deepEqual(outcomes.map((o) => o.status), ['ok', 'timeout', 'ok']);
   t.true(elapsed >= 990, `returned after ${elapsed.toFixed(0)} ms`);
-  t.true(elapsed < 2500, `returned after ${elapsed.toFixed(0)} ms`);
+  // Abandoned at its timeout: a fallback to some longer wait (the 5 s hook, 2x) would show.
+  t.true(elapsed < 1300, `returned after ${elapsed.toFixed(0)} ms`);
   t.is(errors.length, 1);
   t.is(errors[0]!.code, 'E_HOOK');
 });
@@ -96,7 +97,9 @@ test('a hanging POST_CALL hook delays the call by its timeout at most', async (t
   const mw = hooks(reg);
   const start = performance.now();
   t.is(await mw.call!(fakeInv(), async () => 'v'), 'v');
-  t.true(performance.now() - start < 2000);
+  const elapsed = performance.now() - start;
+  // Measured about 51 ms; the registry's 1 s default would show.
+  t.true(elapsed >= 49 && elapsed < 200, `${elapsed.toFixed(1)} ms`);
 });
 
 test('hooks around a stream: PRE_STREAM, STREAM_CHUNK may transform, POST_STREAM / STREAM_ERROR', async (t) => {
