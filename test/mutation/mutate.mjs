@@ -25,6 +25,8 @@ const SUBSETS = {
   'src/middleware/metrics.ts': ['test/unit/middleware-metrics.test.ts'],
   'src/middleware/scraped-histogram.ts': ['test/unit/middleware-metrics.test.ts'],
   'src/middleware': ['test/unit/middleware-*.test.ts'],
+  'src/executor/wake-timer.ts': ['test/unit/executor-timing.test.ts', 'test/unit/executor.test.ts'],
+  'src/executor/deadline-heap.ts': ['test/unit/executor-timing.test.ts', 'test/unit/executor.test.ts'],
   'src/executor/latency-histogram.ts': ['test/unit/latency-histogram.test.ts'],
   'src/executor': ['test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-promises.test.ts'],
 };
