@@ -49,12 +49,13 @@ test('timeout inside retry: each attempt gets its own limit and signal', async (
 
 test('timeout on a stream bounds each wait for a chunk, not the whole stream', async (t) => {
   async function* steady() {
-    for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 40));
       yield i;
     }
   }
-  t.deepEqual(await collect(timeout(2000).stream!(fakeInv({ kind: 'stream' }), steady)), [0, 1, 2, 3, 4]);
+  // 240 ms of chunks 40 ms apart: longer than the 100 ms limit as a whole, never per wait.
+  t.deepEqual(await collect(timeout(100).stream!(fakeInv({ kind: 'stream' }), steady)), [0, 1, 2, 3, 4, 5]);
   let aborted: AbortSignal | undefined;
   async function* stalls(inv: Invocation) {
     aborted = inv.signal;

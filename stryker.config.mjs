@@ -1,0 +1,25 @@
+// Stryker over one source file at a time, each with the fast ava subset that covers it.
+// Run it through `npm run mutate -- <folder or file>` (test/mutation/mutate.mjs), which sets
+// MUTATE_FILE and MUTATE_TESTS; see README "Mutation testing".
+const file = process.env.MUTATE_FILE ?? 'src/limits/sliding-window.ts';
+const tests = process.env.MUTATE_TESTS ?? 'test/unit/limiter.test.ts';
+const name = file.replace(/^src\//, '').replace(/\W+/g, '-');
+
+export default {
+  $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
+  testRunner: 'command',
+  // --fail-fast: the first failing assertion kills the mutant; no need to run the rest.
+  commandRunner: { command: `npx ava --fail-fast --concurrency 2 ${tests}` },
+  mutate: [file],
+  concurrency: 1,
+  // The machine is shared and loaded: a slow run is not an infinite loop.
+  timeoutMS: 30_000,
+  dryRunTimeoutMinutes: 10,
+  ignoreStatic: true,
+  ignorePatterns: ['dist', '.bench-build', 'bench-results', 'soak-out', 'reports', '.stryker-tmp'],
+  tempDirName: `.stryker-tmp/${name}`,
+  reporters: ['clear-text', 'json'],
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+  cleanTempDir: 'always',
+};

@@ -1,0 +1,20 @@
+import FakeTimers from '@sinonjs/fake-timers';
+
+export type FakeClock = ReturnType<typeof FakeTimers.install>;
+
+/**
+ * Fake timers for tests where time is the subject. `performance.now` (the library's monotonic
+ * clock, src/core/clock.ts), `Date`, `setTimeout` and `setInterval` are faked; `setImmediate`
+ * stays real, because the executor's wake timer covers the last millisecond before an instant
+ * with `setImmediate` turns that wait for the clock to reach it: with fake immediates that
+ * wait would spin inside `tick()`. Moving the clock is `clock.tick(ms)`; `settle()` then lets
+ * the real immediates and microtasks run.
+ */
+export function installClock(): FakeClock {
+  return FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'], now: 1_000_000 });
+}
+
+/** A few real event-loop turns: pending immediates and microtasks run, fake time stands still. */
+export async function settle(turns = 5): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+}

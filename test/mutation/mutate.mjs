@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// npm run mutate -- src/limits [src/middleware/retry.ts ...]
+// Runs Stryker on each source file of the given folders (or the given files), one file at a
+// time, with the ava subset that covers that file (SUBSETS below), then prints the scores.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Source file -> the fast ava files that cover it. A file not listed uses its folder's entry. */
+const SUBSETS = {
+  'src/limits': ['test/unit/limiter.test.ts', 'test/unit/limits-feedback.test.ts'],
+  'src/limits/redis-limiter.ts': ['test/integration/redis-limiter.test.ts'],
+  'src/limits/redis-scripts.ts': ['test/integration/redis-limiter.test.ts'],
+  'src/middleware/retry.ts': ['test/unit/middleware-retry.test.ts', 'test/unit/middleware-timing.test.ts'],
+  'src/middleware/backoff.ts': ['test/unit/middleware-retry.test.ts'],
+  'src/middleware/sleep.ts': ['test/unit/middleware-retry.test.ts', 'test/unit/middleware-timing.test.ts'],
+  'src/middleware/timeout.ts': ['test/unit/middleware-timeout.test.ts', 'test/unit/middleware-timing.test.ts'],
+  'src/middleware/circuit-breaker.ts': ['test/unit/middleware-circuit-breaker.test.ts'],
+  'src/middleware/breaker-policy.ts': ['test/unit/middleware-circuit-breaker.test.ts'],
+  'src/middleware/hook-registry.ts': ['test/unit/middleware-hooks.test.ts', 'test/unit/middleware-timing.test.ts'],
+  'src/middleware/hooks.ts': ['test/unit/middleware-hooks.test.ts'],
+  'src/middleware/redaction.ts': ['test/unit/middleware-redaction.test.ts'],
+  'src/middleware/policy-gate.ts': ['test/unit/middleware-policy-gate.test.ts'],
+  'src/middleware/capabilities.ts': ['test/unit/middleware-capabilities.test.ts', 'test/unit/middleware-policy-gate.test.ts'],
+  'src/middleware/metrics.ts': ['test/unit/middleware-metrics.test.ts'],
+  'src/middleware/scraped-histogram.ts': ['test/unit/middleware-metrics.test.ts'],
+  'src/middleware': ['test/unit/middleware-*.test.ts'],
+  'src/executor/wake-timer.ts': ['test/unit/executor-timing.test.ts', 'test/unit/executor.test.ts'],
+  'src/executor/deadline-heap.ts': ['test/unit/executor-timing.test.ts', 'test/unit/executor.test.ts'],
+  'src/executor/latency-histogram.ts': ['test/unit/latency-histogram.test.ts'],
+  'src/executor': ['test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-promises.test.ts'],
+};
+
+/** Type-only files: nothing to mutate. */
+const SKIP = new Set(['src/limits/types.ts', 'src/middleware/types.ts', 'src/middleware/options.ts']);
+
+function sources(arg) {
+  const a = arg.replace(/\/$/, '');
+  if (statSync(a).isFile()) return [a];
+  return readdirSync(a).filter((f) => f.endsWith('.ts')).map((f) => join(a, f)).filter((f) => !SKIP.has(f));
+}
+
+function subset(file) {
+  const folder = file.slice(0, file.lastIndexOf('/'));
+  return (SUBSETS[file] ?? SUBSETS[folder] ?? ['test/unit/**/*.test.ts']).filter((t) => t.includes('*') || existsSync(t));
+}
+
+const args = process.argv.slice(2);
+if (args.length === 0) {
+  console.error('usage: npm run mutate -- <folder or file> [...]   e.g. npm run mutate -- src/limits');
+  process.exit(2);
+}
+const rows = [];
+for (const file of args.flatMap(sources)) {
+  const tests = subset(file).join(' ');
+  console.log(`\n== ${file}  (tests: ${tests})`);
+  const r = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_FILE: file, MUTATE_TESTS: tests } });
+  const json = `reports/mutation/${file.replace(/^src\//, '').replace(/\W+/g, '-')}.json`;
+  if (r.status !== 0 || !existsSync(json)) {
+    rows.push({ file, error: `stryker exited ${r.status}` });
+    continue;
+  }
+  const counts = {};
+  for (const m of JSON.parse(readFileSync(json, 'utf8')).files[file]?.mutants ?? []) counts[m.status] = (counts[m.status] ?? 0) + 1;
+  rows.push({ file, ...counts });
+}
+console.log('\nfile | Killed | Timeout | Survived | NoCoverage | Ignored | score');
+for (const r of rows) {
+  if (r.error) {
+    console.log(`${r.file} | ${r.error}`);
+    continue;
+  }
+  const detected = (r.Killed ?? 0) + (r.Timeout ?? 0);
+  const valid = detected + (r.Survived ?? 0) + (r.NoCoverage ?? 0);
+  console.log(`${r.file} | ${r.Killed ?? 0} | ${r.Timeout ?? 0} | ${r.Survived ?? 0} | ${r.NoCoverage ?? 0} | ${r.Ignored ?? 0} | ${valid ? ((100 * detected) / valid).toFixed(1) : '-'}%`);
+}

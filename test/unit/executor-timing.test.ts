@@ -1,0 +1,185 @@
+import test from 'ava';
+import { CallContext, DeadlineExceededError, Executor, RateLimitError, defineService, type Middleware } from '../../src/index.js';
+import { installClock, settle, type FakeClock } from '../helpers/fake-clock.js';
+import { echo, gate, sleeper } from '../helpers/services.js';
+
+// Time is the subject here: the clock is fake (see helpers/fake-clock.ts), so each instant is
+// checked exactly, with no milliseconds of luck either way. Public API only.
+
+let clock: FakeClock;
+test.beforeEach(() => {
+  clock = installClock();
+});
+test.afterEach.always(() => {
+  clock.uninstall();
+});
+
+/** Moves the fake clock by `ms` and lets the real immediates and microtasks run. */
+async function advance(ms: number): Promise<void> {
+  clock.tick(ms);
+  await settle();
+}
+
+const passThrough: Middleware = { name: 'pass', call: (inv, next) => next(inv), stream: (inv, next) => next(inv) };
+
+test.serial('rate capacity: the waiting head is admitted at the exact instant the oldest admission leaves the window', async (t) => {
+  // A window off any round grid: a polling loop (every 1, 5 or 10 ms) cannot land on it.
+  const windowMs = 1000.37;
+  const ex = new Executor({ limits: { requests: { limit: 1, windowMs } }, pool: { kind: 'inline' } });
+  const t0 = performance.now();
+  const admittedAt: number[] = [];
+  ex.on('admitted', (e) => admittedAt.push(e.at - t0));
+  ex.submit(echo, 1);
+  const second = ex.submit(echo, 2);
+  await settle();
+  t.deepEqual(admittedAt, [0]);
+  t.is(second.status, 'QUEUED');
+  await advance(windowMs - 0.01);
+  t.is(second.status, 'QUEUED', 'not before the instant');
+  await advance(0.01);
+  t.is(second.status, 'COMPLETED', 'at the instant itself');
+  t.is(admittedAt.length, 2);
+  t.true(Math.abs(admittedAt[1]! - windowMs) < 1e-6, `admitted at ${admittedAt[1]} ms, due at ${windowMs}`);
+  t.true(Math.abs(second.startedAt! - t0 - windowMs) < 1e-6);
+  await ex.close();
+});
+
+test.serial('rate capacity: while the head waits, the executor holds one timer and nothing fires before the instant', async (t) => {
+  const ex = new Executor({ limits: { requests: { limit: 1, windowMs: 5000 } }, pool: { kind: 'inline' } });
+  ex.submit(echo, 1);
+  const second = ex.submit(echo, 2);
+  await settle();
+  t.is(clock.countTimers(), 1, 'one timer for the exact instant');
+  // Walk the clock up to 4 ms short of the instant in 10 ms steps: a poll would show as timers
+  // that fire and re-arm; the exact timer stays the same single one.
+  const fired: number[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    fired.push(ms ?? 0);
+    return realSetTimeout(fn, ms);
+  }) as typeof setTimeout;
+  try {
+    for (let k = 0; k < 499; k++) await advance(10);
+    await advance(6);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  t.is(second.status, 'QUEUED');
+  t.deepEqual(fired, [], 'no timer was set again while the head waited');
+  await advance(4);
+  t.is(second.status, 'COMPLETED');
+  await ex.close();
+});
+
+test.serial('a queued call whose deadline passes is rejected at that instant (phase queued)', async (t) => {
+  const g = gate();
+  const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
+  ex.submit(g.service, { id: 1 });
+  const t0 = performance.now();
+  const call = ex.submit(g.service, { id: 2 }, CallContext.withTimeout('t', 100.5));
+  const settled = call.result().catch((e: unknown) => e);
+  await advance(100.49);
+  t.is(call.status, 'QUEUED');
+  await advance(0.01);
+  t.is(call.status, 'FAILED');
+  const err = (await settled) as DeadlineExceededError;
+  t.true(err instanceof DeadlineExceededError);
+  t.is(err.phase, 'queued');
+  t.true(Math.abs(call.endedAt! - t0 - 100.5) < 1e-6, `failed at ${call.endedAt! - t0} ms`);
+  t.is(ex.queued, 0);
+  t.is(ex.running, 1);
+  g.resolve(1);
+  await ex.close();
+});
+
+test.serial('a call waiting for rate capacity fails at its deadline, not when capacity frees', async (t) => {
+  const ex = new Executor({ limits: { requests: { limit: 1, windowMs: 10_000 } }, pool: { kind: 'inline' } });
+  ex.submit(echo, 1);
+  const t0 = performance.now();
+  const call = ex.submit(echo, 2, CallContext.withTimeout('t', 1000));
+  const settled = call.result().catch((e: unknown) => e);
+  await advance(999.9);
+  t.is(call.status, 'QUEUED');
+  await advance(0.1);
+  t.is(call.status, 'FAILED');
+  const err = (await settled) as DeadlineExceededError;
+  t.is(err.code, 'E_DEADLINE');
+  t.is(err.phase, 'queued');
+  t.deepEqual(err.context, { waitingFor: 'requests' });
+  t.true(Math.abs(call.endedAt! - t0 - 1000) < 1e-6);
+  await ex.close({ drain: false });
+});
+
+test.serial('a running call whose deadline passes is aborted at that instant through its signal', async (t) => {
+  const g = gate();
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  const t0 = performance.now();
+  const call = ex.submit(g.service, { id: 1 }, CallContext.withTimeout('t', 50.25));
+  const settled = call.result().catch((e: unknown) => e);
+  await advance(50.24);
+  t.is(call.status, 'EXECUTING');
+  t.false(g.signals.get(1)!.aborted);
+  await advance(0.01);
+  t.is(call.status, 'FAILED');
+  t.true(g.signals.get(1)!.aborted);
+  t.is(((await settled) as DeadlineExceededError).phase, 'running');
+  t.true(Math.abs(call.endedAt! - t0 - 50.25) < 1e-6);
+  await ex.close();
+});
+
+test.serial('several deadlines: each call fails at its own instant, in order, from one timer', async (t) => {
+  const g = gate();
+  const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
+  ex.submit(g.service, { id: 0 });
+  const t0 = performance.now();
+  const deadlines = [300, 100, 200.5, 50];
+  const calls = deadlines.map((ms, i) => ex.submit(g.service, { id: i + 1 }, CallContext.withTimeout('t', ms)));
+  for (const c of calls) c.result().catch(() => undefined);
+  await settle();
+  t.is(clock.countTimers(), 1);
+  for (const due of [...deadlines].sort((a, b) => a - b)) {
+    await advance(due - (performance.now() - t0) - 0.01);
+    t.is(calls[deadlines.indexOf(due)]!.status, 'QUEUED', `${due} ms call before its deadline`);
+    await advance(0.01);
+    t.is(calls[deadlines.indexOf(due)]!.status, 'FAILED', `${due} ms call at its deadline`);
+  }
+  g.resolve(0);
+  await ex.close();
+});
+
+for (const [label, middleware] of [
+  ['no middleware', []],
+  ['through the middleware onion', [passThrough]],
+] as const) {
+  test.serial(`a 429 with retry-after pauses admissions of every other call until it has passed (${label})`, async (t) => {
+    const limited = defineService({ name: 'limited', handler: { call: () => Promise.reject(new RateLimitError('429', 300)) } });
+    // Concurrency and the request limit never bind: only the pause can hold the second call.
+    const ex = new Executor({ concurrency: 10, limits: { requests: { limit: 1000, windowMs: 1000 } }, pool: { kind: 'inline' }, middleware: [...middleware] });
+    const reasons: string[] = [];
+    ex.on('rateLimited', (e) => reasons.push(e.reason));
+    const t0 = performance.now();
+    await t.throwsAsync(ex.call(limited, {}), { code: 'E_RATE_LIMITED' });
+    const other = ex.submit(echo, 'next');
+    await settle();
+    t.is(other.status, 'QUEUED', 'the pause holds the next call');
+    t.deepEqual(reasons, ['paused']);
+    await advance(299.9 - (performance.now() - t0));
+    t.is(other.status, 'QUEUED');
+    await advance(0.1);
+    t.is(other.status, 'COMPLETED', 'admitted when the retry-after has passed');
+    t.true(Math.abs(other.startedAt! - t0 - 300) < 1e-6, `admitted ${other.startedAt! - t0} ms after the 429`);
+    await ex.close();
+  });
+}
+
+test.serial('close({ timeoutMs }) cancels what is unfinished at exactly that moment', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  const call = ex.submit(sleeper, { ms: 60_000 });
+  call.result().catch(() => undefined);
+  const closing = ex.close({ timeoutMs: 250 });
+  await advance(249);
+  t.is(call.status, 'EXECUTING');
+  await advance(1);
+  await closing;
+  t.is(call.status, 'CANCELLED');
+});
