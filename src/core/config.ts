@@ -1,45 +1,40 @@
+import type { Static } from '@sinclair/typebox';
 import { ConfigError, type Issue } from './errors.js';
-import { ExecutorConfigSchema, type LimitsConfig, type PoolConfig } from './schemas.js';
-import { compile } from './validate.js';
+import { ExecutorConfigSchema, type LimiterObject, type LimitsConfig, type PoolConfig, type PoolObject } from './schemas.js';
+import { compile, withDefaults } from './validate.js';
 
 /** The shape of a middleware as far as configuration can check it. */
 export interface MiddlewareLike {
   readonly name: string;
 }
 
-export interface ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> {
-  /** Calls waiting for admission; a full queue refuses new calls at once. @default 1000 */
-  queueCapacity?: number;
-  /** Calls and streams running at once. @default 20 */
-  concurrency?: number;
-  /** Request and token rate limits, one window or several. @default none */
-  limits?: LimitsConfig;
-  /** Where handlers run. @default { kind: 'piscina' } */
-  pool?: PoolConfig;
-  /** Middleware, outermost first. @default [] */
-  middleware?: readonly M[];
-  /** Settled calls kept for `stats().history`. @default 100 */
-  historySize?: number;
-  /** Check requests against the service's `requestSchema` before queueing. @default true */
-  validateRequests?: boolean;
-}
+type ConfigData = Static<typeof ExecutorConfigSchema>;
 
-export interface ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> {
-  queueCapacity: number;
-  concurrency: number;
-  limits: LimitsConfig | undefined;
-  pool: PoolConfig;
-  middleware: readonly M[];
-  historySize: number;
-  validateRequests: boolean;
-}
+/**
+ * An `Executor`'s configuration. Its fields, ranges and defaults are those of
+ * `ExecutorConfigSchema` (src/core/schemas.ts), the one place they are written; only the
+ * middleware's element type is narrowed here.
+ */
+export type ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> = Omit<ConfigData, 'middleware'> & {
+  /** Middleware, outermost first (at most 64). @default [] */
+  middleware?: readonly M[];
+};
+
+/** A configuration with every default filled in (`limits` stays optional: none means no limiter). */
+export type ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> = Required<Omit<ExecutorConfig<M>, 'limits'>> & {
+  limits: LimitsConfig | LimiterObject | undefined;
+  pool: PoolConfig | PoolObject;
+};
 
 const checkConfig = compile(ExecutorConfigSchema);
 
 /** Validates a configuration (every problem at once, each naming its field) and fills defaults. */
 export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M> = {}): ResolvedConfig<M> {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError('executor config', [{ path: '/', rule: 'type', message: `must be an object, got ${config === null ? 'null' : Array.isArray(config) ? 'an array' : typeof config}` }]);
+  }
   const issues: Issue[] = checkConfig(config) ? [] : checkConfig.issues();
-  const mw = config.middleware ?? [];
+  const mw: unknown = config.middleware;
   if (Array.isArray(mw)) {
     mw.forEach((m: unknown, i) => {
       const ok = typeof m === 'object' && m !== null && typeof (m as MiddlewareLike).name === 'string';
@@ -48,13 +43,5 @@ export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M
     });
   }
   if (issues.length > 0) throw new ConfigError('executor config', issues);
-  return {
-    queueCapacity: config.queueCapacity ?? 1000,
-    concurrency: config.concurrency ?? 20,
-    limits: config.limits,
-    pool: config.pool ?? { kind: 'piscina' },
-    middleware: mw,
-    historySize: config.historySize ?? 100,
-    validateRequests: config.validateRequests ?? true,
-  };
+  return withDefaults(ExecutorConfigSchema, config) as ResolvedConfig<M>;
 }

@@ -18,6 +18,7 @@ export const ErrorCodes = {
   CLOSED: 'E_CLOSED',
   LIMITER_UNAVAILABLE: 'E_LIMITER_UNAVAILABLE',
   HOOK: 'E_HOOK',
+  HANDLER_LOAD: 'E_HANDLER_LOAD',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -164,6 +165,20 @@ export class HookError extends CallpoolError {
   }
 }
 
+/** A service's handler module could not be loaded: it does not exist, throws on import, or exports no handler. */
+export class HandlerLoadError extends CallpoolError {
+  readonly code = ErrorCodes.HANDLER_LOAD;
+  constructor(readonly module: string, options?: ErrorOptions) {
+    const why = options?.cause instanceof Error ? options.cause.message : options?.cause === undefined ? 'unknown error' : safeString(options.cause);
+    super(`cannot load handler module ${module}: ${why}`, options);
+  }
+}
+
+/** Wraps what a handler module's import threw (a `CallpoolError` from the loader itself is kept). */
+export function handlerLoadError(module: string, err: unknown): CallpoolError {
+  return err instanceof CallpoolError ? err : new HandlerLoadError(module, { cause: err });
+}
+
 const classes = {
   E_QUEUE_FULL: QueueFullError,
   E_DEADLINE: DeadlineExceededError,
@@ -178,6 +193,7 @@ const classes = {
   E_CLOSED: ClosedError,
   E_LIMITER_UNAVAILABLE: LimiterUnavailableError,
   E_HOOK: HookError,
+  E_HANDLER_LOAD: HandlerLoadError,
 } satisfies Record<ErrorCode, abstract new (...args: never[]) => CallpoolError>;
 
 /** The shape an error takes when it crosses a thread boundary. */

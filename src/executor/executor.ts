@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { CallContext } from '../core/call-context.js';
+import { checkSubmitOptions, closeOptionsError } from '../core/call-options.js';
 import { now, toEpoch } from '../core/clock.js';
 import { resolveConfig, type ExecutorConfig, type ResolvedConfig } from '../core/config.js';
 import { isEnvelope, META, type ResultMeta, type Unwrapped } from '../core/envelope.js';
@@ -23,6 +24,7 @@ import { createLimiter } from '../limits/create-limiter.js';
 import type { Acquisition, Limiter, Ticket } from '../limits/types.js';
 import { compose, type Chain } from '../middleware/compose.js';
 import { redact } from '../core/redact.js';
+import { setLongTimeout } from '../core/timers.js';
 import { sleep } from '../middleware/sleep.js';
 import type { Invocation, Middleware } from '../middleware/types.js';
 import { createPool } from '../pool/create-pool.js';
@@ -182,6 +184,8 @@ export class Executor {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing) return this.#closing;
+    const bad = closeOptionsError(options);
+    if (bad) return Promise.reject(bad);
     this.#closed = true;
     const drain = options.drain ?? true;
     this.#closing = (async () => {
@@ -189,10 +193,10 @@ export class Executor {
         const idle = this.onIdle();
         const limit = options.timeoutMs ?? Infinity;
         if (Number.isFinite(limit)) {
-          let timer: NodeJS.Timeout | undefined;
-          const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)));
+          let timer: { clear(): void } | undefined;
+          const late = new Promise<void>((resolve) => (timer = setLongTimeout(resolve, limit)));
           await Promise.race([idle, late]);
-          clearTimeout(timer);
+          timer?.clear();
         } else {
           await idle;
         }
@@ -208,6 +212,7 @@ export class Executor {
   }
 
   #accept(service: Service, request: unknown, ctx: CallContext | undefined, options: SubmitOptions | undefined, kind: 'call' | 'stream'): Entry {
+    checkSubmitOptions(options);
     if (this.#closed) {
       this.#stats.rejected.closed++;
       throw new ClosedError(this.#closing ? 'executor is closed; no new calls are accepted' : undefined);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, type Issue } from '../core/errors.js';
-import { LimitsSchema, PoolConfigSchema } from '../core/schemas.js';
+import { limitsSchemaWith, PoolConfigSchema } from '../core/schemas.js';
 import { compile } from '../core/validate.js';
 import { MockUpstreamOptionsSchema } from './mock-options.js';
 
@@ -37,11 +37,14 @@ export const MiddlewareSpecSchema = Type.Union([
 ]);
 export type MiddlewareSpec = Static<typeof MiddlewareSpecSchema>;
 
+/** A fixture's store URL may be `'spawn'`: the soak starts a redis-server for the run. */
+const FixtureLimitsSchema = limitsSchemaWith(Type.String({ pattern: '^(spawn$|rediss?://)' })).limits;
+
 export const FixtureExecutorSchema = Type.Object(
   {
     queueCapacity: Type.Optional(Type.Integer({ minimum: 1 })),
     concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
-    limits: Type.Optional(LimitsSchema),
+    limits: Type.Optional(FixtureLimitsSchema),
     pool: Type.Optional(PoolConfigSchema),
     middleware: Type.Optional(Type.Array(MiddlewareSpecSchema)),
   },
