@@ -23,6 +23,7 @@ export {
   ClosedError,
   LimiterUnavailableError,
   HookError,
+  HandlerLoadError,
   ErrorCodes,
   type ErrorCode,
   type Issue,

@@ -1,5 +1,5 @@
 import { threadId, type TransferListItem } from 'node:worker_threads';
-import { ClosedError, ConfigError, deserializeError, serializeError, type SerializedError } from '../src/core/errors.js';
+import { ClosedError, ConfigError, deserializeError, handlerLoadError, serializeError, type SerializedError } from '../src/core/errors.js';
 import type { Handler } from '../src/core/service.js';
 import { encodeResult } from '../src/pool/codec.js';
 import { handlerFromModule } from '../src/pool/load-handler.js';
@@ -42,7 +42,7 @@ function load(href: string): Handler | Promise<Handler> {
       },
       (err: unknown) => {
         handlers.delete(href);
-        throw err;
+        throw handlerLoadError(href, err);
       },
     );
     handlers.set(href, h);

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, handlerLoadError } from '../core/errors.js';
 import type { Handler, Service } from '../core/service.js';
 
 /** Picks `call`/`stream` from a handler module's named exports, or from its default export. */
@@ -38,7 +38,7 @@ export class HandlerCache {
         },
         (err: unknown) => {
           this.#loading.delete(href);
-          throw err;
+          throw handlerLoadError(href, err);
         },
       );
       this.#loading.set(href, pending);
