@@ -27,8 +27,3 @@ export function Ms(options: NumberOptions & { zero?: boolean; max?: number } = {
 export function Fn<F>(options: { description?: string } = {}): TUnsafe<F> {
   return Type.Unsafe<F>({ callable: true, ...options });
 }
-
-/** Any value the schema does not look into (class instances, registries). */
-export function Opaque<T>(options: { description?: string } = {}): TUnsafe<T> {
-  return Type.Unsafe<T>({ ...options });
-}

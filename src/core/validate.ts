@@ -15,6 +15,7 @@ const ajvAll = withKeywords(new Ajv({ ...ajvOptions, allErrors: true }));
 /** `callable: true`: the value is a function (options that take callbacks; see `Fn` in bounds.ts). */
 function withKeywords(a: Ajv): Ajv {
   a.addKeyword({ keyword: 'callable', schemaType: 'boolean', errors: false, validate: (on: boolean, data: unknown) => !on || typeof data === 'function' });
+  a.addKeyword({ keyword: 'regexp', schemaType: 'boolean', errors: false, validate: (on: boolean, data: unknown) => !on || data instanceof RegExp });
   // What ioredis would otherwise refuse later with an uncoded ERR_INVALID_URL.
   a.addFormat('redis-url', (s: string) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol));
   return a;
@@ -67,6 +68,8 @@ export function toIssues(errors: readonly ErrorObject[] | null | undefined): Iss
       message = `must be a valid ${String(e.params['format'])}`;
     } else if (e.keyword === 'callable') {
       message = 'must be a function';
+    } else if (e.keyword === 'regexp') {
+      message = 'must be a RegExp';
     } else if (e.keyword === 'enum' || e.keyword === 'const') {
       message = `${message}: ${JSON.stringify(e.params['allowedValues'] ?? e.params['allowedValue'])}`;
     }
@@ -102,8 +105,8 @@ export function withDefaults(schema: TSchema, value: unknown): unknown {
   if (value === undefined && schema.default !== undefined) return structuredClone(schema.default);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   if (schema['if'] !== undefined) {
-    const key = (schema['if'] as { required: string[] }).required[0]!;
-    return withDefaults((key in value ? schema['then'] : schema['else']) as TSchema, value);
+    const key = (schema['if'] as { required?: string[] }).required?.[0];
+    return withDefaults((key === undefined || key in value ? schema['then'] : schema['else']) as TSchema, value);
   }
   const props = schema['properties'] as Record<string, TSchema> | undefined;
   if (props === undefined) return value;
