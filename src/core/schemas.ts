@@ -86,7 +86,7 @@ export type RateWindow = Static<typeof RateWindowSchema>;
 const windows = Type.Union([RateWindowSchema, Type.Array(RateWindowSchema, { minItems: 1, maxItems: 16 })]);
 
 /** A `redis://` or `rediss://` URL that parses (ioredis would refuse it later, uncoded). */
-export const RedisUrlSchema = Type.String({ minLength: 1, pattern: '^rediss?://', format: 'redis-url' });
+export const RedisUrlSchema = Type.String({ minLength: 1, format: 'redis-url' });
 
 /** The limiter store and limits schemas, with the store URL's own schema (the soak fixtures also take `'spawn'`). */
 export function limitsSchemaWith(url: TSchema) {

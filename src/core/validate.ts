@@ -17,6 +17,7 @@ function withKeywords(a: Ajv): Ajv {
   a.addKeyword({ keyword: 'callable', schemaType: 'boolean', errors: false, validate: (on: boolean, data: unknown) => !on || typeof data === 'function' });
   a.addKeyword({ keyword: 'regexp', schemaType: 'boolean', errors: false, validate: (on: boolean, data: unknown) => !on || data instanceof RegExp });
   // What ioredis would otherwise refuse later with an uncoded ERR_INVALID_URL.
+  a.addFormat('http-url', (s: string) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol));
   a.addFormat('redis-url', (s: string) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol));
   return a;
 }
@@ -102,7 +103,8 @@ export function optionsResolver<S extends TSchema, R = Static<S>>(schema: S, wha
 
 /** `value` with the schema's defaults filled in where it has none (copies objects it changes). */
 export function withDefaults(schema: TSchema, value: unknown): unknown {
-  if (value === undefined && schema.default !== undefined) return structuredClone(schema.default);
+  // A default is data (a plain value or object); its own nested defaults are filled below.
+  if (value === undefined && schema.default !== undefined) value = structuredClone(schema.default);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   if (schema['if'] !== undefined) {
     const key = (schema['if'] as { required?: string[] }).required?.[0];

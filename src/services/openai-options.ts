@@ -1,17 +1,26 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { assertConfig, compile } from '../core/validate.js';
+import { Int, Ms } from '../core/bounds.js';
+import { optionsResolver } from '../core/validate.js';
 
 export const OpenAIOptionsSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1 })),
-    baseURL: Type.Optional(Type.String({ pattern: '^https?://' })),
-    apiKey: Type.Optional(Type.String()),
-    model: Type.Optional(Type.String({ minLength: 1 })),
-    timeoutMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    idleTimeoutMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    defaultMaxTokens: Type.Optional(Type.Integer({ minimum: 0 })),
-    streamUsage: Type.Optional(Type.Boolean()),
+    /** The service's name. @default 'openai.<kind>' */
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /** @default `OPENAI_BASE_URL`, then 'https://api.openai.com/v1' */
+    baseURL: Type.Optional(Type.String({ format: 'http-url', maxLength: 2048 })),
+    /** @default `OPENAI_API_KEY` */
+    apiKey: Type.Optional(Type.String({ maxLength: 4096 })),
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /** Whole call, or until a stream's headers, ms in (0, 2^31-1]. @default 60000 */
+    timeoutMs: Type.Optional(Ms({ default: 60_000 })),
+    /** Longest silence between stream chunks, ms in (0, 2^31-1]. @default 30000 */
+    idleTimeoutMs: Type.Optional(Ms({ default: 30_000 })),
+    /** Extra request headers (at most 100). */
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { maxProperties: 100 })),
+    /** Completion tokens charged at admission when a request names no `max_tokens`, in [0, 10000000]. @default 256 */
+    defaultMaxTokens: Type.Optional(Int(0, 10_000_000, { default: 256 })),
+    /** Ask for usage in the last stream chunk (`stream_options.include_usage`). @default true */
+    streamUsage: Type.Optional(Type.Boolean({ default: true })),
   },
   { additionalProperties: false },
 );
@@ -34,22 +43,27 @@ export interface EndpointOptions {
 }
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-const checkOptions = compile(OpenAIOptionsSchema);
+const resolve = optionsResolver<typeof OpenAIOptionsSchema, OpenAIOptions & Required<Pick<OpenAIOptions, 'timeoutMs' | 'idleTimeoutMs' | 'defaultMaxTokens' | 'streamUsage'>>>(
+  OpenAIOptionsSchema,
+  'openai service options',
+);
 
 /**
  * Options with defaults: `apiKey` from `OPENAI_API_KEY`, `baseURL` from `OPENAI_BASE_URL`
  * (then the OpenAI API), timeouts 60 s (whole call / until stream headers) and 30 s idle.
  */
-export function resolveOpenAIOptions(options: OpenAIOptions = {}, env: NodeJS.ProcessEnv = process.env): EndpointOptions {
-  assertConfig(checkOptions, options, 'openai service options');
+export function resolveOpenAIOptions(options: OpenAIOptions = {}, env: NodeJS.ProcessEnv = process.env): EndpointOptions & { defaultMaxTokens: number } {
+  const o = resolve(options);
   return {
-    baseURL: options.baseURL ?? nonEmpty(env['OPENAI_BASE_URL']) ?? DEFAULT_BASE_URL,
-    apiKey: options.apiKey ?? nonEmpty(env['OPENAI_API_KEY']),
-    model: options.model,
-    timeoutMs: options.timeoutMs ?? 60_000,
-    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
-    headers: { ...options.headers },
-    streamUsage: options.streamUsage ?? true,
+    // The environment is read at call time, so these two defaults cannot live in the schema.
+    baseURL: o.baseURL ?? nonEmpty(env['OPENAI_BASE_URL']) ?? DEFAULT_BASE_URL,
+    apiKey: o.apiKey ?? nonEmpty(env['OPENAI_API_KEY']),
+    model: o.model,
+    timeoutMs: o.timeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs,
+    headers: { ...o.headers },
+    streamUsage: o.streamUsage,
+    defaultMaxTokens: o.defaultMaxTokens,
   };
 }
 
