@@ -101,7 +101,7 @@ export function limitsSchemaWith(url: TSchema) {
         key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
         /** What admissions do while the store cannot be reached. @default 'fail-closed' */
         onUnavailable: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')])),
-        /** How long one store command may take before the store counts as unavailable, ms in (0, 60000]. @default 1000 */
+        /** How long one store command may take before the store counts as unavailable, ms in (0, 60000]. @default 500 */
         commandTimeoutMs: Type.Optional(Ms({ max: 60_000 })),
       },
       { additionalProperties: false },
