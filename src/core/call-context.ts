@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { now, toEpoch, fromEpoch } from './clock.js';
-import { DeadlineExceededError } from './errors.js';
+import { DeadlineExceededError, ValidationError } from './errors.js';
 import { CallContextOptionsSchema, type CallContextData, type CallContextOptions } from './schemas.js';
+import { setLongTimeout } from './timers.js';
 import { assertValid, compile } from './validate.js';
 
 const checkOptions = compile(CallContextOptionsSchema);
@@ -32,14 +33,16 @@ export class CallContext {
   }
 
   /**
-   * A context with no deadline unless one is given.
-   * @param options.deadlineMs absolute deadline on the `performance.now()` clock
-   * @param options.timeoutMs deadline relative to now (the same as `withTimeout`)
+   * A context with no deadline unless one is given. Deadlines are finite: NaN and ±Infinity
+   * are refused (for no deadline, leave both options out); a far one costs nothing.
+   * @param options.deadlineMs absolute deadline on the `performance.now()` clock (finite)
+   * @param options.timeoutMs deadline relative to now (the same as `withTimeout`; finite, > 0)
+   * @throws ValidationError (`E_VALIDATION`) naming the field, for a non-string `branchId` or bad options
    * @example CallContext.new('branch-1', { capabilities: ['net.out:*'] })
    */
   static new(branchId: string, options: CallContextOptions = {}): CallContext {
     if (typeof branchId !== 'string') {
-      throw new TypeError(`Expected \`branchId\` to be a string, got ${typeof branchId}`);
+      throw new ValidationError('CallContext branch id', [{ path: '/branchId', rule: 'type', message: `must be a string, got ${branchId === null ? 'null' : typeof branchId}` }]);
     }
     assertValid(checkOptions, options, 'CallContext options');
     let deadline = options.deadlineMs;
@@ -56,8 +59,11 @@ export class CallContext {
     );
   }
 
-  /** A context whose deadline is `timeoutMs` from now. */
+  /** A context whose deadline is `timeoutMs` (finite, > 0) from now. */
   static withTimeout(branchId: string, timeoutMs: number, options: Omit<CallContextOptions, 'timeoutMs'> = {}): CallContext {
+    if (typeof options !== 'object' || options === null) {
+      throw new ValidationError('CallContext options', [{ path: '/', rule: 'type', message: 'must be object' }]);
+    }
     return CallContext.new(branchId, { ...options, timeoutMs });
   }
 
@@ -91,7 +97,7 @@ export class CallContext {
       if (this.deadline !== undefined) {
         const left = this.deadline - now();
         if (left <= 0) controller.abort(new DeadlineExceededError('running'));
-        else setTimeout(() => controller.abort(new DeadlineExceededError('running')), Math.ceil(left)).unref();
+        else setLongTimeout(() => controller.abort(new DeadlineExceededError('running')), left, { unref: true });
       }
       this.#signal = controller.signal;
     }

@@ -1,74 +1,40 @@
+import type { Static } from '@sinclair/typebox';
 import { ConfigError, type Issue } from './errors.js';
-import { ExecutorConfigSchema, type LimitsConfig, type PoolConfig } from './schemas.js';
-import { compile } from './validate.js';
+import { ExecutorConfigSchema, type LimiterObject, type LimitsConfig, type PoolConfig, type PoolObject } from './schemas.js';
+import { compile, withDefaults } from './validate.js';
 
 /** The shape of a middleware as far as configuration can check it. */
 export interface MiddlewareLike {
   readonly name: string;
 }
 
-/** The shape of a `Pool` object (src/pool/types.ts has the contract), as configuration tells it from a PoolConfig. */
-export interface PoolObject {
-  readonly kind: string;
-  run(...args: never[]): unknown;
-  stream(...args: never[]): AsyncIterable<unknown>;
-  close(): Promise<void>;
-}
+type ConfigData = Static<typeof ExecutorConfigSchema>;
 
-/** The shape of a `Limiter` object (src/limits/types.ts has the contract), as configuration tells it from a LimitsConfig. */
-export interface LimiterObject {
-  acquire(...args: never[]): unknown;
-  reconcile(...args: never[]): unknown;
-  close(): Promise<void>;
-}
-
-export function isPoolObject(v: unknown): v is PoolObject {
-  return hasFunctions(v, ['run', 'stream', 'close']);
-}
-
-export function isLimiterObject(v: unknown): v is LimiterObject {
-  return hasFunctions(v, ['acquire', 'reconcile', 'close']);
-}
-
-function hasFunctions(v: unknown, names: readonly string[]): boolean {
-  return typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
-}
-
-export interface ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> {
-  /** Calls waiting for admission; a full queue refuses new calls at once. @default 1000 */
-  queueCapacity?: number;
-  /** Calls and streams running at once. @default 20 */
-  concurrency?: number;
-  /** Request and token rate limits, one window or several, or a `Limiter` object. @default none */
-  limits?: LimitsConfig | LimiterObject;
-  /** Where handlers run: a pool configuration, or a `Pool` object. @default { kind: 'piscina' } */
-  pool?: PoolConfig | PoolObject;
-  /** Middleware, outermost first. @default [] */
+/**
+ * An `Executor`'s configuration. Its fields, ranges and defaults are those of
+ * `ExecutorConfigSchema` (src/core/schemas.ts), the one place they are written; only the
+ * middleware's element type is narrowed here.
+ */
+export type ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> = Omit<ConfigData, 'middleware'> & {
+  /** Middleware, outermost first (at most 64). @default [] */
   middleware?: readonly M[];
-  /** Settled calls kept for `stats().history`. @default 100 */
-  historySize?: number;
-  /** Check requests against the service's `requestSchema` before queueing. @default true */
-  validateRequests?: boolean;
-}
+};
 
-export interface ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> {
-  queueCapacity: number;
-  concurrency: number;
+/** A configuration with every default filled in (`limits` stays optional: none means no limiter). */
+export type ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> = Required<Omit<ExecutorConfig<M>, 'limits'>> & {
   limits: LimitsConfig | LimiterObject | undefined;
   pool: PoolConfig | PoolObject;
-  middleware: readonly M[];
-  historySize: number;
-  validateRequests: boolean;
-}
+};
 
 const checkConfig = compile(ExecutorConfigSchema);
 
 /** Validates a configuration (every problem at once, each naming its field) and fills defaults. */
 export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M> = {}): ResolvedConfig<M> {
-  // Objects (a Pool, a Limiter) are checked by shape; the schema checks configurations.
-  const data = isPoolObject(config.pool) || isLimiterObject(config.limits) ? { ...config, ...(isPoolObject(config.pool) ? { pool: undefined } : {}), ...(isLimiterObject(config.limits) ? { limits: undefined } : {}) } : config;
-  const issues: Issue[] = checkConfig(data) ? [] : checkConfig.issues();
-  const mw = config.middleware ?? [];
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError('executor config', [{ path: '/', rule: 'type', message: `must be an object, got ${config === null ? 'null' : Array.isArray(config) ? 'an array' : typeof config}` }]);
+  }
+  const issues: Issue[] = checkConfig(config) ? [] : checkConfig.issues();
+  const mw: unknown = config.middleware;
   if (Array.isArray(mw)) {
     mw.forEach((m: unknown, i) => {
       const ok = typeof m === 'object' && m !== null && typeof (m as MiddlewareLike).name === 'string';
@@ -77,13 +43,5 @@ export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M
     });
   }
   if (issues.length > 0) throw new ConfigError('executor config', issues);
-  return {
-    queueCapacity: config.queueCapacity ?? 1000,
-    concurrency: config.concurrency ?? 20,
-    limits: config.limits,
-    pool: config.pool ?? { kind: 'piscina' },
-    middleware: mw,
-    historySize: config.historySize ?? 100,
-    validateRequests: config.validateRequests ?? true,
-  };
+  return withDefaults(ExecutorConfigSchema, config) as ResolvedConfig<M>;
 }

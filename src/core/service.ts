@@ -72,6 +72,10 @@ function moduleHref(module: URL | string): string {
   ]);
 }
 
+function describeName(name: unknown): string {
+  return typeof name === 'string' ? name : typeof name === 'symbol' ? 'symbol' : typeof name === 'object' && name !== null ? 'object' : String(name);
+}
+
 /** Declares a service; validates the definition at once and compiles its request schema. */
 export function defineService<Req = unknown, Res = unknown, Chunk = unknown>(
   def: ServiceDefinition<Req, Res, Chunk>,
@@ -80,7 +84,10 @@ export function defineService<Req = unknown, Res = unknown, Chunk = unknown>(
   if (typeof def !== 'object' || def === null) throw new ConfigError('service', [{ path: '/', rule: 'type', message: 'must be an object' }]);
   if (typeof def.name !== 'string' || def.name.length === 0) issues.push({ path: '/name', rule: 'minLength', message: 'must be a non-empty string' });
   if (def.module === undefined && def.handler === undefined) issues.push({ path: '/module', rule: 'required', message: 'a service needs a handler `module` (or an inline `handler`)' });
-  if (def.handler !== undefined && typeof def.handler.call !== 'function' && typeof def.handler.stream !== 'function') {
+  if (def.module !== undefined && typeof def.module !== 'string' && !(def.module instanceof URL)) {
+    issues.push({ path: '/module', rule: 'type', message: `must be a URL or an absolute path, got ${def.module === null ? 'null' : typeof def.module}` });
+  }
+  if (def.handler !== undefined && (typeof def.handler !== 'object' || def.handler === null || (typeof def.handler.call !== 'function' && typeof def.handler.stream !== 'function'))) {
     issues.push({ path: '/handler', rule: 'type', message: 'must have a `call` or `stream` function' });
   }
   if (def.requires !== undefined && (!Array.isArray(def.requires) || def.requires.some((r) => typeof r !== 'string' || r.length === 0))) {
@@ -89,6 +96,9 @@ export function defineService<Req = unknown, Res = unknown, Chunk = unknown>(
   for (const fn of ['rights', 'estimateTokens', 'tokensFromResult', 'tokensFromChunk'] as const) {
     if (def[fn] !== undefined && typeof def[fn] !== 'function') issues.push({ path: `/${fn}`, rule: 'type', message: 'must be a function' });
   }
+  if (def.requestSchema !== undefined && (typeof def.requestSchema !== 'object' || def.requestSchema === null)) {
+    issues.push({ path: '/requestSchema', rule: 'type', message: 'must be a JSON schema (TypeBox or plain)' });
+  }
   if (def.options !== undefined) {
     try {
       structuredClone(def.options);
@@ -96,7 +106,15 @@ export function defineService<Req = unknown, Res = unknown, Chunk = unknown>(
       issues.push({ path: '/options', rule: 'type', message: 'must be structured-clone-safe (it is sent to worker threads)' });
     }
   }
-  if (issues.length > 0) throw new ConfigError(`service '${String(def.name)}'`, issues);
+  if (issues.length > 0) throw new ConfigError(`service '${describeName(def.name)}'`, issues);
+  let validateRequest: Validator<Req> | undefined;
+  try {
+    validateRequest = def.requestSchema === undefined ? undefined : (compile(def.requestSchema) as Validator<Req>);
+  } catch (err) {
+    // compile() already wrapped AJV's error: keep AJV's as the cause, name the field here.
+    const cause = err instanceof ConfigError ? err.cause : err;
+    throw new ConfigError(`service '${def.name}'`, [{ path: '/requestSchema', rule: 'schema', message: cause instanceof Error ? cause.message : String(cause) }], { cause });
+  }
   return Object.freeze({
     name: def.name,
     module: def.module === undefined ? undefined : moduleHref(def.module),
@@ -106,7 +124,7 @@ export function defineService<Req = unknown, Res = unknown, Chunk = unknown>(
     estimateTokens: def.estimateTokens,
     tokensFromResult: def.tokensFromResult,
     tokensFromChunk: def.tokensFromChunk,
-    validateRequest: def.requestSchema === undefined ? undefined : (compile(def.requestSchema) as Validator<Req>),
+    validateRequest,
     options: def.options,
   });
 }

@@ -5,10 +5,22 @@ import { ConfigError, ValidationError, type Issue } from './errors.js';
 /**
  * One AJV instance for the whole library: schemas are written once in TypeBox (which also gives
  * the static type) and compiled once here into a validator — the fast path msgspec was in Python.
+ * `strictNumbers`: NaN and ±Infinity are not numbers to any schema (JSON cannot carry them either).
  */
-export const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
+const ajvOptions = { strict: false, strictNumbers: true, coerceTypes: false, useDefaults: false } as const;
+export const ajv = withKeywords(new Ajv({ ...ajvOptions, allErrors: false }));
 /** Used only after a check fails, to list every problem at once (collecting them all is ~2.5x slower). */
-const ajvAll = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+const ajvAll = withKeywords(new Ajv({ ...ajvOptions, allErrors: true }));
+
+/** `callable: true`: the value is a function (options that take callbacks; see `Fn` in bounds.ts). */
+function withKeywords(a: Ajv): Ajv {
+  a.addKeyword({ keyword: 'callable', schemaType: 'boolean', errors: false, validate: (on: boolean, data: unknown) => !on || typeof data === 'function' });
+  a.addKeyword({ keyword: 'regexp', schemaType: 'boolean', errors: false, validate: (on: boolean, data: unknown) => !on || data instanceof RegExp });
+  // What ioredis would otherwise refuse later with an uncoded ERR_INVALID_URL.
+  a.addFormat('http-url', (s: string) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol));
+  a.addFormat('redis-url', (s: string) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol));
+  return a;
+}
 
 export interface Validator<T> {
   (value: unknown): value is T;
@@ -17,8 +29,14 @@ export interface Validator<T> {
   issues(): Issue[];
 }
 
+/** @throws ConfigError (`E_CONFIG`) when `schema` is not a schema AJV can compile (the AJV error as `cause`) */
 export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
-  const fn: ValidateFunction = ajv.compile(schema);
+  let fn: ValidateFunction;
+  try {
+    fn = ajv.compile(schema);
+  } catch (err) {
+    throw new ConfigError('schema', [{ path: '/', rule: 'schema', message: `cannot be compiled: ${err instanceof Error ? err.message : String(err)}` }], { cause: err });
+  }
   let full: ValidateFunction | undefined;
   let last: unknown;
   const check = ((value: unknown) => {
@@ -47,6 +65,12 @@ export function toIssues(errors: readonly ErrorObject[] | null | undefined): Iss
     } else if (e.keyword === 'additionalProperties') {
       path = `${path}/${String(e.params['additionalProperty'])}`;
       message = 'is not an allowed property';
+    } else if (e.keyword === 'format') {
+      message = `must be a valid ${String(e.params['format'])}`;
+    } else if (e.keyword === 'callable') {
+      message = 'must be a function';
+    } else if (e.keyword === 'regexp') {
+      message = 'must be a RegExp';
     } else if (e.keyword === 'enum' || e.keyword === 'const') {
       message = `${message}: ${JSON.stringify(e.params['allowedValues'] ?? e.params['allowedValue'])}`;
     }
@@ -62,4 +86,37 @@ export function assertValid<T>(check: Validator<T>, value: unknown, what: string
 /** Validates configuration or throws `ConfigError` naming every bad field. */
 export function assertConfig<T>(check: Validator<T>, value: unknown, what: string): asserts value is T {
   if (!check(value)) throw new ConfigError(what, check.issues());
+}
+
+/**
+ * Options resolved against their schema: checked (every problem at once, `E_CONFIG`), then each
+ * absent property whose schema has a `default` gets it (nested objects too). The schema is the
+ * one place a default is written; the input is never mutated.
+ */
+export function optionsResolver<S extends TSchema, R = Static<S>>(schema: S, what: string): (value: unknown) => R {
+  const check = compile(schema);
+  return (value) => {
+    assertConfig(check, value, what);
+    return withDefaults(schema, value) as R;
+  };
+}
+
+/** `value` with the schema's defaults filled in where it has none (copies objects it changes). */
+export function withDefaults(schema: TSchema, value: unknown): unknown {
+  // A default is data (a plain value or object); its own nested defaults are filled below.
+  if (value === undefined && schema.default !== undefined) value = structuredClone(schema.default);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  if (schema['if'] !== undefined) {
+    const key = (schema['if'] as { required?: string[] }).required?.[0];
+    return withDefaults((key === undefined || key in value ? schema['then'] : schema['else']) as TSchema, value);
+  }
+  const props = schema['properties'] as Record<string, TSchema> | undefined;
+  if (props === undefined) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(props)) {
+    const own = Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+    const filled = withDefaults(props[key]!, own);
+    if (filled !== own) (out ??= { ...value })[key] = filled;
+  }
+  return out ?? value;
 }

@@ -1,3 +1,4 @@
+import { callRecord } from '../core/call-record.js';
 import type { ServiceCall } from '../core/service-call.js';
 import type { ServiceCallData } from '../core/schemas.js';
 import type { DispatchStats } from './dispatch-jitter.js';
@@ -39,17 +40,18 @@ export class StatsCollector {
   readonly rejected = { queueFull: 0, closed: 0, invalid: 0, overLimit: 0 };
   readonly queueWait = new LatencyHistogram();
   readonly runTime = new LatencyHistogram();
-  readonly #ring: (ServiceCall | undefined)[];
+  /** Small records, never the calls themselves (they hold requests and results). */
+  readonly #ring: (ServiceCallData | undefined)[];
   #next = 0;
 
   constructor(historySize: number) {
-    this.#ring = new Array<ServiceCall | undefined>(historySize);
+    this.#ring = new Array<ServiceCallData | undefined>(historySize);
   }
 
   remember(call: ServiceCall): void {
     const n = this.#ring.length;
     if (n === 0) return;
-    this.#ring[this.#next] = call;
+    this.#ring[this.#next] = callRecord(call);
     this.#next = (this.#next + 1) % n;
   }
 
@@ -58,7 +60,7 @@ export class StatsCollector {
     const n = this.#ring.length;
     for (let i = 0; i < n; i++) {
       const c = this.#ring[(this.#next + i) % n];
-      if (c) history.push(redactor(c.toJSON()));
+      if (c) history.push(redactor({ ...c }));
     }
     return {
       accepted: this.accepted,

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { CallContext } from '../core/call-context.js';
+import { checkSubmitOptions, closeOptionsError } from '../core/call-options.js';
 import { now } from '../core/clock.js';
 import { resolveConfig, type ExecutorConfig, type ResolvedConfig } from '../core/config.js';
 import type { Unwrapped } from '../core/envelope.js';
@@ -7,6 +8,7 @@ import { onMicrotask } from '../core/microtask.js';
 import { CallpoolError, CancelledError, ClosedError, ConfigError, DeadlineExceededError, QueueFullError, ValidationError } from '../core/errors.js';
 import type { ExecutorEventMap, ExecutorEventName } from '../core/events.js';
 import { redact } from '../core/redact.js';
+import { setLongTimeout } from '../core/timers.js';
 import type { ServiceCallData } from '../core/schemas.js';
 import type { Service } from '../core/service.js';
 import type { ServiceCall } from '../core/service-call.js';
@@ -178,13 +180,17 @@ export class Executor {
    * Leaves no timers, threads or sockets behind. Calling it again returns the same promise.
    */
   close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closing === undefined) {
+      const bad = closeOptionsError(options);
+      if (bad) return Promise.reject(bad);
+    }
     this.#closing ??= (async () => {
       if (options.drain ?? true) {
         const limit = options.timeoutMs ?? Infinity;
-        let timer: NodeJS.Timeout | undefined;
-        const late = Number.isFinite(limit) ? new Promise<void>((resolve) => (timer = setTimeout(resolve, limit))) : new Promise<void>(noop);
+        let timer: { clear(): void } | undefined;
+        const late = Number.isFinite(limit) ? new Promise<void>((resolve) => (timer = setLongTimeout(resolve, limit))) : new Promise<void>(noop);
         await Promise.race([this.onIdle(), late]);
-        clearTimeout(timer);
+        timer?.clear();
       }
       const closed = new CancelledError('executor closed');
       for (const e of [...this.#admission.queue, ...this.#admission.running]) this.#cancel(e, closed, 'CANCELLED');
@@ -197,6 +203,7 @@ export class Executor {
   }
 
   #accept(service: Service, request: unknown, ctx: CallContext | undefined, options: SubmitOptions | undefined, kind: 'call' | 'stream'): CallEntry {
+    checkSubmitOptions(options);
     if (this.#closing !== undefined) {
       this.#stats.rejected.closed++;
       throw new ClosedError('executor is closed; no new calls are accepted');

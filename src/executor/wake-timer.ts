@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../core/bounds.js';
 import { now } from '../core/clock.js';
 
 /**
@@ -23,6 +24,8 @@ export class WakeTimer {
    * middle of changing the state `fn` reads.
    */
   at(at: number): void {
+    // NaN would never be due nor past: an endless setImmediate loop. Treat it as "now".
+    if (Number.isNaN(at)) at = now();
     if (this.armed && this.#at <= at) return;
     this.cancel();
     this.#at = at;
@@ -44,7 +47,8 @@ export class WakeTimer {
       this.#at = Infinity;
       this.fn();
     } else if (left > 2) {
-      this.#timer = setTimeout(this.#schedule, Math.floor(left - 1));
+      // A far instant waits in steps a Node timer can take (longer ones fire after 1 ms).
+      this.#timer = setTimeout(this.#schedule, Math.min(Math.floor(left - 1), MAX_TIMER_MS));
     } else {
       this.#immediate = setImmediate(this.#schedule);
     }

@@ -1,13 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, type Issue } from '../core/errors.js';
-import { LimitsSchema, PoolConfigSchema } from '../core/schemas.js';
+import { MAX_TIMER_MS, Ms } from '../core/bounds.js';
+import { ExecutorConfigSchema, limitsSchemaWith, PoolConfigSchema } from '../core/schemas.js';
 import { compile } from '../core/validate.js';
 import { MockUpstreamOptionsSchema } from './mock-options.js';
 
-const Positive = Type.Number({ exclusiveMinimum: 0 });
-const NonNegative = Type.Number({ minimum: 0 });
+/** A soak runs at most a week; every count and rate below has a ceiling that still means something. */
+const WEEK_S = 604_800;
+const Seconds = Type.Number({ exclusiveMinimum: 0, maximum: WEEK_S });
+const StartS = Type.Number({ minimum: 0, maximum: WEEK_S });
+const PerSecond = Type.Number({ minimum: 0, maximum: 1_000_000 });
+const Weight = Type.Number({ minimum: 0, maximum: 1_000_000 });
+/** Measured bounds a run is judged against (ms, per second, MB): finite. */
+const Bound = Type.Number({ minimum: 0, maximum: 1e12 });
 const Share = Type.Number({ minimum: 0, maximum: 1 });
+const execProps = ExecutorConfigSchema.properties;
 
 /** Middleware by name, outermost first, each with the options a JSON file can express. */
 export const MiddlewareSpecSchema = Type.Union([
@@ -19,29 +27,32 @@ export const MiddlewareSpecSchema = Type.Union([
   Type.Object(
     {
       name: Type.Literal('circuitBreaker'),
-      consecutive: Type.Optional(Type.Integer({ minimum: 1 })),
-      openMs: Type.Optional(Positive),
+      consecutive: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+      openMs: Type.Optional(Ms({ max: MAX_TIMER_MS })),
     },
     { additionalProperties: false },
   ),
   Type.Object(
     {
       name: Type.Literal('retry'),
-      maxAttempts: Type.Optional(Type.Integer({ minimum: 1 })),
-      baseDelayMs: Type.Optional(NonNegative),
-      maxDelayMs: Type.Optional(NonNegative),
+      maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+      baseDelayMs: Type.Optional(Ms({ zero: true })),
+      maxDelayMs: Type.Optional(Ms({ zero: true })),
     },
     { additionalProperties: false },
   ),
-  Type.Object({ name: Type.Literal('timeout'), ms: Positive }, { additionalProperties: false }),
+  Type.Object({ name: Type.Literal('timeout'), ms: Ms() }, { additionalProperties: false }),
 ]);
 export type MiddlewareSpec = Static<typeof MiddlewareSpecSchema>;
 
+/** A fixture's store URL may be `'spawn'`: the soak starts a redis-server for the run. */
+const FixtureLimitsSchema = limitsSchemaWith(Type.String({ pattern: '^(spawn$|rediss?://)' })).limits;
+
 export const FixtureExecutorSchema = Type.Object(
   {
-    queueCapacity: Type.Optional(Type.Integer({ minimum: 1 })),
-    concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
-    limits: Type.Optional(LimitsSchema),
+    queueCapacity: execProps.queueCapacity,
+    concurrency: execProps.concurrency,
+    limits: Type.Optional(FixtureLimitsSchema),
     pool: Type.Optional(PoolConfigSchema),
     middleware: Type.Optional(Type.Array(MiddlewareSpecSchema)),
   },
@@ -51,39 +62,39 @@ export const FixtureExecutorSchema = Type.Object(
 export const LoadSchema = Type.Object(
   {
     /** Length of the run in seconds (the load stops offering calls then; in-flight ones finish). */
-    durationS: Type.Optional(Positive),
+    durationS: Type.Optional(Seconds),
     /** Stop after offering this many calls (whichever of `durationS` and `calls` comes first). */
-    calls: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Calls offered per second, open loop: the schedule does not wait for answers. */
-    rate: NonNegative,
+    calls: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
+    /** Calls offered per second, open loop, in [0, 1e6]: the schedule does not wait for answers. */
+    rate: PerSecond,
     /** `uniform`: evenly spaced; `poisson`: exponential gaps (seeded). @default 'uniform' */
     arrivals: Type.Optional(Type.Union([Type.Literal('uniform'), Type.Literal('poisson')])),
     /** The rate moves linearly from `rate` to `toRate` over `overS` seconds from `startS`, then stays. */
     ramp: Type.Optional(
-      Type.Object({ toRate: NonNegative, overS: Positive, startS: Type.Optional(NonNegative) }, { additionalProperties: false }),
+      Type.Object({ toRate: PerSecond, overS: Seconds, startS: Type.Optional(StartS) }, { additionalProperties: false }),
     ),
     /** `calls` extra calls offered at once every `everyS` seconds, the first at `startS`. */
     bursts: Type.Optional(
       Type.Object(
-        { everyS: Positive, calls: Type.Integer({ minimum: 1 }), startS: Type.Optional(NonNegative) },
+        { everyS: Seconds, calls: Type.Integer({ minimum: 1, maximum: 1_000_000 }), startS: Type.Optional(StartS) },
         { additionalProperties: false },
       ),
     ),
     /** Relative weights of the kinds of work offered. @default { call: 1 } */
     mix: Type.Optional(
       Type.Object(
-        { call: Type.Optional(NonNegative), stream: Type.Optional(NonNegative), embeddings: Type.Optional(NonNegative) },
+        { call: Type.Optional(Weight), stream: Type.Optional(Weight), embeddings: Type.Optional(Weight) },
         { additionalProperties: false, minProperties: 1 },
       ),
     ),
     /** Each call's deadline from submit (ms); none when absent. */
-    timeoutMs: Type.Optional(Positive),
-    /** A slow consumer: wait this long after every stream chunk before asking for the next. @default 0 */
-    consumerDelayMs: Type.Optional(NonNegative),
+    timeoutMs: Type.Optional(Ms()),
+    /** A slow consumer: wait this long (ms, at most a minute) after every stream chunk before asking for the next. @default 0 */
+    consumerDelayMs: Type.Optional(Ms({ zero: true, max: 60_000 })),
     /** Characters of prompt text per request. @default 64 */
     promptChars: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** `max_tokens` of each chat request (the completion budget the token limiter charges). @default 64 */
-    maxTokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** Model name sent upstream. @default 'mock-model' */
     model: Type.Optional(Type.String({ minLength: 1 })),
   },
@@ -94,15 +105,15 @@ export type LoadSpec = Static<typeof LoadSchema>;
 export const ExpectationsSchema = Type.Object(
   {
     /** p99 of the time a call waited in the queue (ms), at most. */
-    queueWaitP99Ms: Type.Optional(NonNegative),
+    queueWaitP99Ms: Type.Optional(Bound),
     /** p99 of the time a call ran once admitted (ms), at most. */
-    runTimeP99Ms: Type.Optional(NonNegative),
+    runTimeP99Ms: Type.Optional(Bound),
     /** p99 of the time from submitting a stream to its first chunk (ms), at most. */
-    ttfbP99Ms: Type.Optional(NonNegative),
+    ttfbP99Ms: Type.Optional(Bound),
     /** Stream chunks delivered per second over the run, at least. */
-    chunksPerSecMin: Type.Optional(NonNegative),
+    chunksPerSecMin: Type.Optional(Bound),
     /** Completed calls per second over the run, at least. */
-    throughputMin: Type.Optional(NonNegative),
+    throughputMin: Type.Optional(Bound),
     /** Share of offered calls that did not complete (refused, failed, cancelled), at most. */
     errorRateMax: Type.Optional(Share),
     /** Slope of heap-after-GC over the second half of the run (MB per minute), at most. */
@@ -119,16 +130,16 @@ export type Expectations = Static<typeof ExpectationsSchema>;
 export const MeasureSchema = Type.Object(
   {
     /** Interval of memory samples (heap after a full GC, RSS). @default 500 */
-    memoryEveryMs: Type.Optional(Type.Number({ minimum: 50 })),
+    memoryEveryMs: Type.Optional(Type.Number({ minimum: 50, maximum: 3_600_000 })),
     /**
      * How much shorter than the limit's window the judged windows are. 0 judges as the provider
      * counts (every shipped fixture says 0); more forgives dispatch jitter (a stalled event loop,
      * thread hops). The report shows the jitter figures either way.
      * @default the longest event-loop stall of the run plus the monitor's 10 ms resolution (at least 10 ms, at most half the window)
      */
-    rateToleranceMs: Type.Optional(NonNegative),
+    rateToleranceMs: Type.Optional(Bound),
     /** How long in-flight work may take to finish after the load stops (ms). @default 30000 */
-    drainTimeoutMs: Type.Optional(Positive),
+    drainTimeoutMs: Type.Optional(Ms()),
   },
   { additionalProperties: false },
 );
@@ -138,7 +149,7 @@ export const FixtureSchema = Type.Object(
     name: Type.String({ minLength: 1 }),
     description: Type.Optional(Type.String()),
     /** Seeds the load (arrivals, mix) and the mock upstream. @default 1 */
-    seed: Type.Optional(Type.Integer()),
+    seed: Type.Optional(Type.Integer({ minimum: -2_147_483_648, maximum: 4_294_967_295 })),
     /**
      * OS processes that share the load, each with its own executor, against one upstream and one
      * limiter store (give several processes a shared store: `{ kind: 'redis', url }`). @default 1

@@ -1,14 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
-const Ms = Type.Number({ minimum: 0 });
+/** A mock's delays: at most 10 minutes (a timer longer than 2^31-1 ms would fire at once). */
+const Ms = Type.Number({ minimum: 0, maximum: 600_000 });
+const PositiveMs = Type.Number({ exclusiveMinimum: 0, maximum: 600_000 });
 
 /** Time before the response headers, sampled per request from a seeded generator. */
 export const LatencySchema = Type.Union([
   Type.Object({ kind: Type.Literal('fixed'), ms: Ms }, { additionalProperties: false }),
   Type.Object({ kind: Type.Literal('uniform'), minMs: Ms, maxMs: Ms }, { additionalProperties: false }),
   Type.Object({ kind: Type.Literal('normal'), meanMs: Ms, stdMs: Ms }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('lognormal'), medianMs: Type.Number({ exclusiveMinimum: 0 }), sigma: Ms }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('lognormal'), medianMs: PositiveMs, sigma: Type.Number({ minimum: 0, maximum: 10 }) }, { additionalProperties: false }),
 ]);
 export type Latency = Static<typeof LatencySchema>;
 
@@ -32,9 +34,9 @@ export const RouteOptionsSchema = Type.Object(
     throttle: Type.Optional(
       Type.Object(
         {
-          startAfter: Type.Optional(Type.Integer({ minimum: 0 })),
-          durationMs: Type.Number({ exclusiveMinimum: 0 }),
-          repeatEveryMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          startAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+          durationMs: Type.Number({ exclusiveMinimum: 0, maximum: 86_400_000 }),
+          repeatEveryMs: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86_400_000 })),
           /** How the wait is announced: `retry-after` seconds (rounded up), `retry-after-ms`, an HTTP-date, or not at all. @default 'ms' */
           header: Type.Optional(Type.Union([Type.Literal('seconds'), Type.Literal('ms'), Type.Literal('http-date'), Type.Literal('none')])),
         },
@@ -45,9 +47,9 @@ export const RouteOptionsSchema = Type.Object(
     rateLimit: Type.Optional(
       Type.Object(
         {
-          requests: Type.Optional(Type.Integer({ minimum: 1 })),
-          tokens: Type.Optional(Type.Integer({ minimum: 1 })),
-          windowMs: Type.Number({ exclusiveMinimum: 0 }),
+          requests: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
+          tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
+          windowMs: Type.Number({ minimum: 1, maximum: 86_400_000 }),
           enforce: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
@@ -63,13 +65,13 @@ export const RouteOptionsSchema = Type.Object(
           /** Content chunks per stream (plus a role chunk, a final chunk and, when asked, a usage chunk). @default 8 */
           chunks: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
           /** Characters per content chunk; `responseBytes` divided over the chunks when set. @default 16 */
-          chunkBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+          chunkBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 * 1024 * 1024 })),
           /** Pause between chunks (a slow stream). @default 0 */
           intervalMs: Type.Optional(Ms),
           /** Stop writing after this many content chunks and keep the connection open (a silent stream). */
-          silentAfter: Type.Optional(Type.Integer({ minimum: 0 })),
+          silentAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
           /** Destroy the connection after this many content chunks. */
-          resetAfter: Type.Optional(Type.Integer({ minimum: 0 })),
+          resetAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
           /** Write every event in two network writes, split mid-event. @default false */
           splitEvents: Type.Optional(Type.Boolean()),
           /** Send each chunk's JSON over two `data:` lines. @default false */
@@ -95,13 +97,13 @@ export const MockUpstreamOptionsSchema = Type.Object(
     /** @default 0 (any free port) */
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     /** Seed of every random choice (latency, faults), so a run can be replayed. @default 1 */
-    seed: Type.Optional(Type.Integer()),
+    seed: Type.Optional(Type.Integer({ minimum: -2_147_483_648, maximum: 4_294_967_295 })),
     /** When set, requests must send `Authorization: Bearer <apiKey>` or get a 401. */
     apiKey: Type.Optional(Type.String({ minLength: 1 })),
     /** Arrivals kept in the log (a ring: older ones are overwritten; 9 bytes each). @default 1_048_576 */
     arrivalCapacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1 << 26 })),
     /** How long an idle keep-alive connection is kept. @default 5000 */
-    keepAliveTimeoutMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    keepAliveTimeoutMs: Type.Optional(PositiveMs),
     /** Options every route starts from. */
     defaults: Type.Optional(RouteOptionsSchema),
     /** Per-route options, merged over `defaults` (one level deep). */

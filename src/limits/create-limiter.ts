@@ -1,5 +1,4 @@
-import { isLimiterObject, type LimiterObject } from '../core/config.js';
-import type { LimitsConfig, RateWindow } from '../core/schemas.js';
+import type { LimiterObject, LimitsConfig, RateWindow } from '../core/schemas.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import { RedisLimiter } from './redis-limiter.js';
 import type { Limiter } from './types.js';
@@ -14,10 +13,11 @@ export function normalizeWindows(limits: LimitsConfig): NormalizedWindows {
   return { requests: list(limits.requests), tokens: list(limits.tokens) };
 }
 
-/** The limiter a configuration asks for (`undefined` when it sets no window), or the `Limiter` given. */
+/** The limiter a configuration asks for, or `undefined` when it sets no window. */
 export function createLimiter(limits: LimitsConfig | LimiterObject | undefined): Limiter | undefined {
   if (limits === undefined) return undefined;
-  if (isLimiterObject(limits)) return limits as unknown as Limiter;
+  // A limiter object given in the configuration is used as is.
+  if ('acquire' in limits) return limits as unknown as Limiter;
   const windows = normalizeWindows(limits);
   if (windows.requests.length === 0 && windows.tokens.length === 0) return undefined;
   const store = limits.store ?? { kind: 'memory' as const };

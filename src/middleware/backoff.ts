@@ -1,10 +1,8 @@
+/** The backoff numbers of `RetryOptions` (ranges and defaults in options.ts). */
 export interface BackoffOptions {
-  /** Upper bound of the first delay (ms). @default 100 */
-  baseDelayMs?: number;
-  /** No delay is ever longer than this (ms), except one a rate-limit error asks for. @default 10_000 */
-  maxDelayMs?: number;
-  /** Growth of the bound per attempt. @default 2 */
-  factor?: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  factor: number;
 }
 
 /**
@@ -13,7 +11,7 @@ export interface BackoffOptions {
  * `[0, min(maxDelayMs, baseDelayMs * factor^(n-1))]`, which spreads retries of many callers.
  * `random` returns a number in [0, 1).
  */
-export function fullJitterDelay(retry: number, options: Required<BackoffOptions>, random: () => number): number {
+export function fullJitterDelay(retry: number, options: BackoffOptions, random: () => number): number {
   const bound = Math.min(options.maxDelayMs, options.baseDelayMs * Math.pow(options.factor, Math.max(0, retry - 1)));
   return Math.max(0, Math.min(bound, random() * bound));
 }

@@ -1,14 +1,6 @@
-/**
- * When a closed circuit trips. The breaker tells its policy of every counted outcome (only
- * failures that pass its filter, and successes) and opens when `failure` returns true.
- */
-export interface TripPolicy {
-  success(at: number): void;
-  /** Records a failure; true when the circuit should open. */
-  failure(at: number): boolean;
-  /** Forgets everything (the circuit closed again). */
-  reset(): void;
-}
+import { resolveFailureRatioOptions, type FailureRatioOptions, type TripPolicy } from './options.js';
+
+export type { FailureRatioOptions, TripPolicy } from './options.js';
 
 /** Trips after `threshold` failures in a row; a success starts the count again. */
 export class ConsecutiveFailures implements TripPolicy {
@@ -25,17 +17,6 @@ export class ConsecutiveFailures implements TripPolicy {
   }
 }
 
-export interface FailureRatioOptions {
-  /** Trip when failures / outcomes reaches this, in (0, 1]. */
-  ratio: number;
-  /** The rolling window outcomes are counted over (ms). @default 10_000 */
-  windowMs?: number;
-  /** No trip with fewer outcomes than this in the window. @default 10 */
-  minVolume?: number;
-  /** Slices of the window; outcomes expire a slice at a time. @default 10 */
-  buckets?: number;
-}
-
 /**
  * Trips when, over a rolling window, there were at least `minVolume` outcomes and the share
  * of failures reached `ratio`. The window is a ring of fixed slices: O(buckets) memory whatever
@@ -50,11 +31,13 @@ export class FailureRatio implements TripPolicy {
   readonly #ok: number[];
   readonly #bad: number[];
 
+  /** @throws ConfigError (`E_CONFIG`) for options out of range */
   constructor(options: FailureRatioOptions) {
-    this.ratio = options.ratio;
-    this.windowMs = options.windowMs ?? 10_000;
-    this.minVolume = options.minVolume ?? 10;
-    const n = options.buckets ?? 10;
+    const o = resolveFailureRatioOptions(options);
+    this.ratio = o.ratio;
+    this.windowMs = o.windowMs;
+    this.minVolume = o.minVolume;
+    const n = o.buckets;
     this.#sliceMs = this.windowMs / n;
     this.#slot = new Array<number>(n).fill(-Infinity);
     this.#ok = new Array<number>(n).fill(0);

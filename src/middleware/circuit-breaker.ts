@@ -1,44 +1,12 @@
 import { now } from '../core/clock.js';
 import { CircuitOpenError, isRetryable } from '../core/errors.js';
-import { ConsecutiveFailures, FailureRatio, type FailureRatioOptions, type TripPolicy } from './breaker-policy.js';
+import { ConsecutiveFailures, FailureRatio, type TripPolicy } from './breaker-policy.js';
 import { callNext, failing, streamNext } from './next-safely.js';
 import { tapStream } from './observe-stream.js';
-import { OptionIssues } from './options.js';
+import { resolveCircuitBreakerOptions, type CircuitBreakerOptions, type CircuitState, type StateChange } from './options.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
-export type CircuitState = 'closed' | 'open' | 'half-open';
-
-export interface StateChange {
-  /** The circuit (by default the service name). */
-  key: string;
-  from: CircuitState;
-  to: CircuitState;
-  /** Monotonic instant of the change (the breaker's clock). */
-  at: number;
-}
-
-export interface CircuitBreakerOptions {
-  /**
-   * When a closed circuit opens: `{ consecutive: n }` failures in a row, or
-   * `{ ratio, windowMs, minVolume }` over a rolling window, or a factory of your own policy.
-   * @default { consecutive: 5 }
-   */
-  trip?: { consecutive: number } | FailureRatioOptions | (() => TripPolicy);
-  /** How long an open circuit refuses calls before it lets probes through (ms). @default 30_000 */
-  openMs?: number;
-  /** Probes a half-open circuit lets through at once. @default 1 */
-  halfOpenProbes?: number;
-  /** Successful probes that close a half-open circuit. @default 1 */
-  closeAfter?: number;
-  /** Which errors count as failures. @default isRetryable: a 4xx or a policy denial never trips it */
-  isFailure?: (error: unknown) => boolean;
-  /** Which circuit a call belongs to. @default the service name */
-  key?: (inv: Invocation) => string;
-  /** @default the monotonic `now` */
-  clock?: () => number;
-  /** Told of every state change (also available with `on('stateChange', fn)`). */
-  onStateChange?: (change: StateChange) => void;
-}
+export type { CircuitBreakerOptions, CircuitState, StateChange } from './options.js';
 
 export interface CircuitBreakerMiddleware extends Middleware {
   /** The state of one circuit (`closed` for one never seen). Reading it may move open to half-open. */
@@ -81,22 +49,17 @@ interface Ticket {
  * breaker.on('stateChange', (c) => log.warn(`${c.key}: ${c.from} -> ${c.to}`));
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreakerMiddleware {
-  const issues = new OptionIssues('circuit breaker options');
-  issues.number('openMs', options.openMs, 0);
-  issues.number('halfOpenProbes', options.halfOpenProbes, 1, { integer: true });
-  issues.number('closeAfter', options.closeAfter, 1, { integer: true });
-  for (const f of ['isFailure', 'key', 'clock', 'onStateChange'] as const) issues.fn(f, options[f]);
-  const makePolicy = policyFactory(options.trip, issues);
-  issues.throwIfAny();
-
-  const openMs = options.openMs ?? 30_000;
-  const probes = options.halfOpenProbes ?? 1;
-  const closeAfter = options.closeAfter ?? 1;
-  const isFailure = options.isFailure ?? isRetryable;
-  const keyOf = options.key ?? ((inv: Invocation) => inv.service.name);
-  const clock = options.clock ?? now;
+  const o = resolveCircuitBreakerOptions(options);
+  const makePolicy = policyFactory(o.trip);
+  const openMs = o.openMs;
+  const probes = o.halfOpenProbes;
+  const closeAfter = o.closeAfter;
+  // Function defaults live here: a schema default is data.
+  const isFailure = o.isFailure ?? isRetryable;
+  const keyOf = o.key ?? ((inv: Invocation) => inv.service.name);
+  const clock = o.clock ?? now;
   const listeners = new Set<(c: StateChange) => void>();
-  if (options.onStateChange !== undefined) listeners.add(options.onStateChange);
+  if (o.onStateChange !== undefined) listeners.add(o.onStateChange);
   const circuits = new Map<string, Circuit>();
 
   const circuitOf = (key: string): Circuit => {
@@ -221,20 +184,9 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   return breaker;
 }
 
-function policyFactory(trip: CircuitBreakerOptions['trip'], issues: OptionIssues): () => TripPolicy {
-  if (trip === undefined) return () => new ConsecutiveFailures(5);
+/** The trip option (already checked against its schema) as a policy factory. */
+function policyFactory(trip: NonNullable<CircuitBreakerOptions['trip']>): () => TripPolicy {
   if (typeof trip === 'function') return trip;
-  if (typeof trip === 'object' && trip !== null && 'consecutive' in trip) {
-    issues.number('trip.consecutive', trip.consecutive, 1, { integer: true });
-    return () => new ConsecutiveFailures(trip.consecutive);
-  }
-  if (typeof trip === 'object' && trip !== null && 'ratio' in trip) {
-    issues.number('trip.ratio', trip.ratio, 0, { exclusive: true, max: 1 });
-    issues.number('trip.windowMs', trip.windowMs, 0, { exclusive: true });
-    issues.number('trip.minVolume', trip.minVolume, 1, { integer: true });
-    issues.number('trip.buckets', trip.buckets, 1, { integer: true, max: 1000 });
-    return () => new FailureRatio(trip);
-  }
-  issues.add({ path: '/trip', rule: 'type', message: 'Expected `trip` to be { consecutive }, { ratio, windowMs?, minVolume? } or a policy factory' });
-  return () => new ConsecutiveFailures(5);
+  if ('consecutive' in trip) return () => new ConsecutiveFailures(trip.consecutive);
+  return () => new FailureRatio(trip);
 }

@@ -1,6 +1,7 @@
 import { now } from '../core/clock.js';
-import { ConfigError, HookError } from '../core/errors.js';
+import { HookError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { resolveHookOptions, resolveHookRegistryOptions, type HookOptions, type HookRegistryOptions } from './options.js';
 
 /** The moments a hook can observe. Names are data: `register` refuses any other. */
 export const HookType = {
@@ -52,10 +53,7 @@ export interface HookEvent {
 
 export type HookFn = (event: HookEvent) => unknown;
 
-export interface HookOptions {
-  /** How long this hook may run before it is abandoned (ms). @default the registry's `defaultTimeoutMs` */
-  timeout?: number;
-}
+export type { HookOptions, HookRegistryOptions } from './options.js';
 
 /** How one hook ended in one `emit`. */
 export interface HookOutcome {
@@ -64,13 +62,6 @@ export interface HookOutcome {
   ms: number;
   value?: unknown;
   error?: HookError;
-}
-
-export interface HookRegistryOptions {
-  /** Per-hook time limit when `register` names none (ms). @default 1000 */
-  defaultTimeoutMs?: number;
-  /** Told of every hook that throws, rejects or times out; the call itself never is. */
-  onError?: (error: HookError, type: HookType) => void;
 }
 
 interface Entry {
@@ -94,14 +85,11 @@ export class HookRegistry {
   readonly #defaultTimeout: number;
   readonly #onError: ((error: HookError, type: HookType) => void) | undefined;
 
+  /** @throws ConfigError (`E_CONFIG`) for options out of range */
   constructor(options: HookRegistryOptions = {}) {
-    const t = options.defaultTimeoutMs ?? 1000;
-    assertTimeout(t, '/defaultTimeoutMs');
-    if (options.onError !== undefined && typeof options.onError !== 'function') {
-      throw new ConfigError('hook registry options', [{ path: '/onError', rule: 'type', message: `must be a function, got ${typeof options.onError}` }]);
-    }
-    this.#defaultTimeout = t;
-    this.#onError = options.onError;
+    const o = resolveHookRegistryOptions(options);
+    this.#defaultTimeout = o.defaultTimeoutMs;
+    this.#onError = o.onError;
   }
 
   /**
@@ -111,8 +99,7 @@ export class HookRegistry {
   register(type: HookType, fn: HookFn, options: HookOptions = {}): () => void {
     assertType(type);
     if (typeof fn !== 'function') throw new HookError(`a hook must be a function, got ${fn === null ? 'null' : typeof fn}`, { context: { type } });
-    const timeout = options.timeout ?? this.#defaultTimeout;
-    assertTimeout(timeout, '/timeout');
+    const timeout = resolveHookOptions(options).timeout ?? this.#defaultTimeout;
     const entry: Entry = { fn, timeout };
     const list = this.#hooks.get(type);
     if (list === undefined) this.#hooks.set(type, [entry]);
@@ -221,11 +208,5 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 function assertType(type: unknown): asserts type is HookType {
   if (typeof type !== 'string' || !TYPES.has(type)) {
     throw new HookError(`unknown hook type ${JSON.stringify(String(type))}; expected one of ${[...TYPES].join(', ')}`, { context: { type: String(type) } });
-  }
-}
-
-function assertTimeout(t: unknown, path: string): void {
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
-    throw new ConfigError('hook options', [{ path, rule: 'exclusiveMinimum', message: `Expected a finite number of ms > 0, got ${String(t)}` }]);
   }
 }

@@ -1,15 +1,14 @@
 import { now } from '../core/clock.js';
 import { listen, type ExecutorEvents } from '../core/events.js';
-import { HookType, type HookEvent, type HookRegistry } from './hook-registry.js';
+import { ConfigError } from '../core/errors.js';
+import { HookRegistry, HookType, type HookEvent } from './hook-registry.js';
+import { resolveHooksOptions, type HooksOptions } from './options.js';
 import { callNext, streamNext } from './next-safely.js';
 import { observeStream } from './observe-stream.js';
 import { redact as defaultRedactor, type Redactor } from '../core/redact.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
-export interface HooksOptions {
-  /** Applied to every event field but `chunk`; `false` hands hooks the raw values. @default the built-in redactor */
-  redact?: Redactor | false;
-}
+export type { HooksOptions } from './options.js';
 
 type BaseEvent = Omit<HookEvent, 'type'>;
 
@@ -23,7 +22,11 @@ const STREAM_TYPES = [HookType.PRE_STREAM, HookType.STREAM_CHUNK, HookType.POST_
  * hook registered for a kind, the middleware costs a map lookup.
  */
 export function hooks(registry: HookRegistry, options: HooksOptions = {}): Middleware {
-  const scrub: (v: unknown) => unknown = options.redact === false ? (v) => v : options.redact ?? defaultRedactor;
+  if (!(registry instanceof HookRegistry)) {
+    throw new ConfigError('hooks', [{ path: '/registry', rule: 'instanceOf', message: 'must be a HookRegistry' }]);
+  }
+  const o = resolveHooksOptions(options);
+  const scrub: (v: unknown) => unknown = o.redact === false ? (v) => v : o.redact ?? defaultRedactor;
   let detach: (() => void) | undefined;
 
   const base = (inv: Invocation): BaseEvent => ({

@@ -4,23 +4,13 @@ import { listen, type ExecutorEvents } from '../core/events.js';
 import { callNext, streamNext } from './next-safely.js';
 import { tapStream } from './observe-stream.js';
 import { ScrapedHistogram, type HistogramSeries } from './scraped-histogram.js';
-import { redact as defaultRedactor, type Redactor } from '../core/redact.js';
+import { redact as defaultRedactor } from '../core/redact.js';
+import { resolveMetricsOptions, type MetricsOptions } from './options.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
-/** Latency bucket bounds in seconds (Prometheus convention). */
-const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
 
-export interface MetricsOptions {
-  /** Prefix of every metric name. @default 'callpool_' */
-  prefix?: string;
-  /** Latency histogram bucket bounds, in seconds, ascending. @default 1 ms … 60 s */
-  buckets?: readonly number[];
-  /** Bytes of one stream chunk. @default UTF-8 length of strings, `byteLength` of binary, JSON length of anything else */
-  sizeOf?: (chunk: unknown) => number;
-  /** Applied to label values (service names). @default the built-in redactor */
-  redact?: Redactor;
-}
+export type { MetricsOptions } from './options.js';
 
 export interface LatencySnapshot {
   count: number;
@@ -113,11 +103,14 @@ interface ServiceState {
  * http.createServer(async (_, res) => res.setHeader('content-type', m.contentType).end(await m.prometheus()));
  */
 export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
-  const prefix = options.prefix ?? 'callpool_';
-  const boundsS = [...(options.buckets ?? DEFAULT_BUCKETS)];
+  const o = resolveMetricsOptions(options);
+  const prefix = o.prefix;
+  // Sorted and deduplicated: prom-client refuses bounds out of order.
+  const boundsS = [...new Set(o.buckets)].sort((a, b) => a - b);
   const boundsMs = boundsS.map((s) => s * 1000);
-  const sizeOf = options.sizeOf ?? defaultSizeOf;
-  const scrub = options.redact ?? defaultRedactor;
+  // Function defaults live here: a schema default is data.
+  const sizeOf = o.sizeOf ?? defaultSizeOf;
+  const scrub = o.redact ?? defaultRedactor;
 
   const services = new Map<string, ServiceState>();
   const registry = new Registry();

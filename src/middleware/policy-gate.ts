@@ -2,22 +2,13 @@ import type { CallContext } from '../core/call-context.js';
 import { PolicyError } from '../core/errors.js';
 import { GrantSet } from './capabilities.js';
 import { failing } from './next-safely.js';
+import { resolvePolicyGateOptions, type PolicyGateOptions } from './options.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
 /** The `ctx.attrs` key under which a caller adds requirements to one call. */
 export const REQUIRES_ATTR = 'requires';
 
-export interface PolicyGateOptions {
-  /**
-   * What the caller is granted. @default the context's `capabilities`
-   */
-  granted?: (inv: Invocation) => readonly string[];
-  /**
-   * Requirements a request adds (never removes) on top of the service's `requires` and `rights`.
-   * @default the string array under `ctx.attrs.requires`, if any
-   */
-  extra?: (inv: Invocation) => readonly string[] | undefined;
-}
+export type { PolicyGateOptions } from './options.js';
 
 const NONE: readonly string[] = Object.freeze([]);
 
@@ -33,8 +24,10 @@ const NONE: readonly string[] = Object.freeze([]);
  * await ex.call(svc, { url: 'https://api.example.com/x' }, CallContext.new('b', { capabilities: ['net.out', 'net.out:*'] }));
  */
 export function policyGate(options: PolicyGateOptions = {}): Middleware {
-  const grantedOf = options.granted ?? ((inv: Invocation) => inv.ctx.capabilities);
-  const extraOf = options.extra ?? defaultExtra;
+  const o = resolvePolicyGateOptions(options);
+  // Function defaults live here: a schema default is data.
+  const grantedOf = o.granted ?? ((inv: Invocation) => inv.ctx.capabilities);
+  const extraOf = o.extra ?? defaultExtra;
   // Contexts are immutable and their capability arrays frozen: compile each granted list once.
   const compiled = new WeakMap<readonly string[], GrantSet>();
 

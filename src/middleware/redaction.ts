@@ -1,6 +1,7 @@
 import { callNext, streamNext } from './next-safely.js';
 import { observeStream } from './observe-stream.js';
 import { createRedactor, redact as defaultRedactor, type Redactor, type RedactorOptions } from '../core/redact.js';
+import { resolveRedactionOptions } from './options.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
 
 export interface RedactionMiddleware extends Middleware {
@@ -17,6 +18,7 @@ export interface RedactionMiddleware extends Middleware {
  * @example new Executor({ middleware: [redaction({ secrets: [process.env.OPENAI_API_KEY!] }), ...] })
  */
 export function redaction(options: RedactorOptions = {}): RedactionMiddleware {
+  resolveRedactionOptions(options);
   const redactor = options.keys || options.secrets || options.patterns ? createRedactor(options) : defaultRedactor;
   const scrub = (err: unknown): unknown => redactor.scrubError(err);
   return {

@@ -1,33 +1,12 @@
 import { now } from '../core/clock.js';
 import { DeadlineExceededError, isRetryable } from '../core/errors.js';
-import { fullJitterDelay, type BackoffOptions } from './backoff.js';
+import { fullJitterDelay } from './backoff.js';
 import { callNext } from './next-safely.js';
-import { OptionIssues } from './options.js';
+import { resolveRetryOptions, type RetryOptions } from './options.js';
 import { sleep as realSleep, type Sleep } from './sleep.js';
 import { derive, type CallNext, type Invocation, type Middleware, type StreamNext } from './types.js';
 
-export interface RetryInfo {
-  /** The attempt that failed (1-based). */
-  attempt: number;
-  /** How long retry waits before the next attempt (ms). */
-  delayMs: number;
-  error: unknown;
-}
-
-export interface RetryOptions extends BackoffOptions {
-  /** Attempts in all, the first included. @default 3 */
-  maxAttempts?: number;
-  /** Which errors are worth another attempt. @default isRetryable (the error's own `retryable` flag) */
-  shouldRetry?: (error: unknown, attempt: number) => boolean;
-  /** Told before each wait. */
-  onRetry?: (info: RetryInfo) => void;
-  /** The clock deadlines are measured on. @default the monotonic `now` (the clock of `CallContext.deadline`) */
-  clock?: () => number;
-  /** How to wait; must reject with the signal's reason when it aborts. @default a timer */
-  sleep?: Sleep;
-  /** Uniform in [0, 1). @default Math.random */
-  random?: () => number;
-}
+export type { RetryInfo, RetryOptions } from './options.js';
 
 /**
  * Tries a failed call again, with exponential backoff and full jitter, while the error is
@@ -40,21 +19,15 @@ export interface RetryOptions extends BackoffOptions {
  * @example new Executor({ middleware: [retry({ maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 })] })
  */
 export function retry(options: RetryOptions = {}): Middleware {
-  const issues = new OptionIssues('retry options');
-  issues.number('maxAttempts', options.maxAttempts, 1, { integer: true });
-  issues.number('baseDelayMs', options.baseDelayMs, 0);
-  issues.number('maxDelayMs', options.maxDelayMs, 0);
-  issues.number('factor', options.factor, 1);
-  for (const f of ['shouldRetry', 'onRetry', 'clock', 'sleep', 'random'] as const) issues.fn(f, options[f]);
-  issues.throwIfAny();
-
-  const maxAttempts = options.maxAttempts ?? 3;
-  const backoff = { baseDelayMs: options.baseDelayMs ?? 100, maxDelayMs: options.maxDelayMs ?? 10_000, factor: options.factor ?? 2 };
-  const shouldRetry = options.shouldRetry ?? isRetryable;
-  const clock = options.clock ?? now;
-  const sleep = options.sleep ?? realSleep;
-  const random = options.random ?? Math.random;
-  const onRetry = options.onRetry;
+  const o = resolveRetryOptions(options);
+  const maxAttempts = o.maxAttempts;
+  const backoff = { baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxDelayMs, factor: o.factor };
+  // Function defaults live here: a schema default is data.
+  const shouldRetry = o.shouldRetry ?? isRetryable;
+  const clock = o.clock ?? now;
+  const sleep = o.sleep ?? realSleep;
+  const random = o.random ?? Math.random;
+  const onRetry = o.onRetry;
 
   /** The wait before the next attempt, or throws the error the call must end with. */
   const plan = (inv: Invocation, err: unknown, attempt: number): number => {

@@ -1,6 +1,9 @@
+import { setLongTimeout } from '../core/timers.js';
+
 /** Waits `ms` (a timer), or rejects with the signal's reason as soon as it aborts. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
+/** A wait may come from a server (`retry-after`): any length is honoured, none overflows the timer. */
 export const sleep: Sleep = (ms, signal) =>
   new Promise<void>((resolve, reject) => {
     if (signal.aborted) {
@@ -8,12 +11,12 @@ export const sleep: Sleep = (ms, signal) =>
       return;
     }
     const onAbort = () => {
-      clearTimeout(timer);
+      timer.clear();
       reject(signal.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    }, Math.max(0, Math.ceil(ms)));
+    }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });

@@ -1,5 +1,5 @@
 import { DeadlineExceededError } from '../core/errors.js';
-import { OptionIssues } from './options.js';
+import { resolveTimeoutArgs } from './options.js';
 import { CALL_STATE, type CallNext, type Invocation, type Middleware, type StreamNext } from './types.js';
 
 /**
@@ -10,12 +10,12 @@ import { CALL_STATE, type CallNext, type Invocation, type Middleware, type Strea
  * allows. For a stream, `ms` bounds each wait for the next chunk (the first one included): a
  * stalled producer fails, a long healthy stream does not.
  *
+ * `ms` is in (0, 2^31-1].
+ *
  * @example new Executor({ middleware: [retry(), timeout(2_000)] })
  */
-export function timeout(ms: number): Middleware {
-  const issues = new OptionIssues('timeout');
-  issues.number('ms', ms, 0, { exclusive: true });
-  issues.throwIfAny();
+export function timeout(limitMs: number): Middleware {
+  const { ms } = resolveTimeoutArgs({ ms: limitMs });
 
   const expired = (inv: Invocation): DeadlineExceededError => {
     const err = new DeadlineExceededError('running', { context: { timeoutMs: ms, attempt: inv.attempt } });

@@ -1,6 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ConfigError } from '../core/errors.js';
 import { defineService } from '../core/service.js';
-import { assertConfig, compile } from '../core/validate.js';
+import { Int, Ms } from '../core/bounds.js';
+import { compile, optionsResolver } from '../core/validate.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/defaults.js';
 import type { TransportKind } from '../transport/http-transport.js';
 import { joinUrl, netRight } from './endpoint.js';
@@ -9,17 +11,23 @@ import type { HttpService } from './http-service.js';
 
 export const JsonServiceOptionsSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1 })),
-    baseURL: Type.String({ pattern: '^https?://' }),
-    method: Type.Optional(Type.String({ minLength: 1 })),
-    apiKey: Type.Optional(Type.String()),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    timeoutMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    transport: Type.Optional(Type.Union([Type.Literal('undici'), Type.Literal('node-fetch')])),
-    maxRedirects: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
-    maxResponseBytes: Type.Optional(Type.Integer({ minimum: 1 })),
-    responseSchema: Type.Optional(Type.Unknown()),
-    estimateTokens: Type.Optional(Type.Unknown()),
+    /** @default 'json' */
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, default: 'json' })),
+    baseURL: Type.String({ format: 'http-url', maxLength: 2048 }),
+    method: Type.Optional(Type.String({ minLength: 1, maxLength: 16, pattern: '^[A-Za-z]+$' })),
+    apiKey: Type.Optional(Type.String({ maxLength: 4096 })),
+    /** Extra request headers (at most 100). */
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { maxProperties: 100 })),
+    /** Whole call, ms in (0, 2^31-1]. @default 60000 */
+    timeoutMs: Type.Optional(Ms({ default: 60_000 })),
+    /** HTTP client: Node's own engine (undici) or node-fetch. @default 'undici' */
+    transport: Type.Optional(Type.Union([Type.Literal('undici'), Type.Literal('node-fetch')], { default: 'undici' })),
+    /** Redirects followed, in [0, 20]; 0 refuses them. @default 0 */
+    maxRedirects: Type.Optional(Int(0, 20, { default: 0 })),
+    /** Largest response body (and whole stream) in bytes, in [1, 2^31-1]. @default 67108864 (64 MiB) */
+    maxResponseBytes: Type.Optional(Int(1, 2_147_483_647, { default: DEFAULT_MAX_RESPONSE_BYTES })),
+    responseSchema: Type.Optional(Type.Object({})),
+    estimateTokens: Type.Optional(Type.Unsafe({ callable: true })),
   },
   { additionalProperties: false },
 );
@@ -63,7 +71,7 @@ const RequestSchema = Type.Object({
   body: Type.Optional(Type.Unknown()),
 });
 
-const checkOptions = compile(JsonServiceOptionsSchema);
+const resolve = optionsResolver<typeof JsonServiceOptionsSchema, JsonServiceOptions & { name: string; timeoutMs: number; transport: TransportKind; maxRedirects: number; maxResponseBytes: number }>(JsonServiceOptionsSchema, 'json service options');
 
 /**
  * A service for any HTTP JSON API: each call names a path (and optionally method, query, body).
@@ -72,27 +80,44 @@ const checkOptions = compile(JsonServiceOptionsSchema);
  * @example jsonService({ name: 'weather', baseURL: 'https://api.example.com/v2' })
  */
 export function jsonService(options: JsonServiceOptions): HttpService<JsonRequest, unknown> {
-  assertConfig(checkOptions, options, 'json service options');
+  const o = resolve(options);
   const handlerOptions: JsonEndpointOptions = {
-    baseURL: options.baseURL,
-    method: options.method,
-    apiKey: options.apiKey,
-    headers: { ...options.headers },
-    timeoutMs: options.timeoutMs ?? 60_000,
-    transport: options.transport ?? 'undici',
-    maxRedirects: options.maxRedirects ?? 0,
-    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-    // A JSON round trip drops TypeBox's symbol keys, leaving the plain JSON Schema AJV needs.
-    responseSchema: options.responseSchema === undefined ? undefined : (JSON.parse(JSON.stringify(options.responseSchema)) as Record<string, unknown>),
+    baseURL: o.baseURL,
+    method: o.method,
+    apiKey: o.apiKey,
+    headers: { ...o.headers },
+    timeoutMs: o.timeoutMs,
+    transport: o.transport,
+    maxRedirects: o.maxRedirects,
+    maxResponseBytes: o.maxResponseBytes,
+    responseSchema: o.responseSchema === undefined ? undefined : plainSchema(o.responseSchema),
   };
-  const base = options.baseURL;
-  const estimate = options.estimateTokens;
+  const base = o.baseURL;
+  const estimate = o.estimateTokens;
   return defineService<JsonRequest, unknown, never>({
-    name: options.name ?? 'json',
+    name: o.name,
     module: handlerModule('json'),
     requestSchema: RequestSchema,
     rights: (req) => [netRight(joinUrl(base, req.path ?? ''))],
     ...(estimate === undefined ? {} : { estimateTokens: estimate }),
     options: handlerOptions,
   }) as HttpService<JsonRequest, unknown>;
+}
+
+/** A JSON round trip drops TypeBox's symbol keys, leaving the plain JSON Schema AJV needs; one it cannot copy (a cycle) is E_CONFIG. */
+function plainSchema(schema: object): Record<string, unknown> {
+  let plain: Record<string, unknown>;
+  try {
+    plain = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError('json service options', [{ path: '/responseSchema', rule: 'type', message: 'must be a JSON schema (no cycles)' }], { cause: err });
+  }
+  // Compiled here once so a broken schema fails now, not inside a worker at the first call.
+  try {
+    compile(plain as TSchema);
+  } catch (err) {
+    const cause = err instanceof ConfigError ? err.cause : err;
+    throw new ConfigError('json service options', [{ path: '/responseSchema', rule: 'schema', message: cause instanceof Error ? cause.message : String(cause) }], { cause });
+  }
+  return plain;
 }

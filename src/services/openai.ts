@@ -18,11 +18,9 @@ import {
   type EmbeddingsRequest,
 } from './openai-schemas.js';
 
-const DEFAULT_MAX_TOKENS = 256;
-
 function make<Req, Res, Chunk>(kind: string, handler: string, requestSchema: Parameters<typeof defineService>[0]['requestSchema'], options: OpenAIOptions, completionBudget: boolean): HttpService<Req, Res, Chunk> {
-  const resolved = resolveOpenAIOptions(options);
-  const budget = completionBudget ? (options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS) : 0;
+  const { defaultMaxTokens, ...resolved } = resolveOpenAIOptions(options);
+  const budget = completionBudget ? defaultMaxTokens : 0;
   return defineService<Req, Res, Chunk>({
     name: options.name ?? `openai.${kind}`,
     module: handlerModule(handler),

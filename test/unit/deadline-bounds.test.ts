@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import test from 'ava';
+import { CallContext, Executor, ValidationError } from '../../src/index.js';
+import { setLongTimeout } from '../../src/core/timers.js';
+import { WakeTimer } from '../../src/executor/wake-timer.js';
+import { ROOT } from '../helpers/paths.js';
+import { gate } from '../helpers/services.js';
+
+const identity = (s: ReturnType<Executor['stats']>) => s.accepted === s.completed + s.failed + s.cancelled + s.queued + s.running;
+
+test('defect 1: a signal that is not an AbortSignal is refused with E_VALIDATION before anything is counted or queued', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  const g = gate();
+  for (const signal of ['x', {}, null, 0, { aborted: false }, [], () => {}]) {
+    const err = t.throws(() => ex.submit(g.service, { id: 1 }, CallContext.withTimeout('b', 30), { signal } as never), { instanceOf: ValidationError });
+    t.is(err!.code, 'E_VALIDATION');
+    t.regex(err!.message, /\/signal/);
+    await t.throwsAsync(ex.call(g.service, { id: 1 }, CallContext.new('b'), { signal } as never), { code: 'E_VALIDATION' });
+    t.throws(() => ex.stream(g.service, { id: 1 }, undefined, { signal } as never), { code: 'E_VALIDATION' });
+  }
+  for (const options of ['x', null, 5, { signa: new AbortController().signal }]) {
+    t.throws(() => ex.submit(g.service, { id: 1 }, undefined, options as never), { code: 'E_VALIDATION' });
+  }
+  t.is(ex.stats().accepted, 0);
+  t.is(ex.stats().queued, 0);
+  // Past the refused calls' deadline: no timer fires on a phantom call (it would throw uncaught).
+  await new Promise((r) => setTimeout(r, 80));
+  const ok = ex.submit(g.service, { id: 2 }, CallContext.new('b'), { signal: new AbortController().signal });
+  g.resolve(2);
+  t.is(await ok.result(), 2);
+  const s = ex.stats();
+  t.is(s.accepted, 1);
+  t.true(identity(s));
+  await ex.close();
+});
+
+test('defect 2: deadlineMs NaN is refused naming the field, and an earlier 50 ms deadline still fires', async (t) => {
+  for (const deadlineMs of [NaN, -Infinity, Infinity]) {
+    const err = t.throws(() => CallContext.new('a', { deadlineMs }), { instanceOf: ValidationError });
+    t.regex(err!.message, /\/deadlineMs/);
+  }
+  for (const timeoutMs of [NaN, Infinity, -1, 0]) {
+    t.throws(() => CallContext.new('a', { timeoutMs }), { code: 'E_VALIDATION', message: /\/timeoutMs/ });
+    t.throws(() => CallContext.withTimeout('a', timeoutMs), { code: 'E_VALIDATION', message: /\/timeoutMs/ });
+  }
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  const g = gate();
+  const t0 = performance.now();
+  const short = ex.submit(g.service, { id: 1 }, CallContext.withTimeout('a', 50));
+  t.throws(() => ex.submit(g.service, { id: 2 }, CallContext.new('a', { deadlineMs: NaN })), { code: 'E_VALIDATION' });
+  await t.throwsAsync(short.result(), { code: 'E_DEADLINE' });
+  const took = performance.now() - t0;
+  t.true(took >= 49 && took < 1000, `settled after ${took.toFixed(0)} ms`);
+  t.true(identity(ex.stats()));
+  await ex.close();
+});
+
+test('defect 2: a WakeTimer asked for NaN fires once, soon, and does not spin', async (t) => {
+  let fired = 0;
+  const w = new WakeTimer(() => fired++);
+  const before = process.cpuUsage();
+  w.at(NaN);
+  await new Promise((r) => setTimeout(r, 100));
+  const used = process.cpuUsage(before);
+  t.is(fired, 1);
+  t.false(w.armed);
+  t.true(used.user + used.system < 50_000, `${(used.user + used.system) / 1000} ms of CPU in 100 ms`);
+});
+
+test('defect 3: setLongTimeout waits in steps Node can take, and fires at the end', async (t) => {
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => setLongTimeout(resolve, 30));
+  t.true(performance.now() - t0 >= 29);
+  let fired = false;
+  const far = setLongTimeout(() => (fired = true), 3e9);
+  await new Promise((r) => setTimeout(r, 30));
+  far.clear();
+  t.false(fired);
+});
+
+function runChild(mode: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/far-timers-child.ts'), mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('defect 3: far deadlines and timers cost nothing: no TimeoutOverflowWarning, idle CPU near a control', async (t) => {
+  const control = await runChild('control');
+  const far = await runChild('far');
+  t.is(control.code, 0, control.stderr);
+  t.is(far.code, 0, far.stderr);
+  t.notRegex(far.stderr, /TimeoutOverflowWarning/);
+  const c = JSON.parse(control.stdout) as { cpuMs: number };
+  const f = JSON.parse(far.stdout) as { cpuMs: number; stats: { accepted: number; queued: number; running: number } };
+  // Before the fix the far timers re-armed every 1 ms: 5-13% of a core (30-80 ms over 600 ms).
+  t.true(f.cpuMs < c.cpuMs * 2 + 15, `far ${f.cpuMs.toFixed(1)} ms vs control ${c.cpuMs.toFixed(1)} ms of CPU over 600 ms idle`);
+  t.is(f.stats.accepted, 2);
+  t.log(`idle CPU over 600 ms: far ${f.cpuMs.toFixed(1)} ms, control ${c.cpuMs.toFixed(1)} ms`);
+});
