@@ -54,7 +54,7 @@ export interface SendOptions {
   /**
    * Called once when the request has been handed to the socket (undici: the request's bytes were
    * written; node-fetch: the request's 'finish', its bytes flushed to the socket). Not called for
-   * a request that never left (aborted before, connection refused). Called as a plain function.
+   * a request that never left (aborted before, connection refused). Do not rely on its `this`.
    */
   onSent?: (() => void) | undefined;
 }

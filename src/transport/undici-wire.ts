@@ -215,7 +215,7 @@ class ResponseHandler implements WireResponse {
   /** Fails the request once: rejects the pending promise or wakes the body's reader. */
   #fail(err: unknown, abortSocket: boolean): void {
     if (this.#error !== undefined || this.#ended) return;
-    this.#error = err;
+    this.#error = err ?? new Error('request aborted');
     this.#hub.removeEventListener('abort', this.#onAbort);
     if (abortSocket) this.#abort?.(errorOf(err));
     const reject = this.#reject;

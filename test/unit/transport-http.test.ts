@@ -334,8 +334,9 @@ for (const kind of KINDS) {
   test(`${kind}: sse() - the idle timeout is separate from the headers timeout: a slow stream completes`, async (t) => {
     const { up, transport } = await withUpstream(t, kind, { routes: { chat: { stream: { chunks: 12, intervalMs: 700 } } } });
     const started = performance.now();
-    // A 4 s timeout fires 4-5 s after it is set (coarse sweep); the stream lasts longer than that.
-    const res = await transport.sse(post(`${up.baseURL}/chat/completions`, chatBody({ stream: true })), { timeoutMs: 4000, idleTimeoutMs: 5000 });
+    // A 6 s timeout fires 6-7 s after it is set (coarse sweep); the stream lasts longer than that
+    // (8.4 s), and the headers have 6 s to arrive even on a machine starved of CPU.
+    const res = await transport.sse(post(`${up.baseURL}/chat/completions`, chatBody({ stream: true })), { timeoutMs: 6000, idleTimeoutMs: 5000 });
     const seen: string[] = [];
     for await (const e of res.events) seen.push(e.data);
     t.is(seen.at(-1), '[DONE]');
