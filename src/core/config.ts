@@ -49,6 +49,12 @@ export interface ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> {
   historySize?: number;
   /** Check requests against the service's `requestSchema` before queueing. @default true */
   validateRequests?: boolean;
+  /**
+   * `'auto'`: widen the limiter's windows by the measured p99 of the dispatch jitter (admission
+   * to send, plus report delay; see `stats().dispatch`), so requests that leave late still
+   * keep the limit where they arrive. Needs a limiter with `widen`. @default none
+   */
+  guard?: 'auto';
 }
 
 export interface ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> {
@@ -59,6 +65,7 @@ export interface ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> {
   middleware: readonly M[];
   historySize: number;
   validateRequests: boolean;
+  guard: 'auto' | undefined;
 }
 
 const checkConfig = compile(ExecutorConfigSchema);
@@ -85,5 +92,6 @@ export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M
     middleware: mw,
     historySize: config.historySize ?? 100,
     validateRequests: config.validateRequests ?? true,
+    guard: config.guard,
   };
 }

@@ -134,6 +134,7 @@ export const ExecutorConfigSchema = Type.Object(
     historySize: Type.Optional(Type.Integer({ minimum: 0 })),
     /** Validate requests against the service's schema before queueing. */
     validateRequests: Type.Optional(Type.Boolean()),
+    guard: Type.Optional(Type.Literal('auto')),
   },
   { additionalProperties: false },
 );

@@ -63,7 +63,7 @@ export class Executor {
   readonly #chain: Chain;
   readonly #events = new EventEmitter();
   readonly #stats: StatsCollector;
-  readonly #jitter = new DispatchJitter();
+  readonly #jitter: DispatchJitter;
   /** Services whose workers and modules were warmed (or are being). */
   readonly #warmed = new Set<Service>();
   /** Which events have listeners, so the hot path builds no event object nobody reads. */
@@ -83,6 +83,11 @@ export class Executor {
     });
     this.#stats = new StatsCollector(this.#cfg.historySize);
     this.#limiter = createLimiter(this.#cfg.limits);
+    const limiter = this.#limiter;
+    if (this.#cfg.guard === 'auto' && limiter?.widen === undefined) {
+      throw new ConfigError('executor config', [{ path: '/guard', rule: 'requires', message: "'auto' needs a limiter that can widen its windows (`limits` with a window, or a Limiter with `widen`)" }]);
+    }
+    this.#jitter = new DispatchJitter(this.#cfg.guard === 'auto' && limiter?.widen !== undefined ? (ms) => limiter.widen!(ms) : undefined);
     this.#pool = createPool(this.#cfg.pool);
     this.#admission = new Admission(this.#limiter, this.#cfg.concurrency, {
       admitted: (entry, t) => this.#admitted(entry, t),

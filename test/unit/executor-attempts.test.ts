@@ -65,3 +65,38 @@ test('the ServiceCall that submit returns carries no queue, heap, ticket or abor
   const call = ex.submit(flaky(0).service, {}, CallContext.new('b'));
   for (const key of ['prev', 'next', 'heapIndex', 'ticket', 'controller', 'onAbort', 'abort', 'signal']) t.false(key in call, key);
 });
+
+test("guard: 'auto' widens the windows by the measured dispatch jitter, reported in stats().dispatch", async (t) => {
+  // The handler's request leaves 40 ms after it starts: slots must land 40 ms later than stamped.
+  const late = defineService({
+    name: 'late',
+    handler: {
+      call: async (_req: unknown, ctx: { sent?: () => void }) => {
+        await new Promise((r) => setTimeout(r, 40));
+        ctx.sent?.();
+        return 'ok';
+      },
+    },
+  });
+  const windowMs = 150;
+  const run = async (guard: boolean) => {
+    const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs } }, ...(guard ? { guard: 'auto' as const } : {}) });
+    const at: number[] = [];
+    ex.on('admitted', (e) => at.push(e.at));
+    for (let i = 0; i < 4; i++) await ex.call(late, {}, CallContext.new('b'));
+    const stats = ex.stats();
+    await ex.close();
+    return { gaps: at.slice(1).map((a, i) => a - at[i]!), stats };
+  };
+  const plain = await run(false);
+  const guarded = await run(true);
+  t.true(plain.stats.dispatch.sendDelay.p50 >= 35, `send delay p50 ${plain.stats.dispatch.sendDelay.p50}`);
+  // Without the guard, the next admission comes one window after the last; with it, one window
+  // plus the measured jitter (the first gap is before any measurement).
+  t.true(plain.gaps.every((g) => g < windowMs + 35), plain.gaps.join(', '));
+  t.true(guarded.gaps.slice(1).every((g) => g >= windowMs + 35), guarded.gaps.join(', '));
+});
+
+test("guard: 'auto' without a limiter that can widen is a configuration error", (t) => {
+  t.throws(() => new Executor({ pool: { kind: 'inline' }, guard: 'auto' }), { code: 'E_CONFIG' });
+});
