@@ -21,8 +21,9 @@ export type ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> = Omit<Con
 };
 
 /** A configuration with every default filled in (`limits` stays optional: none means no limiter). */
-export type ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> = Required<Omit<ExecutorConfig<M>, 'limits'>> & {
+export type ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> = Required<Omit<ExecutorConfig<M>, 'limits' | 'guard'>> & {
   limits: LimitsConfig | LimiterObject | undefined;
+  guard: 'auto' | undefined;
   pool: PoolConfig | PoolObject;
 };
 

@@ -193,6 +193,12 @@ export const ExecutorConfigSchema = Type.Object(
     historySize: Type.Optional(Int(0, 10_000, { default: 100 })),
     /** Check requests against the service's `requestSchema` before queueing. @default true */
     validateRequests: Type.Optional(Type.Boolean({ default: true })),
+    /**
+     * `'auto'`: widen the limiter's windows by the measured p99 of the dispatch jitter (admission
+     * to send, plus report delay; see `stats().dispatch`), so requests that leave late still
+     * keep the limit where they arrive. Needs a limiter with `widen`. @default none
+     */
+    guard: Type.Optional(Type.Literal('auto')),
   },
   { additionalProperties: false },
 );

@@ -8,14 +8,25 @@ export interface DispatchStats {
   reportDelay: LatencySummary;
 }
 
+/** Reports between two updates of the guard (a percentile costs a walk of the histogram). */
+const GUARD_EVERY = 16;
+
 /** The executor's own dispatch jitter, measured on every attempt whose send instant is reported. */
 export class DispatchJitter {
   readonly #send = new LatencyHistogram();
   readonly #report = new LatencyHistogram();
+  readonly #guard: ((p99Ms: number) => void) | undefined;
+  #recorded = 0;
+
+  /** @param guard told the p99 (`p99Ms`) after the first report and every `GUARD_EVERY` after */
+  constructor(guard?: (p99Ms: number) => void) {
+    this.#guard = guard;
+  }
 
   record(admittedAt: number, sentAt: number, reportedAt: number): void {
     this.#send.recordMs(Math.max(0, sentAt - admittedAt));
     this.#report.recordMs(Math.max(0, reportedAt - sentAt));
+    if (this.#guard !== undefined && this.#recorded++ % GUARD_EVERY === 0) this.#guard(this.p99Ms);
   }
 
   /** The p99 of admission-to-send plus report delay: how far a slot may land after its admission stamp. */

@@ -25,6 +25,8 @@ import { CallStream } from './call-stream.js';
 import { DispatchJitter } from './dispatch-jitter.js';
 import type { ExecutorStats } from './executor-stats.js';
 import { StatsCollector } from './executor-stats.js';
+import { cancelled, failing, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
+import { checkSubmission } from './submission.js';
 import { Terminal } from './terminal.js';
 
 export interface SubmitOptions {
@@ -65,7 +67,7 @@ export class Executor {
   readonly #chain: Chain;
   readonly #events = new EventEmitter();
   readonly #stats: StatsCollector;
-  readonly #jitter = new DispatchJitter();
+  readonly #jitter: DispatchJitter;
   /** Services whose workers and modules were warmed (or are being). */
   readonly #warmed = new Set<Service>();
   /** Which events have listeners, so the hot path builds no event object nobody reads. */
@@ -85,6 +87,11 @@ export class Executor {
     });
     this.#stats = new StatsCollector(this.#cfg.historySize);
     this.#limiter = createLimiter(this.#cfg.limits);
+    const limiter = this.#limiter;
+    if (this.#cfg.guard === 'auto' && limiter?.widen === undefined) {
+      throw new ConfigError('executor config', [{ path: '/guard', rule: 'requires', message: "'auto' needs a limiter that can widen its windows (`limits` with a window, or a Limiter with `widen`)" }]);
+    }
+    this.#jitter = new DispatchJitter(this.#cfg.guard === 'auto' && limiter?.widen !== undefined ? (ms) => limiter.widen!(ms) : undefined);
     this.#pool = createPool(this.#cfg.pool);
     this.#admission = new Admission(this.#limiter, this.#cfg.concurrency, {
       admitted: (entry, t) => this.#admitted(entry, t),
@@ -208,35 +215,7 @@ export class Executor {
       this.#stats.rejected.closed++;
       throw new ClosedError('executor is closed; no new calls are accepted');
     }
-    if (typeof service !== 'object' || service === null || typeof service.name !== 'string') {
-      this.#stats.rejected.invalid++;
-      throw new ConfigError('service', [{ path: '/', rule: 'type', message: 'must be a service made with defineService()' }]);
-    }
-    const context = ctx ?? CallContext.new('default');
-    if (!(context instanceof CallContext)) {
-      this.#stats.rejected.invalid++;
-      throw new ValidationError('call context', [{ path: '/', rule: 'instanceOf', message: 'must be a CallContext (CallContext.new or CallContext.withTimeout)' }]);
-    }
-    if (service.module === undefined && this.#pool.inProcess !== true) {
-      this.#stats.rejected.invalid++;
-      throw new ConfigError(`service '${service.name}'`, [{ path: '/module', rule: 'required', message: `an in-process \`handler\` runs only on the inline pool; this executor's pool is '${this.#pool.kind}': give the service a handler \`module\`` }]);
-    }
-    const check = service.validateRequest;
-    if (check !== undefined && this.#cfg.validateRequests && !check(request)) {
-      this.#stats.rejected.invalid++;
-      throw new ValidationError(`request for '${service.name}'`, check.issues());
-    }
-    const tokens = service.estimateTokens === undefined ? 0 : service.estimateTokens(request);
-    if (typeof tokens !== 'number' || !Number.isFinite(tokens) || tokens < 0) {
-      this.#stats.rejected.invalid++;
-      throw new ValidationError(`token estimate for '${service.name}'`, [{ path: '/estimateTokens', rule: 'minimum', message: `must return a finite number >= 0, got ${String(tokens)}` }]);
-    }
-    try {
-      this.#limiter?.check(tokens);
-    } catch (err) {
-      this.#stats.rejected.overLimit++;
-      throw err;
-    }
+    const { context, tokens } = checkSubmission(service, request, ctx, { pool: this.#pool, limiter: this.#limiter, validateRequests: this.#cfg.validateRequests, rejected: this.#stats.rejected });
     const capacity = this.#cfg.queueCapacity;
     if (this.#admission.queue.size >= capacity) {
       this.#stats.rejected.queueFull++;
@@ -361,45 +340,6 @@ export class Executor {
       // A throwing listener must not break the executor's bookkeeping.
     }
   }
-}
-
-/** The invocation handed to the onion; its `signal` is only made when someone reads it. */
-function invocation(entry: CallEntry): Invocation {
-  return {
-    kind: entry.kind,
-    service: entry.service,
-    request: entry.request,
-    ctx: entry.ctx,
-    call: entry.call,
-    attempt: 1,
-    [CALL_STATE]: entry,
-    get signal() {
-      return entry.handle.signal;
-    },
-  };
-}
-
-function statusOf(err: unknown): 'FAILED' | 'CANCELLED' {
-  return err instanceof CancelledError ? 'CANCELLED' : 'FAILED';
-}
-
-function cancelled(reason: unknown): CallpoolError {
-  if (reason instanceof CancelledError || reason instanceof DeadlineExceededError) return reason;
-  const text = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'aborted by the caller';
-  return new CancelledError(text, { cause: reason });
-}
-
-async function* failing(err: unknown): AsyncGenerator<never> {
-  throw err;
-}
-
-async function* flatten(source: Promise<AsyncIterable<unknown>>): AsyncGenerator<unknown> {
-  yield* await source;
-}
-
-/** Stats leave the process (logs, dashboards): error messages in history are scrubbed of secrets. */
-function scrubHistory(d: ServiceCallData): ServiceCallData {
-  return d.error === null ? d : { ...d, error: { code: d.error.code, message: redact.string(d.error.message) } };
 }
 
 function noop(): void {}

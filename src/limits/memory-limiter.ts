@@ -73,6 +73,11 @@ export class MemoryLimiter implements Limiter {
     this.#provider.observe(limits, this.clock());
   }
 
+  widen(ms: number): void {
+    const guard = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    for (const w of [...this.#requests, ...this.#tokens]) w.guardMs = guard;
+  }
+
   async close(): Promise<void> {}
 
 }

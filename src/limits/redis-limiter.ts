@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { now } from '../core/clock.js';
-import { LimiterUnavailableError } from '../core/errors.js';
+import { ConfigError, LimiterUnavailableError } from '../core/errors.js';
 import type { RateWindow } from '../core/schemas.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import { ADMIT_SCRIPT, PAUSE_SCRIPT, RECONCILE_SCRIPT } from './redis-scripts.js';
@@ -61,8 +61,9 @@ const BACKOFF_MAX_MS = 1000;
  * headers (`observe`) stay local to the process that saw them.
  */
 export class RedisLimiter implements Limiter {
-  readonly #client: Redis;
-  readonly #scripts: ScriptCommands;
+  /** ioredis is imported when the first RedisLimiter is made, not when callpool is imported. */
+  readonly #connecting: Promise<Redis>;
+  #scripts: ScriptCommands | undefined;
   readonly #requests: readonly RateWindow[];
   readonly #tokens: readonly RateWindow[];
   readonly #keys: string[];
@@ -90,7 +91,8 @@ export class RedisLimiter implements Limiter {
     this.#fixedArgs = [...requests, ...tokens].flatMap((w) => [w.limit, w.windowMs]);
     this.#fallback = options.onUnavailable === 'fail-open' ? new MemoryLimiter(requests, tokens) : undefined;
     const timeout = options.commandTimeoutMs ?? 500;
-    this.#client = new Redis(options.url, {
+    if (!URL.canParse(options.url)) throw new ConfigError('redis limiter', [{ path: '/url', rule: 'format', message: 'must be a redis:// or rediss:// URL' }]);
+    this.#connecting = import('ioredis').then(({ Redis }) => this.#connect(new Redis(options.url, {
       // A command must fail fast while Redis is away, never wait in a queue to be replayed:
       // a replayed admission could be granted after the caller stopped waiting for it.
       enableOfflineQueue: false,
@@ -100,21 +102,26 @@ export class RedisLimiter implements Limiter {
       connectTimeout: Math.max(timeout, 1000),
       retryStrategy: (times) => Math.min(50 * times, 1000),
       lazyConnect: false,
-    });
-    this.#client.on('ready', () => {
+    })));
+    this.#connecting.catch(noop);
+    this.#readyOnce = this.#connecting.then((client) => firstReady(client, Math.max(timeout, 1000)), () => false);
+  }
+
+  #connect(client: Redis): Redis {
+    client.on('ready', () => {
       this.#up = true;
       this.#everUp = true;
       this.#backoffMs = BACKOFF_FIRST_MS;
       this.#probeAt = 0;
     });
-    this.#client.on('close', () => (this.#up = false));
+    client.on('close', () => (this.#up = false));
     // Connection errors surface as unavailability on acquire; without a listener they would crash the process.
-    this.#client.on('error', noop);
-    this.#client.defineCommand('callpoolAdmit', { lua: ADMIT_SCRIPT, numberOfKeys: this.#keys.length });
-    this.#client.defineCommand('callpoolReconcile', { lua: RECONCILE_SCRIPT, numberOfKeys: this.#tokenKeys.length });
-    this.#client.defineCommand('callpoolPause', { lua: PAUSE_SCRIPT, numberOfKeys: 1 });
-    this.#scripts = this.#client as unknown as ScriptCommands;
-    this.#readyOnce = firstReady(this.#client, Math.max(timeout, 1000));
+    client.on('error', noop);
+    client.defineCommand('callpoolAdmit', { lua: ADMIT_SCRIPT, numberOfKeys: this.#keys.length });
+    client.defineCommand('callpoolReconcile', { lua: RECONCILE_SCRIPT, numberOfKeys: this.#tokenKeys.length });
+    client.defineCommand('callpoolPause', { lua: PAUSE_SCRIPT, numberOfKeys: 1 });
+    this.#scripts = client as unknown as ScriptCommands;
+    return client;
   }
 
   /** Whether the last word from Redis was that it is reachable. */
@@ -135,7 +142,7 @@ export class RedisLimiter implements Limiter {
     if (!this.#up || this.#closed || t < this.#probeAt) return this.#unavailable(tokens);
     let reply: AdmitReply;
     try {
-      reply = await this.#scripts.callpoolAdmit(...this.#keys, this.#requests.length, this.#tokens.length, tokens, ...this.#fixedArgs);
+      reply = await this.#scripts!.callpoolAdmit(...this.#keys, this.#requests.length, this.#tokens.length, tokens, ...this.#fixedArgs);
     } catch {
       this.#probeAt = now() + this.#backoffMs;
       return this.#unavailable(tokens);
@@ -157,7 +164,7 @@ export class RedisLimiter implements Limiter {
     if (tk?.store === 'local') return this.#fallback?.reconcile(tk.ticket, actualTokens);
     if (tk?.store !== 'redis' || !this.#up) return;
     try {
-      await this.#scripts.callpoolReconcile(...this.#tokenKeys, tk.seq, actualTokens);
+      await this.#scripts!.callpoolReconcile(...this.#tokenKeys, tk.seq, actualTokens);
     } catch {
       // The entry keeps its estimate: the limit stays safe, only less exact.
     }
@@ -175,7 +182,7 @@ export class RedisLimiter implements Limiter {
     if (!(ms > 0)) return;
     if (!this.#up && !this.#everUp && !this.#closed) await this.#readyOnce;
     if (!this.#up) throw new LimiterUnavailableError('the shared rate limiter is unreachable; the pause holds in this process only');
-    await this.#scripts.callpoolPause(this.#pauseKey, Math.ceil(ms));
+    await this.#scripts!.callpoolPause(this.#pauseKey, Math.ceil(ms));
   }
 
   observe(limits: ProviderLimits): void {
@@ -186,10 +193,12 @@ export class RedisLimiter implements Limiter {
     if (this.#closed) return;
     this.#closed = true;
     this.#up = false;
+    const client = await this.#connecting.catch(() => undefined);
+    if (client === undefined) return;
     try {
-      await this.#client.quit();
+      await client.quit();
     } catch {
-      this.#client.disconnect();
+      client.disconnect();
     }
   }
 

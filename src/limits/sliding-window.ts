@@ -7,6 +7,8 @@
 export class SlidingWindow {
   readonly limit: number;
   readonly windowMs: number;
+  /** Added to `windowMs` (`Limiter.widen`): slots may land this much after their admission stamp. */
+  guardMs = 0;
   #times: Float64Array;
   #amounts: Float64Array;
   #mask: number;
@@ -40,9 +42,9 @@ export class SlidingWindow {
     for (let seq = this.#head; seq < this.#tail; seq++) {
       const i = seq & this.#mask;
       over -= this.#amounts[i]!;
-      if (over <= 0) return this.#times[i]! + this.windowMs - t;
+      if (over <= 0) return this.#times[i]! + this.windowMs + this.guardMs - t;
     }
-    return this.windowMs;
+    return this.windowMs + this.guardMs;
   }
 
   /** Records an admission of `amount` at `t` (the caller checked `waitFor` is 0); returns its sequence number. */
@@ -65,7 +67,7 @@ export class SlidingWindow {
   }
 
   #prune(t: number): void {
-    const edge = t - this.windowMs;
+    const edge = t - this.windowMs - this.guardMs;
     while (this.#head < this.#tail) {
       const i = this.#head & this.#mask;
       if (this.#times[i]! > edge) break;

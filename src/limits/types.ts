@@ -35,6 +35,12 @@ export interface Limiter {
    * is held (counts in every window, never earlier than its admission).
    */
   sent?(ticket: Ticket, at: number): void | Promise<void>;
+  /**
+   * Widens every window by `ms` from now on (`guard: 'auto'` passes the measured p99 of the
+   * dispatch jitter): a slot whose request leaves up to `ms` after its admission still counts
+   * in every window it lands in.
+   */
+  widen?(ms: number): void;
   /** Corrects the token window with the actual usage of an admitted call (refund or charge). */
   reconcile(ticket: Ticket, actualTokens: number): void | Promise<void>;
   /** No admissions for `ms` (a 429 with retry-after pauses every call, not only the one). */

@@ -46,6 +46,36 @@ const pQueueRun = async () => {
   });
 };
 
+/**
+ * Per-call cost as users write calls: a fresh CallContext per call and a handler that takes
+ * its abort signal (so each call has a real AbortSignal), against p-queue given a per-call
+ * AbortController (the same capability: every task abortable).
+ */
+const withSignal = defineService({ name: 'noop-signal', handler: { call: (_req: unknown, _ctx: unknown, signal: AbortSignal) => (signal.aborted ? 1 : undefined) } });
+
+const executorUserRun = async () => {
+  const ex = new Executor({ concurrency: CONCURRENCY, queueCapacity: N, pool: { kind: 'inline' } });
+  const r = await timeIt(() => {
+    const ps = new Array<Promise<unknown>>(N);
+    for (let i = 0; i < N; i++) ps[i] = ex.call(withSignal, i, CallContext.new('bench'));
+    return Promise.all(ps);
+  });
+  await ex.close();
+  return r;
+};
+
+const pQueueSignalRun = async () => {
+  const q = new PQueue({ concurrency: CONCURRENCY });
+  return timeIt(() => {
+    const ps = new Array<Promise<unknown>>(N);
+    for (let i = 0; i < N; i++) {
+      const ac = new AbortController();
+      ps[i] = q.add(async ({ signal }) => (signal?.aborted ? 1 : undefined), { signal: ac.signal });
+    }
+    return Promise.all(ps);
+  });
+};
+
 const bottleneckRun = async () => {
   const b = new Bottleneck({ maxConcurrent: CONCURRENCY });
   const n = 1000; // Bottleneck paces jobs through timers (a few hundred a second here): keep its run short.
@@ -63,8 +93,13 @@ async function throughput(): Promise<BenchResult[]> {
   const pq: number[] = [];
   const bn: number[] = [];
   const ratio: number[] = [];
+  const exUser: number[] = [];
+  const pqSignal: number[] = [];
+  const ratioUser: number[] = [];
   await executorRun();
   await pQueueRun();
+  await executorUserRun();
+  await pQueueSignalRun();
   for (let r = 0; r < RUNS; r++) {
     await heapAfterGc();
     const a = await executorRun();
@@ -75,12 +110,22 @@ async function throughput(): Promise<BenchResult[]> {
     ex.push(a);
     pq.push(b);
     ratio.push(a / b);
+    await heapAfterGc();
+    const c = await executorUserRun();
+    await heapAfterGc();
+    const d = await pQueueSignalRun();
+    exUser.push(c);
+    pqSignal.push(d);
+    ratioUser.push(c / d);
   }
   return [
     result('no-op throughput, executor (inline)', 'calls/s', ex, `concurrency ${CONCURRENCY}, ${N} calls`),
     result('no-op throughput, p-queue', 'calls/s', pq),
     result('no-op throughput, Bottleneck', 'calls/s', bn, '1000 calls'),
     result('executor / p-queue throughput', 'x', ratio, 'target >= 1.5'),
+    result('no-op throughput, executor, fresh CallContext + signal-taking handler', 'calls/s', exUser, `as users write calls; concurrency ${CONCURRENCY}, ${N} calls`),
+    result('no-op throughput, p-queue, per-call AbortController', 'calls/s', pqSignal),
+    result('executor / p-queue throughput, fresh context + signal', 'x', ratioUser, 'target >= 1.5'),
   ];
 }
 

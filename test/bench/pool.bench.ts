@@ -153,7 +153,7 @@ async function callBenches(): Promise<BenchResult[]> {
   const ratio = (a: Map<string, number[]>, x: string, y: string) => a.get(x)!.map((v, i) => v / a.get(y)![i]!);
   out.push(result('ratio: executor on piscina / raw piscina.run() throughput', 'x', ratio(throughput, 'executor on piscina', 'raw piscina.run()'), 'target >= 2.5 (same round)'));
   out.push(result('ratio: executor on piscina / raw MessageChannel round trip', 'x', ratio(latency, 'executor on piscina', 'raw MessageChannel (1 per message)'), 'target <= 1.2 (same round, all 8 targets alive)'));
-  out.push(result('ratio: PiscinaPool.invoke() / raw MessageChannel round trip', 'x', ratio(latency, 'PiscinaPool.invoke()', 'raw MessageChannel (1 per message)'), 'the pool alone (same round)'));
+  out.push(result('ratio: PiscinaPool.run() / raw MessageChannel round trip', 'x', ratio(latency, 'PiscinaPool.run()', 'raw MessageChannel (1 per message)'), 'the pool alone (same round)'));
   return out;
 }
 

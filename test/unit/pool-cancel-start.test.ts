@@ -50,6 +50,20 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     t.is(pool.workers.lost, 0);
   });
 
+  test(`${kind}: a handler that declares no signal parameter still gets a live one`, async (t) => {
+    const pool = open(kind, 60_000);
+    t.teardown(() => pool.close());
+    const started = counters(1);
+    const seen = counters(1);
+    const ac = new AbortController();
+    const p = runOn(pool, task('wrapped-slow', { ms: 60_000, started, seen }), ac.signal);
+    await changed(started, 0);
+    ac.abort(new Error('stop'));
+    await t.throwsAsync(p, { message: 'stop' });
+    t.is(await changed(seen, 0), 1);
+    t.is(pool.workers.lost, 0);
+  });
+
   test(`${kind}: a handler that ignores its abort still costs its worker (the control)`, async (t) => {
     const pool = open(kind, 10);
     t.teardown(() => pool.close());

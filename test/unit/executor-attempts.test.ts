@@ -1,0 +1,102 @@
+import test from 'ava';
+import { CallContext, defineService, Executor, retry, type ExecutorEventMap } from '../../src/index.js';
+
+/** Fails (retryably) until its `n`-th attempt, then answers the attempt number. */
+function flaky(failures: number) {
+  let attempts = 0;
+  const service = defineService<unknown, number>({
+    name: 'flaky',
+    handler: {
+      call: () => {
+        attempts++;
+        if (attempts <= failures) throw Object.assign(new Error(`attempt ${attempts} failed`), { retryable: true });
+        return attempts;
+      },
+    },
+  });
+  return { service, attempts: () => attempts };
+}
+
+test('every retry is admitted through the same queue and announced like a first attempt', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 100, windowMs: 1000 } }, middleware: [retry({ maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 })] });
+  t.teardown(() => ex.close());
+  const admitted: ExecutorEventMap['admitted'][] = [];
+  ex.on('admitted', (e) => admitted.push(e));
+  const f = flaky(2);
+  t.is(await ex.call(f.service, {}, CallContext.new('b')), 3);
+  t.deepEqual(admitted.map((e) => e.attempt), [1, 2, 3]);
+  t.true(admitted.every((e, i) => i === 0 || e.at >= admitted[i - 1]!.at));
+  t.is(ex.stats().completed, 1);
+});
+
+test('a retry waiting for rate capacity is announced by rateLimited, and charged to the limit', async (t) => {
+  // Two requests per 300 ms: the first attempt and one retry fit, the third attempt must wait.
+  const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 2, windowMs: 300 } }, middleware: [retry({ maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 })] });
+  t.teardown(() => ex.close());
+  const limited: ExecutorEventMap['rateLimited'][] = [];
+  const admitted: ExecutorEventMap['admitted'][] = [];
+  ex.on('rateLimited', (e) => limited.push(e));
+  ex.on('admitted', (e) => admitted.push(e));
+  const f = flaky(2);
+  t.is(await ex.call(f.service, {}, CallContext.new('b')), 3);
+  t.deepEqual(limited.map((e) => [e.reason, e.attempt]), [['requests', 3]]);
+  t.deepEqual(admitted.map((e) => e.attempt), [1, 2, 3]);
+  // The third attempt waited for the first's slot to leave its window.
+  t.true(admitted[2]!.at - admitted[0]!.at >= 300 - 1, `${admitted[2]!.at - admitted[0]!.at} ms`);
+  t.is(ex.stats().rateLimitedWaits, 1);
+});
+
+test('a retry goes before calls that were queued first, and keeps its concurrency slot', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' }, concurrency: 1, middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 })] });
+  t.teardown(() => ex.close());
+  const order: string[] = [];
+  ex.on('admitted', (e) => order.push(`${e.callId}#${e.attempt}`));
+  const f = flaky(1);
+  const a = ex.submit(f.service, {}, CallContext.new('b'));
+  const others = [ex.submit(f.service, {}, CallContext.new('b')), ex.submit(f.service, {}, CallContext.new('b'))];
+  t.is(await a.result(), 2);
+  await Promise.all(others.map((c) => c.result()));
+  t.deepEqual(order, [`${a.id}#1`, `${a.id}#2`, `${others[0]!.id}#1`, `${others[1]!.id}#1`]);
+});
+
+test('the ServiceCall that submit returns carries no queue, heap, ticket or abort internals', (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' } });
+  t.teardown(() => ex.close());
+  const call = ex.submit(flaky(0).service, {}, CallContext.new('b'));
+  for (const key of ['prev', 'next', 'heapIndex', 'ticket', 'controller', 'onAbort', 'abort', 'signal']) t.false(key in call, key);
+});
+
+test("guard: 'auto' widens the windows by the measured dispatch jitter, reported in stats().dispatch", async (t) => {
+  // The handler's request leaves 40 ms after it starts: slots must land 40 ms later than stamped.
+  const late = defineService({
+    name: 'late',
+    handler: {
+      call: async (_req: unknown, ctx: { sent?: () => void }) => {
+        await new Promise((r) => setTimeout(r, 40));
+        ctx.sent?.();
+        return 'ok';
+      },
+    },
+  });
+  const windowMs = 150;
+  const run = async (guard: boolean) => {
+    const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs } }, ...(guard ? { guard: 'auto' as const } : {}) });
+    const at: number[] = [];
+    ex.on('admitted', (e) => at.push(e.at));
+    for (let i = 0; i < 4; i++) await ex.call(late, {}, CallContext.new('b'));
+    const stats = ex.stats();
+    await ex.close();
+    return { gaps: at.slice(1).map((a, i) => a - at[i]!), stats };
+  };
+  const plain = await run(false);
+  const guarded = await run(true);
+  t.true(plain.stats.dispatch.sendDelay.p50 >= 35, `send delay p50 ${plain.stats.dispatch.sendDelay.p50}`);
+  // Without the guard, the next admission comes one window after the last; with it, one window
+  // plus the measured jitter (the first gap is before any measurement).
+  t.true(plain.gaps.every((g) => g < windowMs + 35), plain.gaps.join(', '));
+  t.true(guarded.gaps.slice(1).every((g) => g >= windowMs + 35), guarded.gaps.join(', '));
+});
+
+test("guard: 'auto' without a limiter that can widen is a configuration error", (t) => {
+  t.throws(() => new Executor({ pool: { kind: 'inline' }, guard: 'auto' }), { code: 'E_CONFIG' });
+});
