@@ -233,7 +233,7 @@ export function lineChart(o: LineChartOptions, size: Size, cls = ''): string {
   if (o.reference !== undefined) {
     const ry = py(o.reference.y);
     parts.push(`<line x1="${f.left}" x2="${f.right}" y1="${ry.toFixed(1)}" y2="${ry.toFixed(1)}" stroke="${o.reference.color}" stroke-dasharray="6 4" stroke-width="1.5"/>`);
-    parts.push(`<text x="${f.right - 4}" y="${(ry - 4).toFixed(1)}" class="a ref" text-anchor="end" fill="${o.reference.color}">${escapeXml(o.reference.label)}</text>`);
+    parts.push(`<text x="${f.right - 4}" y="${(ry - 4).toFixed(1)}" class="a ref" text-anchor="end" fill="${o.reference.color}" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(o.reference.label)}</text>`);
   }
   for (const l of o.lines) {
     if (l.points.length === 0) continue;

@@ -99,18 +99,31 @@ test('checkExpectations: says which failed and by how much; unmeasurable ones ar
     latency: { queueWaitMs: { count: 10, mean: 1, p50: 1, p90: 2, p99: 150, max: 200 } },
     calls: { errorRate: 0 },
     memory: { heapSlope: { mbPerMin: 0, stderr: 1, samples: 3 } },
+    streams: { chunksPerSec: 10 },
     rate: null,
+    interrupted: false,
+    target: { kind: 'mock', url: 'http://127.0.0.1:1' },
   } as unknown as Parameters<typeof checkExpectations>[1];
-  const out = checkExpectations({ queueWaitP99Ms: 100, errorRateMax: 0.01, heapSlopeMbPerMinMax: 1, rateOvershootMax: 0 }, figures);
+  const expect = { queueWaitP99Ms: 100, chunksPerSecMin: 5, errorRateMax: 0.01, heapSlopeMbPerMinMax: 1, rateOvershootMax: 0 };
+  const out = checkExpectations(expect, figures);
   t.deepEqual(
     out.map((e) => [e.name, e.held, e.by]),
     [
       ['queueWaitP99Ms', false, 50],
+      ['chunksPerSecMin', true, 0],
       ['errorRateMax', true, 0],
       ['heapSlopeMbPerMinMax', null, 0],
       ['rateOvershootMax', null, 0],
     ],
   );
+  // Interrupted: what needs the whole run is skipped, what was measured is judged.
+  const cut = checkExpectations(expect, { ...figures, interrupted: true });
+  t.deepEqual(cut.map((e) => [e.name, e.held]), [['queueWaitP99Ms', false], ['chunksPerSecMin', null], ['errorRateMax', null], ['heapSlopeMbPerMinMax', null], ['rateOvershootMax', null]]);
+  t.is(cut[2]!.note, 'the run was interrupted; this needs the whole run');
+  // Against a target, a limit set for the embedded upstream's chunks is not judged.
+  const target = checkExpectations(expect, { ...figures, target: { kind: 'url', url: 'https://api.example/v1' } });
+  t.deepEqual(target.map((e) => [e.name, e.held]), [['queueWaitP99Ms', false], ['chunksPerSecMin', null], ['errorRateMax', true], ['heapSlopeMbPerMinMax', null], ['rateOvershootMax', null]]);
+  t.regex(target[1]!.note!, /^only judged against the embedded upstream: the limit is set for the chunks per stream/);
 });
 
 test('shareOf: the processes of a run divide its rate, ramp, bursts and calls between them, adding up to the whole', (t) => {
