@@ -182,8 +182,12 @@ test.serial('overhead over a direct call stays under 5x for a realistic 1 ms cal
     for (let i = 0; i < 100; i++) await ex.call(work, {}, ctx);
     return performance.now() - s;
   };
-  const ratio = (await viaExecutor()) / (await direct());
-  t.log(`executor/direct = ${ratio.toFixed(3)}`);
-  t.true(ratio < 5);
+  // Rounds alternate, so both see the same machine load; the median ratio is judged.
+  const ratios: number[] = [];
+  for (let round = 0; round < 5; round++) ratios.push((await viaExecutor()) / (await direct()));
+  const ratio = ratios.sort((a, b) => a - b)[2]!;
+  t.log(`executor/direct = ${ratio.toFixed(3)} (rounds ${ratios.map((r) => r.toFixed(3)).join(', ')})`);
+  // Measured 0.99-1.02: the executor's microseconds vanish next to a 1 ms timer.
+  t.true(ratio < 1.3, `executor/direct = ${ratio}`);
   await ex.close();
 });
