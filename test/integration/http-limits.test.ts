@@ -77,10 +77,11 @@ test.serial('[inline] request rate limits hold as seen by the upstream arrival l
   const times = up.arrivals.times();
   t.is(times.length, 30);
   const span = times.at(-1)! - times[0]!;
-  const most = up.arrivals.maxInWindow(750);
-  t.log(`most arrivals in any 750 ms: ${most}; first to last: ${span.toFixed(0)} ms`);
-  // 250 ms of the window are left for the trip from admission to the upstream: on a busy
-  // machine that trip varies, and a late first batch can only bunch arrivals by that much.
+  // Judged on the whole 1000 ms window (a limiter whose window ran 10% short would put 11
+  // arrivals in one). Admission is counted at handler start on the inline pool and the trip
+  // to the upstream is the same loopback hop for every request, so arrivals keep the spacing.
+  const most = up.arrivals.maxInWindow(1000);
+  t.log(`most arrivals in any 1000 ms: ${most}; first to last: ${span.toFixed(0)} ms`);
   t.true(most <= 10, `${most} arrivals inside one window`);
   // 30 calls at 10 per second: the 3rd batch starts 2000 ms after the first; saturation means not much later.
   t.true(span >= 2000 - 250, `span ${span}`);

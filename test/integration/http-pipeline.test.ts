@@ -75,8 +75,9 @@ for (const kind of KINDS) {
     }
     const added = p50(p) - p50(d);
     t.log(`p50 direct ${p50(d).toFixed(3)} ms, pipeline ${p50(p).toFixed(3)} ms, added ${added.toFixed(3)} ms`);
-    // The bench holds the 0.5 ms target on a quiet machine; this bound leaves room for a busy 2-core box.
-    t.true(added < 5, `added ${added} ms`);
+    // Measured 0.1-0.35 ms added on a quiet machine (the bench holds the 0.5 ms target). Judged
+    // against the direct call measured in the same rounds: no more than its own latency, 1 ms at least.
+    t.true(added < Math.max(1, p50(d)), `added ${added.toFixed(3)} ms; direct p50 ${p50(d).toFixed(3)} ms`);
   });
 
   test.serial(`[${kind}] concurrency scaling 1 / 10 / 20 / 40 against a 20 ms upstream`, async (t) => {

@@ -10,6 +10,13 @@ import { runCli } from '../helpers/run-cli.js';
 
 const SHIPPED = ['default', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak'];
 
+/**
+ * A shipped fixture must pass (exit 0) in its 2 s test run. The one exception a fixture may
+ * have is named here with the reason it cannot hold in 2 s on a loaded 2-core machine; any
+ * other expectation that fails, fails the test.
+ */
+const KNOWN_MISS: Record<string, { expectation: string; why: string }> = {};
+
 const run = (args: string[], entry?: string[]) => runCli(args, entry === undefined ? {} : { entry });
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'callpool-soak-'));
@@ -95,7 +102,10 @@ for (const name of SHIPPED) {
     t.is(r.code, report.ok ? 0 : 1);
     t.is(report.fixture.durationS, 2);
     const failed = report.expectations.filter((e) => e.held === false);
-    if (failed.length > 0) t.log(`expectations that failed in a 2 s run: ${failed.map((e) => `${e.name} by ${e.by} ${e.unit}`).join(', ')}`);
+    const known = KNOWN_MISS[name];
+    const unexpected = failed.filter((e) => e.name !== known?.expectation);
+    t.deepEqual(unexpected.map((e) => `${e.name} by ${e.by} ${e.unit}`), [], 'every expectation of a shipped fixture holds');
+    if (unexpected.length === 0 && failed.length === 0) t.is(r.code, 0);
     t.regex(r.stdout, /latency \(ms\)/);
     // Non-TTY: plain progress lines, no terminal control codes.
     t.notRegex(r.stderr, /\u001b\[/);
@@ -128,8 +138,8 @@ test.serial('soak --target: runs against a given endpoint and measures rate accu
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  t.true(code === 0 || code === 1, `exit ${code}: ${stderr}`);
   const report = readReport(dir, 'default');
+  t.is(code, 0, `exit ${code}; failed: ${report.expectations.filter((e) => e.held === false).map((e) => `${e.name} by ${e.by} ${e.unit}`).join(', ')}; ${stderr}`);
   t.deepEqual(report.target, { kind: 'url', url: up.baseURL });
   t.is(report.rate?.source, 'client-admissions');
   t.true(report.notes.some((n) => n.includes("client's admission times")));

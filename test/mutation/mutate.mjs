@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 /** Source file -> the fast ava files that cover it. A file not listed uses its folder's entry. */
 const SUBSETS = {
-  'src/limits': ['test/unit/limiter.test.ts', 'test/unit/limits-feedback.test.ts'],
+  'src/limits': ['test/unit/limiter.test.ts', 'test/unit/limits-window.test.ts'],
   'src/limits/redis-limiter.ts': ['test/integration/redis-limiter.test.ts'],
   'src/limits/redis-scripts.ts': ['test/integration/redis-limiter.test.ts'],
   'src/middleware/retry.ts': ['test/unit/middleware-retry.test.ts', 'test/unit/middleware-timing.test.ts'],

@@ -169,21 +169,25 @@ test.serial('memory: 200k calls through the executor grow the heap by < 10 MB af
   await ex.close();
 });
 
-test.serial('overhead over a direct call stays under 5x for a realistic 1 ms call', async (t) => {
+test.serial('overhead over a direct call stays under 2.5x for a realistic 1 ms call (0.99x measured on a quiet machine)', async (t) => {
   const work = defineService({ name: 'work', handler: { call: () => new Promise((r) => setTimeout(r, 1)) } });
   const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
-  const direct = async () => {
-    const s = performance.now();
-    for (let i = 0; i < 100; i++) await new Promise((r) => setTimeout(r, 1));
-    return performance.now() - s;
-  };
-  const viaExecutor = async () => {
-    const s = performance.now();
-    for (let i = 0; i < 100; i++) await ex.call(work, {}, ctx);
-    return performance.now() - s;
-  };
-  const ratio = (await viaExecutor()) / (await direct());
-  t.log(`executor/direct = ${ratio.toFixed(3)}`);
-  t.true(ratio < 5);
+  // One call of each in turn, 300 pairs, so both see the same load; per-call medians compared.
+  const direct: number[] = [];
+  const via: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    let s = performance.now();
+    await new Promise((r) => setTimeout(r, 1));
+    direct.push(performance.now() - s);
+    s = performance.now();
+    await ex.call(work, {}, ctx);
+    via.push(performance.now() - s);
+  }
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+  const ratio = med(via) / med(direct);
+  t.log(`executor/direct = ${ratio.toFixed(3)} (medians ${med(via).toFixed(3)} / ${med(direct).toFixed(3)} ms)`);
+  // Measured 0.99-1.02 on a quiet machine, 2.08 with the machine loaded (load average 15 on 2
+  // cores: a turn of the event loop then costs milliseconds). 2.5x binds both.
+  t.true(ratio < 2.5, `executor/direct = ${ratio}`);
   await ex.close();
 });

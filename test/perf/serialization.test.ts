@@ -62,10 +62,10 @@ for (const size of ['4kb', '64kb', '1mb'] as PayloadSize[]) {
     const cmp = compareOps(() => ajv(parsed), () => ChatCompletionZ.parse(parsed), iterations * 10);
     const validateAjv = cmp.a;
     const validateZod = cmp.b;
-    // A validated parse is JSON.parse plus validation: its cost over a bare parse is the ratio of the two.
-    const bare = opsPerSecond(() => JSON.parse(text), iterations);
+    // Measured, side by side: a validated parse (JSON.parse then AJV) against a bare JSON.parse.
+    const parse = compareOps(() => ajv(JSON.parse(text)), () => JSON.parse(text), iterations);
     const ratio = cmp.ratio.median;
-    const overhead = 1 + bare.median / validateAjv.median;
+    const overhead = 1 / parse.ratio.median;
     t.log(`validate: AJV ${validateAjv.median.toFixed(0)}/s vs zod ${validateZod.median.toFixed(0)}/s (${ratio.toFixed(1)}x); parse+validate costs ${overhead.toFixed(3)}x bare JSON.parse`);
     t.true(ratio >= 2);
     t.true(overhead < 1.15);

@@ -33,35 +33,58 @@ function median(values: number[]): number {
 }
 
 for (const kind of kinds) {
-  test.serial(`${kind}: time to first chunk of a fast stream is under 50 ms`, async (t) => {
+  test.serial(`${kind}: time to first chunk of a stream is within a few times a call's round trip`, async (t) => {
     const ex = executors.get(kind)!;
     const timed = fixtureService('stream-timed');
-    for await (const _ of ex.stream(timed, { n: 3, everyMs: 1 }, ctx)); // loads the module
+    const echo = fixtureService('echo');
+    for await (const _ of ex.stream(timed, { n: 3, everyMs: 1 }, ctx)); // loads the modules
+    await ex.call(echo, 0, ctx);
+    // The first chunk comes at once (the waits are between chunks). Interleaved with the
+    // control, so both see the same load: a no-op call's round trip on the same pool.
     const ttfb: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const start = performance.now();
+    const control: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      let start = performance.now();
       let first = -1;
       for await (const _ of ex.stream(timed, { n: 5, everyMs: 2 }, ctx)) if (first < 0) first = performance.now() - start;
       ttfb.push(first);
+      start = performance.now();
+      await ex.call(echo, i, ctx);
+      control.push(performance.now() - start);
     }
-    t.log(`${kind}: TTFB median ${median(ttfb).toFixed(2)} ms, max ${Math.max(...ttfb).toFixed(2)} ms`);
-    t.true(median(ttfb) < 50, `median TTFB ${median(ttfb)} ms`);
+    t.log(`${kind}: TTFB median ${median(ttfb).toFixed(2)} ms, max ${Math.max(...ttfb).toFixed(2)} ms; control call median ${median(control).toFixed(2)} ms`);
+    // A stream opens its own channel, so it costs a little more than a call; 3x and 1 ms bind.
+    t.true(median(ttfb) < 3 * median(control) + 1, `median TTFB ${median(ttfb).toFixed(2)} ms, control ${median(control).toFixed(2)} ms`);
   });
 
-  test.serial(`${kind}: 10k small chunks arrive, none lost, in order, well above 1000 chunks/s`, async (t) => {
+  test.serial(`${kind}: 10k small chunks arrive, none lost, in order, each far cheaper than a call`, async (t) => {
     const ex = executors.get(kind)!;
-    const start = performance.now();
-    let expected = 0;
-    let inOrder = true;
-    for await (const c of ex.stream(fixtureService('stream-counted'), { n: 10_000 }, ctx)) {
-      if (c !== expected) inOrder = false;
-      expected++;
+    const echo = fixtureService('echo');
+    // Interleaved rounds: 10k chunks of one stream against 500 sequential no-op calls.
+    const chunkRates: number[] = [];
+    const callRates: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      let start = performance.now();
+      let expected = 0;
+      let inOrder = true;
+      for await (const c of ex.stream(fixtureService('stream-counted'), { n: 10_000 }, ctx)) {
+        if (c !== expected) inOrder = false;
+        expected++;
+      }
+      chunkRates.push(10_000 / ((performance.now() - start) / 1000));
+      t.is(expected, 10_000);
+      t.true(inOrder);
+      start = performance.now();
+      for (let i = 0; i < 500; i++) await ex.call(echo, i, ctx);
+      callRates.push(500 / ((performance.now() - start) / 1000));
     }
-    const perSec = 10_000 / ((performance.now() - start) / 1000);
-    t.log(`${kind}: ${perSec.toFixed(0)} chunks/s`);
-    t.is(expected, 10_000);
-    t.true(inOrder);
-    t.true(perSec > 1000, `${perSec} chunks/s`);
+    const chunks = median(chunkRates);
+    const calls = median(callRates);
+    t.log(`${kind}: ${chunks.toFixed(0)} chunks/s against ${calls.toFixed(0)} sequential calls/s`);
+    // Chunks travel in batches under credit, calls one round trip each. Measured on a quiet
+    // machine: piscina about 20x (530k chunks/s, 25k calls/s), inline about 1-2x.
+    const floor = kind === 'inline' ? 0.3 : 5;
+    t.true(chunks > floor * calls, `${chunks.toFixed(0)} chunks/s, ${calls.toFixed(0)} calls/s`);
   });
 
   test.serial(`${kind}: a 1.5 MB payload streams whole`, async (t) => {

@@ -79,13 +79,17 @@ test('hooks around a call: PRE_CALL before the work, POST_CALL with the result, 
   }
   const mw = hooks(reg);
   const inv = fakeInv({ request: { q: 1, apiKey: SECRET } });
-  t.is(await mw.call!(inv, async () => (log.push('work'), 'done')), 'done');
+  const began = performance.now();
+  t.is(await mw.call!(inv, () => new Promise((r) => setTimeout(() => r((log.push('work'), 'done')), 15))), 'done');
+  const spent = performance.now() - began;
   t.deepEqual(log, ['PRE_CALL', 'work', 'POST_CALL']);
   t.is(events[1]!.result, 'done');
   t.is(events[0]!.service, 'svc');
   t.is(events[0]!.attempt, 1);
   t.deepEqual(events[0]!.request, { q: 1, apiKey: '[redacted]' });
-  t.true((events[1]!.durationMs ?? -1) >= 0);
+  // PRE to POST spans the 15 ms of work, and no more than the whole call.
+  const d = events[1]!.durationMs!;
+  t.true(d >= 14 && d <= spent, `durationMs ${d}, call took ${spent}`);
   log.length = 0;
   await t.throwsAsync(mw.call!(inv, async () => { throw new TransportError(`upstream said Bearer ${SECRET}`, 503, { retryable: true }); }), { code: 'E_TRANSPORT' });
   t.deepEqual(log, ['PRE_CALL', 'CALL_ERROR']);

@@ -7,15 +7,18 @@ import { gate } from '../helpers/services.js';
 test('metrics: per-service outcomes and latency for calls, in a snapshot and in Prometheus text', async (t) => {
   const m = metrics();
   const inv = fakeInv();
-  await m.call!(inv, async () => 1);
+  const began = performance.now();
+  await m.call!(inv, () => new Promise((r) => setTimeout(() => r(1), 20)));
   await m.call!(inv, async () => 2);
   await t.throwsAsync(m.call!(inv, async () => { throw new TransportError('503', 503, { retryable: true }); }));
   await t.throwsAsync(m.call!(inv, async () => { throw new Error('plain'); }));
+  const spent = performance.now() - began;
   const s = m.snapshot().services['svc']!;
   t.deepEqual(s.calls.outcomes, { ok: 2, E_TRANSPORT: 1, E_HANDLER: 1 });
   t.is(s.calls.latency.count, 4);
   t.is(s.calls.latency.buckets.at(-1)!.count, 4);
-  t.true(s.calls.latency.sumMs >= 0);
+  // The 20 ms call is in the sum, and the sum is no more than the time all four took.
+  t.true(s.calls.latency.sumMs >= 19 && s.calls.latency.sumMs <= spent, `sumMs ${s.calls.latency.sumMs}, spent ${spent}`);
   const text = await m.prometheus();
   t.regex(text, /callpool_calls_total\{service="svc",kind="call",outcome="ok"\} 2/);
   t.regex(text, /callpool_calls_total\{service="svc",kind="call",outcome="E_TRANSPORT"\} 1/);

@@ -4,9 +4,9 @@ import { COARSE_MIN_MS, coarseTimerState, startTimer } from '../../src/transport
 
 const firedAt = (delayMs: number) => {
   const t0 = performance.now();
-  let at = -1;
-  const timer = startTimer(delayMs, () => void (at = performance.now() - t0));
-  return { timer, at: () => at };
+  const firings: number[] = [];
+  const timer = startTimer(delayMs, () => void firings.push(performance.now() - t0));
+  return { timer, at: () => firings[0] ?? -1, firings };
 };
 
 test.serial('coarse timer: a long delay fires once, never early, within one second late', async (t) => {
@@ -17,6 +17,8 @@ test.serial('coarse timer: a long delay fires once, never early, within one seco
   await sleep(2500);
   t.true(a.at() >= COARSE_MIN_MS && a.at() <= COARSE_MIN_MS + 1000 + 300, `fired at ${a.at()} ms`);
   t.true(b.at() >= COARSE_MIN_MS + 300 && b.at() <= COARSE_MIN_MS + 1300 + 300, `fired at ${b.at()} ms`);
+  t.is(a.firings.length, 1, `fired ${a.firings.length} times`);
+  t.is(b.firings.length, 1, `fired ${b.firings.length} times`);
 });
 
 test.serial('coarse timer: clear() stops it; refresh() restarts the full delay', async (t) => {
@@ -31,6 +33,7 @@ test.serial('coarse timer: clear() stops it; refresh() restarts the full delay',
   t.is(refreshed.at(), -1, 'kept alive by refreshes');
   await sleep(2500);
   t.is(cleared.at(), -1);
+  t.is(refreshed.firings.length, 1, 'a refreshed timer fires once');
   t.true(refreshed.at() >= lastRefresh - 250 + COARSE_MIN_MS, `fired at ${refreshed.at()} ms, last refresh near ${lastRefresh} ms`);
 });
 
