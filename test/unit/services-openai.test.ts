@@ -112,7 +112,7 @@ test('a response of the wrong shape is a ValidationError naming the response, no
   const chat = openai.chat({ baseURL: up.baseURL });
   const e1 = await t.throwsAsync(Promise.resolve(chatHandler.call(hello, ctxOf(chat), live())), { instanceOf: ValidationError });
   t.is(e1.what, 'response');
-  t.regex(e1.message, /invalid response: .*\/id: is required/);
+  t.regex(e1.message, /invalid response: .*\/choices: is required/);
   const e2 = await t.throwsAsync(collect(chatHandler.stream(hello, ctxOf(chat), live())), { instanceOf: ValidationError });
   t.is(e2.what, 'response chunk');
   const emb = openai.embeddings({ baseURL: up.baseURL });
