@@ -160,7 +160,7 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
   /** Sends one request and resolves with the provider's response (validated), exactly once. */
   chat(request: Req, options: CallOptions = {}): Promise<Res> {
     try {
-      return this.executor.call(this.service, request, this.#ctx(options), options.signal === undefined ? undefined : { signal: options.signal }) as Promise<Res>;
+      return this.executor.call(this.service, request, this.#ctx(options, request), options.signal === undefined ? undefined : { signal: options.signal }) as Promise<Res>;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -174,7 +174,7 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
   /** Streams the response: OpenAI chunks, Anthropic events, ... as the provider sends them. */
   stream(request: Req, options: CallOptions = {}): CallStream<Chunk> {
     if (this.#adapter.streams === false) throw new ValidationError('request', [{ path: '/', rule: 'stream', message: `provider '${this.provider}' does not stream; use chat()` }]);
-    return this.executor.stream(this.service, request, this.#ctx(options), options.signal === undefined ? undefined : { signal: options.signal }) as CallStream<Chunk>;
+    return this.executor.stream(this.service, request, this.#ctx(options, request), options.signal === undefined ? undefined : { signal: options.signal }) as CallStream<Chunk>;
   }
 
   stats(): ExecutorStats {
@@ -221,11 +221,23 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
     });
   }
 
-  #ctx(o: CallOptions): CallContext {
+  /** By default a call is granted what its service requires of it (the handle's own provider host). */
+  #ctx(o: CallOptions, request: Req): CallContext {
     if (this.executor.closed) throw new ClosedError(`model '${this.id}' is closed`);
+    let granted = o.capabilities;
+    if (granted === undefined) {
+      granted = this.service.requires;
+      if (this.service.rights !== undefined) {
+        try {
+          granted = [...granted, ...this.service.rights(request)];
+        } catch {
+          // a request the rights cannot be read from fails its schema check in the executor
+        }
+      }
+    }
     return CallContext.new(o.branchId ?? this.#data.branchId, {
       ...(o.deadlineMs === undefined ? { timeoutMs: o.timeoutMs ?? this.#data.timeoutMs } : { deadlineMs: o.deadlineMs }),
-      capabilities: [...(o.capabilities ?? this.service.requires)],
+      capabilities: [...granted],
       ...(o.attrs === undefined ? {} : { attrs: o.attrs }),
     });
   }
