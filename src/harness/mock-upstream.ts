@@ -146,7 +146,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     }
     // Never echo what was sent: it may be someone's real key.
     if (anthropic) {
-      if (options.apiKey !== undefined && req.headers['x-api-key'] !== options.apiKey) return fail(401, 'invalid x-api-key', 'authentication_error');
+      // `x-api-key` (the documented header); newer official SDKs send `Authorization: Bearer`.
+      if (options.apiKey !== undefined && req.headers['x-api-key'] !== options.apiKey && req.headers.authorization !== auth) return fail(401, 'invalid x-api-key', 'authentication_error');
       if (req.headers['anthropic-version'] === undefined) return fail(400, 'anthropic-version: header is required', 'invalid_request_error');
     } else if (auth !== undefined && req.headers.authorization !== auth) {
       return fail(401, 'Incorrect API key provided.', 'invalid_request_error');
