@@ -1,3 +1,4 @@
+import { ConfigError } from '../core/errors.js';
 import type { LimitsConfig } from '../core/schemas.js';
 import { anthropic } from '../services/anthropic.js';
 import { jsonService } from '../services/json-service.js';
@@ -71,14 +72,16 @@ export const jsonAdapter: ProviderAdapter = {
   name: 'json',
   apiKeyEnv: 'CALLPOOL_JSON_API_KEY',
   streams: false,
-  service: (c) =>
-    jsonService({
+  service: (c) => {
+    if (c.baseURL === undefined) throw new ConfigError(`model 'json/${c.model}'`, [{ path: '/baseURL', rule: 'required', message: 'a JSON API has no default base URL: pass baseURL' }]);
+    return jsonService({
       name: `json.${c.model}`,
-      baseURL: c.baseURL ?? '',
+      baseURL: c.baseURL,
       ...(c.apiKey === undefined ? {} : { apiKey: c.apiKey }),
       headers: c.headers,
       ...(c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs }),
-    }),
+    });
+  },
 };
 
 /**

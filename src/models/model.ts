@@ -111,7 +111,6 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
     const env = process.env;
     const apiKey = options.apiKey ?? nonEmpty(adapter.apiKeyEnv === undefined ? undefined : env[adapter.apiKeyEnv]);
     const baseURL = options.baseURL ?? nonEmpty(adapter.baseURLEnv === undefined ? undefined : env[adapter.baseURLEnv]) ?? adapter.defaultBaseURL;
-    if (baseURL === undefined) throw new ConfigError(`model '${id}'`, [{ path: '/baseURL', rule: 'required', message: `provider '${adapter.name}' has no default base URL: pass baseURL` }]);
     const attemptTimeoutMs = options.attemptTimeoutMs ?? 60_000;
     this.service = adapter.service({ model, apiKey, baseURL, headers: { ...options.headers }, timeoutMs: attemptTimeoutMs });
     const limits = options.limits ?? adapter.defaultLimits?.(model) ?? false;
