@@ -18,13 +18,12 @@ const local = (url: string) => (process.env['OPENAI_API_KEY'] || process.env['AN
   await using gpt = model('openai/gpt-4o-mini', local(up.baseURL));
   await using claude = model('anthropic/claude-3-5-haiku-latest', local(up.url));
 
-  const reply = (await gpt.chat({ messages: [{ role: 'user', content: 'Say hello in five words.' }], max_tokens: 20 })) as { choices: { message: { content: string } }[] };
-  console.log(`openai:    ${reply.choices[0]!.message.content}`);
+  const reply = await gpt.chat({ messages: [{ role: 'user', content: 'Say hello in five words.' }], max_tokens: 20 });
+  console.log(`openai:    ${reply.choices[0]?.message.content}`);
 
   process.stdout.write('anthropic: ');
   for await (const event of claude.stream({ messages: [{ role: 'user', content: 'Count to five.' }], max_tokens: 50 })) {
-    const e = event as { type: string; delta?: { text?: string } };
-    if (e.type === 'content_block_delta') process.stdout.write(e.delta?.text ?? '');
+    if (event.type === 'content_block_delta') process.stdout.write(event.delta?.text ?? '');
   }
   process.stdout.write('\n');
 

@@ -11,6 +11,9 @@ import { redaction } from '../middleware/redaction.js';
 import { retry, type RetryOptions } from '../middleware/retry.js';
 import type { Middleware } from '../middleware/types.js';
 import { telemetry, type TelemetryOptions } from '../telemetry/telemetry.js';
+import type { Message, MessageEvent, MessagesRequest } from '../services/anthropic-schemas.js';
+import type { JsonRequest } from '../services/json-service.js';
+import type { ChatChunk, ChatCompletion, ChatRequest } from '../services/openai-schemas.js';
 import type { AnyService, ProviderAdapter } from './adapter.js';
 import { resolveModel } from './registry.js';
 
@@ -257,9 +260,15 @@ export function defaultMiddleware(o: { metrics?: MetricsMiddleware; retry?: Retr
   return out;
 }
 
-/** `model('openai/gpt-4o-mini', options?)`: see `Model`. */
-export function model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown>(id: string, options: ModelOptions = {}): Model<Req, Res, Chunk> {
-  return new Model<Req, Res, Chunk>(id, options);
+type OpenAICompatible = 'openai' | 'groq' | 'openrouter' | 'ollama' | 'vllm' | 'llamacpp' | 'litellm';
+
+/** `model('openai/gpt-4o-mini', options?)`: see `Model`. Built-in prefixes give typed requests, results and chunks. */
+export function model(id: `${OpenAICompatible}/${string}`, options?: ModelOptions): Model<ChatRequest, ChatCompletion, ChatChunk>;
+export function model(id: `anthropic/${string}`, options?: ModelOptions): Model<MessagesRequest, Message, MessageEvent>;
+export function model(id: `json/${string}`, options?: ModelOptions): Model<JsonRequest, unknown, never>;
+export function model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown>(id: string, options?: ModelOptions): Model<Req, Res, Chunk>;
+export function model(id: string, options: ModelOptions = {}): Model<unknown, unknown, unknown> {
+  return new Model(id, options);
 }
 
 function checkOptions(o: ModelOptions): void {
