@@ -1,10 +1,10 @@
 /**
  * `npm run lint:deps`: the module graph keeps the README's layers (imports point down:
- * harness/cli -> executor -> middleware / pool / limits / transport / services / models ->
- * core) and has no cycle. Type-only imports count too: a layer that needs an upper layer's
+ * harness / cli / models -> executor -> telemetry / middleware / pool / limits / transport /
+ * services -> core) and has no cycle. Type-only imports count too: a layer that needs an upper layer's
  * type has its boundary in the wrong place.
  */
-const LOWER = '^src/(middleware|pool|limits|transport|services|models)/';
+const LOWER = '^src/(middleware|pool|limits|transport|services|telemetry)/';
 
 module.exports = {
   forbidden: [
@@ -12,11 +12,7 @@ module.exports = {
       name: 'no-cycles',
       severity: 'error',
       comment: 'A module cycle: break it by moving the shared part down.',
-      from: {
-        // The soak harness cycle (soak.ts <-> soak-processes.ts <-> soak-child.ts) is being
-        // removed by the harness restructure (#13 item 5); exempt exactly those three until then.
-        pathNot: '^src/harness/(soak|soak-processes|soak-child)\\.ts$',
-      },
+      from: {},
       to: { circular: true },
     },
     {
@@ -29,15 +25,15 @@ module.exports = {
     {
       name: 'lower-layers-do-not-import-up',
       severity: 'error',
-      comment: 'middleware, pool, limits, transport, services and models never import the executor, the harness, the CLI or the public index.',
+      comment: 'middleware, pool, limits, transport, services and telemetry never import the executor, the models, the harness, the CLI or the public index.',
       from: { path: LOWER },
-      to: { path: '^src/(executor/|harness/|cli\\.ts$|index\\.ts$)' },
+      to: { path: '^src/(executor/|models/|harness/|cli\\.ts$|index\\.ts$)' },
     },
     {
       name: 'executor-does-not-import-up',
       severity: 'error',
       from: { path: '^src/executor/' },
-      to: { path: '^src/(harness/|cli\\.ts$|index\\.ts$)' },
+      to: { path: '^src/(models/|harness/|cli\\.ts$|index\\.ts$)' },
     },
     {
       name: 'harness-does-not-import-the-cli',

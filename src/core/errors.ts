@@ -138,9 +138,12 @@ export class WorkerCrashError extends CallpoolError {
 
 export class TransportError extends CallpoolError {
   readonly code = ErrorCodes.TRANSPORT;
-  constructor(message: string, readonly status?: number, options?: ErrorOptions & { retryable?: boolean }) {
+  /** How long the provider asked to wait (`retry-after` on a 503 or Anthropic's 529 overloaded); retry waits at least this. */
+  declare readonly retryAfterMs?: number;
+  constructor(message: string, readonly status?: number, options?: ErrorOptions & { retryable?: boolean; retryAfterMs?: number | undefined }) {
     super(message, options);
     this.retryable = options?.retryable ?? false;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 

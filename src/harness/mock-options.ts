@@ -87,7 +87,8 @@ export const RouteOptionsSchema = Type.Object(
 );
 export type RouteOptions = Static<typeof RouteOptionsSchema>;
 
-export const ROUTE_NAMES = ['chat', 'completions', 'embeddings', 'json'] as const;
+/** `messages` is Anthropic's `/v1/messages`; the others are the OpenAI routes and `/json/*`. */
+export const ROUTE_NAMES = ['chat', 'completions', 'embeddings', 'json', 'messages'] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
 export const MockUpstreamOptionsSchema = Type.Object(
@@ -114,6 +115,7 @@ export const MockUpstreamOptionsSchema = Type.Object(
           completions: Type.Optional(RouteOptionsSchema),
           embeddings: Type.Optional(RouteOptionsSchema),
           json: Type.Optional(RouteOptionsSchema),
+          messages: Type.Optional(RouteOptionsSchema),
         },
         { additionalProperties: false },
       ),

@@ -77,7 +77,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     });
   });
   const arrivals = new ArrivalLog(options.arrivalCapacity ?? 1 << 20);
-  const requests = { other: 0, chat: 0, completions: 0, embeddings: 0, json: 0 };
+  const requests = { other: 0, chat: 0, completions: 0, embeddings: 0, json: 0, messages: 0 };
   const statuses: Record<string, number> = {};
   let resets = 0;
   let inFlight = 0;
@@ -86,6 +86,9 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
   const auth = options.apiKey === undefined ? undefined : `Bearer ${options.apiKey}`;
+  let responses = 0;
+  // Every response carries a request id, as the real APIs do (clients surface it in errors).
+  const requestId = () => `req_mock_${(++responses).toString(16).padStart(8, '0')}`;
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -100,7 +103,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const send = (res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
     if (res.destroyed) return;
     statuses[status] = (statuses[status] ?? 0) + 1;
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+    const id = requestId();
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': id, 'request-id': id, ...headers });
     res.end(body);
   };
   const reset = (res: http.ServerResponse) => {
@@ -122,28 +126,38 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, at: number, name: RouteName | 'other', raw: Buffer): Promise<void> {
-    if (name === 'other') return send(res, 404, errorBody('not found', 'invalid_request_error'));
+    if (name === 'other') {
+      if (req.method === 'GET' && isModelsPath(req.url ?? '/')) return send(res, 200, JSON.stringify(payload.models()));
+      return send(res, 404, errorBody('not found', 'invalid_request_error'));
+    }
     const route = routes.get(name)!;
     route.served++;
-    if (raw === TOO_LARGE) return send(res, 413, errorBody('request body too large', 'invalid_request_error'));
+    const anthropic = name === 'messages';
+    const fail = (status: number, message: string, type: string) => send(res, status, anthropic ? payload.anthropicError(payload.anthropicErrorType(status), message) : errorBody(message, type));
+    if (raw === TOO_LARGE) return fail(413, 'request body too large', 'invalid_request_error');
     let body: Record<string, unknown> = {};
     if (raw.length > 0) {
       try {
         const parsed: unknown = JSON.parse(raw.toString('utf8'));
         body = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : { value: parsed };
       } catch {
-        return send(res, 400, errorBody('request body is not valid JSON', 'invalid_request_error'));
+        return fail(400, 'request body is not valid JSON', 'invalid_request_error');
       }
     }
-    if (auth !== undefined && req.headers.authorization !== auth) {
-      // Never echo what was sent: it may be someone's real key.
-      return send(res, 401, errorBody('Incorrect API key provided.', 'invalid_request_error'));
+    // Never echo what was sent: it may be someone's real key.
+    if (anthropic) {
+      // `x-api-key` (the documented header); newer official SDKs send `Authorization: Bearer`.
+      if (options.apiKey !== undefined && req.headers['x-api-key'] !== options.apiKey && req.headers.authorization !== auth) return fail(401, 'invalid x-api-key', 'authentication_error');
+      if (req.headers['anthropic-version'] === undefined) return fail(400, 'anthropic-version: header is required', 'invalid_request_error');
+    } else if (auth !== undefined && req.headers.authorization !== auth) {
+      return fail(401, 'Incorrect API key provided.', 'invalid_request_error');
     }
     const o = route.opts;
     const promptChars = promptLength(body);
     const contentChars = o.responseBytes ?? 32;
     const u = payload.usage(promptChars, name === 'embeddings' ? 0 : contentChars);
     const limitHeaders = rateLimitHeaders(route, at, u.total_tokens);
+    if (anthropic) limitHeaders.headers = anthropicLimitHeaders(limitHeaders.headers, limitHeaders.resetInMs);
     const decision = decide(route, at, limitHeaders);
     const latency = sampleLatency(o.latency, route.random);
     const malformed = route.random() < (o.malformedRate ?? 0);
@@ -154,7 +168,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     if (decision.kind === 'status') return send(res, decision.status, decision.body, { ...limitHeaders.headers, ...decision.headers });
 
     const model = typeof body['model'] === 'string' ? body['model'] : 'mock-model';
-    const id = `mock-${route.served}`;
+    const id = anthropic ? `msg_mock${route.served}` : `mock-${route.served}`;
+    if (body['stream'] === true && anthropic) return streamMessages(res, route, id, model, u, limitHeaders.headers, malformed, wrongShape);
     if (body['stream'] === true && (name === 'chat' || name === 'completions')) {
       return stream(res, route, name, id, model, u, limitHeaders.headers, body, malformed, wrongShape);
     }
@@ -184,7 +199,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const streamed = { prompt_tokens: u.prompt_tokens, completion_tokens: Math.ceil((chunks * size) / 4), total_tokens: u.prompt_tokens + Math.ceil((chunks * size) / 4) };
     const badAt = Math.floor(chunks / 2);
     statuses[200] = (statuses[200] ?? 0) + 1;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': requestId(), ...headers });
     const write = async (data: string) => {
       if (closed || res.destroyed) return false;
       if (s.comments) res.write(': keep-alive\n\n');
@@ -232,25 +247,68 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     res.end();
   }
 
+  /** Anthropic's SSE: named events from `message_start` to `message_stop`, no `[DONE]`. */
+  async function streamMessages(res: http.ServerResponse, route: RouteState, id: string, model: string, u: payload.Usage, headers: Record<string, string>, malformed: boolean, wrongShape: boolean): Promise<void> {
+    const s = route.opts.stream ?? {};
+    const chunks = s.chunks ?? 8;
+    const size = route.opts.responseBytes !== undefined ? Math.ceil(route.opts.responseBytes / chunks) : (s.chunkBytes ?? 16);
+    const whole = payload.text(size * chunks);
+    const parts = Array.from({ length: chunks }, (_, i) => whole.slice(i * size, (i + 1) * size));
+    const streamed = { prompt_tokens: u.prompt_tokens, completion_tokens: Math.ceil((chunks * size) / 4), total_tokens: u.prompt_tokens + Math.ceil((chunks * size) / 4) };
+    const events = payload.messageEvents(id, model, parts, streamed);
+    statuses[200] = (statuses[200] ?? 0) + 1;
+    const rid = requestId();
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': rid, 'request-id': rid, ...headers });
+    let delta = 0;
+    for (const [event, data] of events) {
+      if (closed || res.destroyed) return;
+      let text = JSON.stringify(data);
+      if (event === 'content_block_delta') {
+        if (s.silentAfter !== undefined && delta >= s.silentAfter) return;
+        if (s.resetAfter !== undefined && delta >= s.resetAfter) return reset(res);
+        if (delta > 0 && (s.intervalMs ?? 0) > 0) await pause(s.intervalMs!);
+        if (closed || res.destroyed) return;
+        if (delta === Math.floor(chunks / 2)) {
+          if (malformed) text = '{"type":"content_block_delta","ind';
+          else if (wrongShape) text = '{"unexpected":true}';
+        }
+        delta++;
+      }
+      if (!res.write(`event: ${event}\ndata: ${text}\n\n`) && !res.destroyed) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done).off('close', done);
+            resolve();
+          };
+          res.once('drain', done).once('close', done);
+        });
+      }
+    }
+    res.end();
+  }
+
   function decide(route: RouteState, at: number, limits: { exceededMs: number | undefined; headers: Record<string, string> }): Decision {
     const o = route.opts;
     const th = o.throttle;
+    const anthropic = route.name === 'messages';
     if (th !== undefined && route.served > (th.startAfter ?? 0)) {
       route.stormStart ??= at;
       if (th.repeatEveryMs !== undefined && at - route.stormStart >= th.repeatEveryMs) {
         route.stormStart += Math.floor((at - route.stormStart) / th.repeatEveryMs) * th.repeatEveryMs;
       }
       const left = route.stormStart + th.durationMs - at;
-      if (left > 0) return tooMany(left, th.header ?? 'ms');
+      if (left > 0) return tooMany(left, th.header ?? 'ms', anthropic);
     }
-    if (limits.exceededMs !== undefined) return tooMany(limits.exceededMs, 'ms');
+    if (limits.exceededMs !== undefined) return tooMany(limits.exceededMs, 'ms', anthropic);
     const r = route.random();
     let acc = 0;
     for (const e of o.errors ?? []) {
       acc += e.rate;
       if (r < acc) {
-        if (e.status === 429) return tooMany(e.retryAfterMs ?? 1000, 'ms');
-        return { kind: 'status', status: e.status, body: errorBody(`simulated HTTP ${e.status}`, e.status >= 500 ? 'server_error' : 'invalid_request_error'), headers: {} };
+        if (e.status === 429) return tooMany(e.retryAfterMs ?? 1000, 'ms', anthropic);
+        const headers: Record<string, string> = e.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) };
+        const body = anthropic ? payload.anthropicError(payload.anthropicErrorType(e.status), e.status === 529 ? 'Overloaded' : `simulated HTTP ${e.status}`) : errorBody(`simulated HTTP ${e.status}`, e.status >= 500 ? 'server_error' : 'invalid_request_error');
+        return { kind: 'status', status: e.status, body, headers };
       }
     }
     if (route.random() < (o.resetRate ?? 0)) return { kind: 'reset' };
@@ -258,9 +316,9 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   }
 
   /** Provider-style fixed windows; `exceededMs` is set when `enforce` refuses this request. */
-  function rateLimitHeaders(route: RouteState, at: number, tokens: number): { exceededMs: number | undefined; headers: Record<string, string> } {
+  function rateLimitHeaders(route: RouteState, at: number, tokens: number): { exceededMs: number | undefined; headers: Record<string, string>; resetInMs: number } {
     const rl = route.opts.rateLimit;
-    if (rl === undefined) return { exceededMs: undefined, headers: {} };
+    if (rl === undefined) return { exceededMs: undefined, headers: {}, resetInMs: 0 };
     if (route.windowStart === undefined || at >= route.windowStart + rl.windowMs) {
       route.windowStart = route.windowStart === undefined ? at : route.windowStart + Math.floor((at - route.windowStart) / rl.windowMs) * rl.windowMs;
       route.windowRequests = 0;
@@ -284,7 +342,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, rl.tokens - route.windowTokens));
       headers['x-ratelimit-reset-tokens'] = formatDuration(resetIn);
     }
-    return { exceededMs: refused ? resetIn : undefined, headers };
+    return { exceededMs: refused ? resetIn : undefined, headers, resetInMs: resetIn };
   }
 
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5000;
@@ -326,8 +384,14 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
 
 type Decision = { kind: 'ok' } | { kind: 'reset' } | { kind: 'status'; status: number; body: string; headers: Record<string, string> };
 
-function tooMany(ms: number, header: 'seconds' | 'ms' | 'http-date' | 'none'): Decision {
+/** A 429. Anthropic announces the wait only in `retry-after` seconds, so `ms` becomes seconds there. */
+function tooMany(ms: number, header: 'seconds' | 'ms' | 'http-date' | 'none', anthropic = false): Decision {
   const headers: Record<string, string> = {};
+  if (anthropic) {
+    if (header === 'ms' || header === 'seconds') headers['retry-after'] = String(Math.ceil(ms / 1000));
+    else if (header === 'http-date') headers['retry-after'] = new Date(Date.now() + ms).toUTCString();
+    return { kind: 'status', status: 429, body: payload.anthropicError('rate_limit_error', 'Number of requests has exceeded your rate limit. Please try again later.'), headers };
+  }
   if (header === 'seconds') headers['retry-after'] = String(Math.ceil(ms / 1000));
   else if (header === 'ms') headers['retry-after-ms'] = String(Math.ceil(ms));
   else if (header === 'http-date') headers['retry-after'] = new Date(Date.now() + ms).toUTCString();
@@ -345,8 +409,10 @@ function responseFor(name: RouteName, req: http.IncomingMessage, body: Record<st
       const input = body['input'];
       const inputs = Array.isArray(input) && typeof input[0] !== 'number' ? Math.max(1, input.length) : 1;
       const dims = o.responseBytes !== undefined ? Math.max(1, Math.ceil(o.responseBytes / (10 * inputs))) : (o.dimensions ?? 16);
-      return payload.embeddings(model, inputs, dims, u);
+      return payload.embeddings(model, inputs, dims, u, body['encoding_format'] === 'base64');
     }
+    case 'messages':
+      return payload.message(id, model, payload.text(size), u);
     case 'json': {
       const u2 = new URL(req.url ?? '/', 'http://mock');
       return { ok: true, method: req.method, path: u2.pathname, query: Object.fromEntries(u2.searchParams), body, data: payload.text(size) };
@@ -362,7 +428,32 @@ function routeOf(url: string): RouteName | 'other' {
   if (path === '/completions') return 'completions';
   if (path === '/embeddings') return 'embeddings';
   if (path === '/json' || path.startsWith('/json/')) return 'json';
+  if (path === '/messages') return 'messages';
   return 'other';
+}
+
+function isModelsPath(url: string): boolean {
+  const path = url.split('?', 1)[0]!;
+  return path === '/v1/models' || path === '/models';
+}
+
+/**
+ * The same fixed windows in Anthropic's words: `anthropic-ratelimit-{requests,tokens,input-tokens}-
+ * {limit,remaining,reset}`, the reset an RFC 3339 instant.
+ */
+function anthropicLimitHeaders(openai: Record<string, string>, resetInMs: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  const reset = new Date(Date.now() + resetInMs).toISOString();
+  for (const [kind, names] of [['requests', ['requests']], ['tokens', ['tokens', 'input-tokens']]] as const) {
+    const limit = openai[`x-ratelimit-limit-${kind}`];
+    if (limit === undefined) continue;
+    for (const name of names) {
+      out[`anthropic-ratelimit-${name}-limit`] = limit;
+      out[`anthropic-ratelimit-${name}-remaining`] = openai[`x-ratelimit-remaining-${kind}`]!;
+      out[`anthropic-ratelimit-${name}-reset`] = reset;
+    }
+  }
+  return out;
 }
 
 const TOO_LARGE = Buffer.alloc(0);

@@ -83,5 +83,3 @@ export interface TransportOptions {
   pipelining?: number;
 }
 
-// Handlers import the transport of their thread from here (the interface's home).
-export { createTransport, sharedTransport } from './create-transport.js';

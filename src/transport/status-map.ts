@@ -34,7 +34,10 @@ export function errorFromStatus(status: number, headers: HeaderReader, body: str
     const wait = retryAfterMs === undefined ? '' : ` (retry after ${Math.round(retryAfterMs)} ms)`;
     return new RateLimitError(`${what} was rate limited by the upstream (HTTP 429)${wait}${suffix}`, retryAfterMs, { context: { status } });
   }
-  return new TransportError(`${what} failed with HTTP ${status}${suffix}`, status, { retryable: isRetryableStatus(status), context: { status } });
+  // 503 and Anthropic's 529 (overloaded) may carry retry-after: retry waits at least that long.
+  const retryAfterMs = status >= 500 ? parseRetryAfter(headers) : undefined;
+  const label = status === 529 ? ' (overloaded)' : '';
+  return new TransportError(`${what} failed with HTTP ${status}${label}${suffix}`, status, { retryable: isRetryableStatus(status), retryAfterMs, context: { status } });
 }
 
 /** The provider's own error message when it sent one (`{error:{message}}`), else a preview. */
