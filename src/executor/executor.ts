@@ -324,8 +324,10 @@ export class Executor {
         this.#queue.remove(head);
         this.#start(head, now());
       } else {
-        // Settled while we asked (cancelled, expired): give the tokens back.
+        // Settled while we asked (cancelled, expired): give the tokens back; the slot is
+        // placed now (never released, see Limiter.sent).
         this.#reconcile(r.ticket, 0, head.tokens);
+        this.#sent(r.ticket, now());
       }
       this.#pump(true);
     } else if (head.inQueue && this.#queue.head === head) {
@@ -367,6 +369,7 @@ export class Executor {
     if (this.#bare) {
       // Without middleware the onion is just the terminal: no invocation, one promise hop.
       let out: unknown;
+      this.#sent(entry.ticket, now());
       try {
         out = this.#run(entry, entry.request);
       } catch (err) {
@@ -443,6 +446,7 @@ export class Executor {
 
   #dispatch(entry: Entry, request: unknown, ticket: Ticket): Promise<unknown> {
     let out: unknown;
+    this.#sent(ticket, now());
     try {
       out = this.#run(entry, request);
     } catch (err) {
@@ -465,7 +469,7 @@ export class Executor {
     let used: number | undefined;
     if (isEnvelope(raw)) {
       value = raw.value;
-      used = this.#meta(raw[META]);
+      used = this.#meta(raw[META], ticket);
     }
     if (used === undefined && entry.svc.tokensFromResult !== undefined) used = entry.svc.tokensFromResult(value);
     if (used !== undefined) this.#reconcile(ticket, used, entry.tokens);
@@ -481,6 +485,7 @@ export class Executor {
 
   async *#streamFromPool(entry: Entry, inv: Invocation): AsyncGenerator<unknown> {
     const ticket = inv.attempt > 1 && this.#limiter !== undefined ? await this.#readmit(entry, inv.signal) : entry.ticket;
+    this.#sent(ticket, now());
     const source = this.#pool.stream({ service: entry.svc, request: inv.request, ctx: handlerContext(entry) }, entry.signal);
     const fromChunk = entry.svc.tokensFromChunk;
     let used: number | undefined;
@@ -488,7 +493,7 @@ export class Executor {
       for await (const raw of source) {
         let value = raw;
         if (isEnvelope(raw)) {
-          const u = this.#meta(raw[META]);
+          const u = this.#meta(raw[META], ticket);
           if (u !== undefined) used = (used ?? 0) + u;
           if (!('value' in raw)) continue;
           value = raw.value;
@@ -507,9 +512,20 @@ export class Executor {
     }
   }
 
-  #meta(meta: ResultMeta): number | undefined {
-    if (meta.providerLimits !== undefined) this.#limiter?.observe(meta.providerLimits);
+  #meta(meta: ResultMeta, ticket: Ticket): number | undefined {
+    if (meta.providerLimits !== undefined) this.#limiter?.observe(meta.providerLimits, ticket);
     return meta.usage?.tokens;
+  }
+
+  /**
+   * Reports to the limiter that the request of `ticket` left at `t` (only the first report of a
+   * ticket counts). Placeholder until the pools report the real send instant: the dispatch to
+   * the pool, or the settle instant of a call that never got there.
+   */
+  #sent(ticket: Ticket, t: number): void {
+    if (ticket === undefined || this.#limiter?.sent === undefined) return;
+    const r = this.#limiter.sent(ticket, t);
+    if (r instanceof Promise) r.catch(noop);
   }
 
   #reconcile(ticket: Ticket, used: number, estimated: number): void {
@@ -582,6 +598,7 @@ export class Executor {
     this.#deadlines.remove(entry);
     if (entry.userAbort !== undefined) entry.userAbort.signal.removeEventListener('abort', entry.userAbort.listener);
     const wasRunning = entry.running;
+    this.#sent(entry.ticket, t);
     if (wasRunning) {
       this.#running.delete(entry);
       this.#stats.runTime.recordMs(t - call.startedAt!);

@@ -146,7 +146,7 @@ export class RedisLimiter implements Limiter {
       const wait = Number(reply[1]);
       return { admitted: false, retryInMs: wait + jitter(wait), reason: reply[2] };
     }
-    this.#provider.admitted(tokens);
+    this.#provider.admitted({ reqSeq: 0, tokSeq: 0, charged: tokens, at: t, sentAt: t, providerHeld: false });
     const ticket: RedisTicket = { store: 'redis', seq: reply[1], at: Number(reply[2]) };
     return { admitted: true, ticket };
   }
@@ -179,7 +179,7 @@ export class RedisLimiter implements Limiter {
   }
 
   observe(limits: ProviderLimits): void {
-    this.#provider.observe(limits, now());
+    this.#provider.observe(limits, now(), undefined);
   }
 
   async close(): Promise<void> {
