@@ -45,11 +45,8 @@ export class MemoryLimiter implements Limiter {
 
   acquire(tokens: number, at?: number): Acquisition {
     const t = at ?? this.clock();
-    if (t < this.#pausedUntil) return { admitted: false, retryInMs: this.#pausedUntil - t, reason: 'paused' };
-    if (this.#provider.active) {
-      const provider = this.#provider.wait(tokens, t);
-      if (provider > 0) return { admitted: false, retryInMs: provider, reason: 'paused' };
-    }
+    const paused = this.gate(tokens, t);
+    if (paused > 0) return { admitted: false, retryInMs: paused, reason: 'paused' };
     let wait = 0;
     let reason: 'requests' | 'tokens' = 'requests';
     for (const w of this.#requests) {
@@ -67,6 +64,12 @@ export class MemoryLimiter implements Limiter {
     }
     if (wait > 0) return { admitted: false, retryInMs: wait, reason };
     return { admitted: true, ticket: this.record(tokens, t) };
+  }
+
+  /** 0 when neither a pause (429) nor what the provider said holds a request of `tokens` at `t`; else ms until it may. */
+  gate(tokens: number, t: number): number {
+    if (t < this.#pausedUntil) return this.#pausedUntil - t;
+    return this.#provider.active ? this.#provider.wait(tokens, t) : 0;
   }
 
   /**
