@@ -369,7 +369,7 @@ export class Executor {
     if (this.#bare) {
       // Without middleware the onion is just the terminal: no invocation, one promise hop.
       let out: unknown;
-      this.#sent(entry.ticket, now());
+      this.#sentOnce(entry, now());
       try {
         out = this.#run(entry, entry.request);
       } catch (err) {
@@ -446,7 +446,8 @@ export class Executor {
 
   #dispatch(entry: Entry, request: unknown, ticket: Ticket): Promise<unknown> {
     let out: unknown;
-    this.#sent(ticket, now());
+    if (ticket === entry.ticket) this.#sentOnce(entry, now());
+    else this.#sent(ticket, now());
     try {
       out = this.#run(entry, request);
     } catch (err) {
@@ -485,7 +486,8 @@ export class Executor {
 
   async *#streamFromPool(entry: Entry, inv: Invocation): AsyncGenerator<unknown> {
     const ticket = inv.attempt > 1 && this.#limiter !== undefined ? await this.#readmit(entry, inv.signal) : entry.ticket;
-    this.#sent(ticket, now());
+    if (ticket === entry.ticket) this.#sentOnce(entry, now());
+    else this.#sent(ticket, now());
     const source = this.#pool.stream({ service: entry.svc, request: inv.request, ctx: handlerContext(entry) }, entry.signal);
     const fromChunk = entry.svc.tokensFromChunk;
     let used: number | undefined;
@@ -522,6 +524,12 @@ export class Executor {
    * ticket counts). Placeholder until the pools report the real send instant: the dispatch to
    * the pool, or the settle instant of a call that never got there.
    */
+  #sentOnce(entry: Entry, t: number): void {
+    if (entry.ticketSent) return;
+    entry.ticketSent = true;
+    this.#sent(entry.ticket, t);
+  }
+
   #sent(ticket: Ticket, t: number): void {
     if (ticket === undefined || this.#limiter?.sent === undefined) return;
     const r = this.#limiter.sent(ticket, t);
@@ -598,7 +606,7 @@ export class Executor {
     this.#deadlines.remove(entry);
     if (entry.userAbort !== undefined) entry.userAbort.signal.removeEventListener('abort', entry.userAbort.listener);
     const wasRunning = entry.running;
-    this.#sent(entry.ticket, t);
+    this.#sentOnce(entry, t);
     if (wasRunning) {
       this.#running.delete(entry);
       this.#stats.runTime.recordMs(t - call.startedAt!);

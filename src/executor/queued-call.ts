@@ -18,6 +18,8 @@ export class QueuedCall<T = unknown> extends ServiceCall<T> implements QueueNode
   deadline = Infinity;
   heapIndex = -1;
   ticket: Ticket = undefined;
+  /** The limiter was told when `ticket`'s request left (Limiter.sent): report it once. */
+  ticketSent = false;
   /** Made on first use of the call's signal (an AbortSignal costs microseconds to create). */
   controller: AbortController | undefined = undefined;
   /** Set once the call is aborted, even if no signal was made yet. */

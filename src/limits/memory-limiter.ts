@@ -33,10 +33,13 @@ export class MemoryLimiter implements Limiter {
   readonly #tokens: SlidingWindow[];
   #pausedUntil = 0;
   readonly #provider = new ProviderCeiling();
+  /** No window configured: until a provider speaks, admissions cost a counter. */
+  readonly #plain: boolean;
 
   constructor(requests: readonly RateWindow[], tokens: readonly RateWindow[], private readonly clock: () => number = now) {
     this.#requests = requests.map((w) => new SlidingWindow(w.limit, w.windowMs));
     this.#tokens = tokens.map((w) => new SlidingWindow(w.limit, w.windowMs));
+    this.#plain = requests.length === 0 && tokens.length === 0;
   }
 
   check(tokens: number): void {
@@ -45,6 +48,10 @@ export class MemoryLimiter implements Limiter {
 
   acquire(tokens: number, at?: number): Acquisition {
     const t = at ?? this.clock();
+    if (this.#plain && !this.#provider.active && t >= this.#pausedUntil) {
+      // No window and nothing said by a provider: the ticket is the admission's sequence number.
+      return { admitted: true, ticket: this.#provider.admittedPlain() };
+    }
     const paused = this.gate(tokens, t);
     if (paused > 0) return { admitted: false, retryInMs: paused, reason: 'paused' };
     let wait = 0;
@@ -122,7 +129,7 @@ export class MemoryLimiter implements Limiter {
   }
 
   observe(limits: ProviderLimits, ticket?: Ticket): void {
-    this.#provider.observe(limits, this.clock(), ticket instanceof MemoryTicket ? ticket : undefined);
+    this.#provider.observe(limits, this.clock(), ticket instanceof MemoryTicket || typeof ticket === 'number' ? ticket : undefined);
   }
 
   async close(): Promise<void> {}

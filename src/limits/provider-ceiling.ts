@@ -43,6 +43,8 @@ export class ProviderCeiling {
   #admittedTokens = 0;
   #sent = 0;
   #sentTokens = 0;
+  /** Admissions made by `admittedPlain`, whose sends are not reported. */
+  #plain = 0;
   active = false;
 
   /** Requests admitted so far: the sequence number of the next one. */
@@ -55,13 +57,19 @@ export class ProviderCeiling {
     return this.#admittedTokens;
   }
 
-  observe(limits: ProviderLimits, t: number, slot: ProviderSlot | undefined): void {
+  /**
+   * `slot` is the admission whose response carried the headers: a full slot, or only its
+   * sequence number when it was admitted before the provider had said anything (then its
+   * round trip is unknown, and tokens admitted in that time are not subtracted).
+   */
+  observe(limits: ProviderLimits, t: number, slot: ProviderSlot | number | undefined): void {
     // Our requests the provider may not have counted when it wrote the header: every one
     // admitted after `slot`, and every one still unsent (held) now.
-    const pending = this.#admitted - this.#sent;
+    const pending = this.#admitted - this.#plain - this.#sent;
     const pendingTokens = this.#admittedTokens - this.#sentTokens;
-    const after = slot === undefined ? 0 : Math.max(0, this.#admitted - slot.reqSeq - 1);
-    const afterTokens = slot === undefined ? 0 : Math.max(0, this.#admittedTokens - slot.tokSeq - slot.charged);
+    const reqSeq = typeof slot === 'number' ? slot : slot?.reqSeq;
+    const after = reqSeq === undefined ? 0 : Math.max(0, this.#admitted - reqSeq - 1);
+    const afterTokens = slot === undefined || typeof slot === 'number' ? 0 : Math.max(0, this.#admittedTokens - slot.tokSeq - slot.charged);
     if (limits.remainingRequests !== undefined && limits.resetRequestsMs !== undefined) {
       this.#requests = { remaining: limits.remainingRequests - after - pending, until: t + limits.resetRequestsMs };
       this.active = true;
@@ -72,10 +80,15 @@ export class ProviderCeiling {
     }
     const limit = limits.limitRequests;
     if (limit !== undefined && limit >= 1 && limits.resetRequestsMs !== undefined) {
-      const roundTrip = slot === undefined ? 0 : t - (slot.sentAt ?? slot.at);
+      const roundTrip = slot === undefined || typeof slot === 'number' ? 0 : t - (slot.sentAt ?? slot.at);
       const span = limits.resetRequestsMs + Math.max(0, roundTrip);
-      if (this.#window === undefined) this.#window = new SlidingWindow(limit, span);
-      else {
+      if (this.#window === undefined) {
+        this.#window = new SlidingWindow(limit, span);
+        // Our sends before it was learned are not in it: seed it with what the provider
+        // says is used, plus what it cannot have counted, as if all were sent now.
+        const used = Math.min(limit, limit - (limits.remainingRequests ?? limit) + after + pending);
+        for (let i = 0; i < used; i++) this.#window.add(1, t);
+      } else {
         this.#window.limit = limit;
         if (span > this.#window.windowMs) this.#window.windowMs = span;
       }
@@ -98,6 +111,16 @@ export class ProviderCeiling {
     }
     if (this.#window !== undefined) wait = Math.max(wait, this.#window.waitFor(1, t));
     return wait;
+  }
+
+  /**
+   * Counts an admission made while nothing is active; returns its sequence number. Its send
+   * is not tracked (that would cost every call while no provider has spoken): once one does,
+   * such admissions count only through the admitted-after rule.
+   */
+  admittedPlain(): number {
+    this.#plain++;
+    return this.#admitted++;
   }
 
   /** Counts an admission against what is left; `slot` carries its sequence numbers from here on. */
