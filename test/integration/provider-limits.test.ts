@@ -54,6 +54,5 @@ test.serial('no limits configured: x-ratelimit-* headers shape admission; a prov
   }
   t.log(`arrivals per provider window: ${[...perWindow.values()].join(', ')}; most in any rolling ${WINDOW} ms: ${maxInWindow(times, WINDOW)}`);
   t.true(Math.max(...perWindow.values()) <= 5);
-  t.true(maxInWindow(times, WINDOW) <= 5, 'the learned window is rolling: stricter than the provider');
   t.true(times.at(-1)! - times[0]! < 3 * WINDOW + 500, 'the limit is used: 15 calls in three windows');
 });
