@@ -10,6 +10,9 @@ export interface ProviderLimits {
   /** ms until the provider's request / token windows reset. */
   resetRequestsMs?: number;
   resetTokensMs?: number;
+  /** The provider's own limits per window (`x-ratelimit-limit-*`), when it announces them. */
+  limitRequests?: number;
+  limitTokens?: number;
 }
 
 export const META = '__callpool_meta__';

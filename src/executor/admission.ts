@@ -145,9 +145,12 @@ export class Admission {
         this.queue.remove(head);
         this.#admit(head, now());
       } else {
-        // Settled while we asked (cancelled, expired): give the tokens back.
+        // Settled while we asked (cancelled, expired): give the tokens back and place the
+        // slot now (a held slot is never released, see Limiter.sent).
         const back = this.#limiter!.reconcile(r.ticket, 0);
         if (back instanceof Promise) back.catch(noop);
+        const placed = this.#limiter!.sent?.(r.ticket, now());
+        if (placed instanceof Promise) placed.catch(noop);
       }
       this.pump(true);
     } else if (head.inQueue && this.queue.head === head) {

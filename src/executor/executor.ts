@@ -62,6 +62,7 @@ export class Executor {
   readonly #limiter: Limiter | undefined;
   readonly #admission: Admission;
   readonly #terminal: Terminal;
+  readonly #feedback: LimiterFeedback;
   /** No middleware with a call side: calls go straight to the terminal. */
   readonly #bare: boolean;
   readonly #chain: Chain;
@@ -101,7 +102,8 @@ export class Executor {
       },
       expired: (entry, err) => this.#cancel(entry, err, 'FAILED'),
     });
-    this.#terminal = new Terminal(this.#pool, new LimiterFeedback(this.#limiter, () => this.#admission.refunded()), this.#jitter);
+    this.#feedback = new LimiterFeedback(this.#limiter, () => this.#admission.refunded());
+    this.#terminal = new Terminal(this.#pool, this.#feedback, this.#jitter);
     this.#bare = this.#cfg.middleware.every((mw) => typeof mw.call !== 'function');
     this.#chain = compose(this.#cfg.middleware, {
       call: (inv) => this.#attempt(inv, (e, t) => Promise.resolve(this.#terminal.call(e, inv.request, e.ticket, t))),
@@ -326,6 +328,8 @@ export class Executor {
       if (!wasRunning) entry.stream?.refuse(outcome);
     }
     stats.remember(call);
+    // An attempt that never reached the pool still holds its slot in the limiter: place it now.
+    if (entry.ticket !== undefined) this.#feedback.sent(entry.ticket, t);
     if (this.#listening.settled) {
       this.#emit('settled', { service: call.service, callId: call.id, status, runMs: wasRunning ? t - call.startedAt! : 0, ...(status === 'COMPLETED' ? {} : { error: outcome }) });
     }

@@ -29,13 +29,21 @@ export class Terminal {
     try {
       out = this.#pool.run(this.#task(entry, request, ticket, admittedAt), entry.handle);
     } catch (err) {
+      this.#feedback.sent(ticket, now());
       this.#feedback.failed(err);
       throw err;
     }
-    if (!(out instanceof Promise)) return this.#decode(entry, out, ticket);
+    if (!(out instanceof Promise)) {
+      this.#feedback.sent(ticket, now());
+      return this.#decode(entry, out, ticket);
+    }
     return out.then(
-      (raw) => this.#decode(entry, raw, ticket),
+      (raw) => {
+        this.#feedback.sent(ticket, now());
+        return this.#decode(entry, raw, ticket);
+      },
       (err: unknown) => {
+        this.#feedback.sent(ticket, now());
         this.#feedback.failed(err);
         throw err;
       },
@@ -51,7 +59,7 @@ export class Terminal {
       for await (const raw of source) {
         let value = raw;
         if (isEnvelope(raw)) {
-          const u = this.#feedback.meta(raw[META]);
+          const u = this.#feedback.meta(raw[META], ticket);
           if (u !== undefined) used = (used ?? 0) + u;
           if (!('value' in raw)) continue;
           value = raw.value;
@@ -66,13 +74,14 @@ export class Terminal {
       this.#feedback.failed(err);
       throw err;
     } finally {
+      this.#feedback.sent(ticket, now());
       if (used !== undefined) this.#feedback.reconcile(ticket, used, entry.tokens);
     }
   }
 
   #task(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): PoolTask {
     const ctx = handlerContext(entry);
-    if (!this.#feedback.wantsSent) return { service: entry.service, request, ctx };
+    if (ticket === undefined) return { service: entry.service, request, ctx };
     const onSent = (at: number): void => {
       this.#jitter.record(admittedAt, at, now());
       // Never earlier than the admission the limiter counted (clocks of two threads).
@@ -87,7 +96,7 @@ export class Terminal {
     let used: number | undefined;
     if (isEnvelope(raw)) {
       value = raw.value;
-      used = this.#feedback.meta(raw[META]);
+      used = this.#feedback.meta(raw[META], ticket);
     }
     if (used === undefined && entry.service.tokensFromResult !== undefined) used = entry.service.tokensFromResult(value);
     if (used !== undefined) this.#feedback.reconcile(ticket, used, entry.tokens);

@@ -389,12 +389,13 @@ function tooMany(ms: number, header: 'seconds' | 'ms' | 'http-date' | 'none', an
   const headers: Record<string, string> = {};
   if (anthropic) {
     if (header === 'ms' || header === 'seconds') headers['retry-after'] = String(Math.ceil(ms / 1000));
-    else if (header === 'http-date') headers['retry-after'] = new Date(Date.now() + ms).toUTCString();
+    else if (header === 'http-date') headers['retry-after'] = new Date(Math.ceil((Date.now() + ms) / 1000) * 1000).toUTCString();
     return { kind: 'status', status: 429, body: payload.anthropicError('rate_limit_error', 'Number of requests has exceeded your rate limit. Please try again later.'), headers };
   }
+  // Never early: whole seconds and HTTP-dates round up; retry-after-ms keeps the microsecond.
   if (header === 'seconds') headers['retry-after'] = String(Math.ceil(ms / 1000));
-  else if (header === 'ms') headers['retry-after-ms'] = String(Math.ceil(ms));
-  else if (header === 'http-date') headers['retry-after'] = new Date(Date.now() + ms).toUTCString();
+  else if (header === 'ms') headers['retry-after-ms'] = String(Math.ceil(ms * 1000) / 1000);
+  else if (header === 'http-date') headers['retry-after'] = new Date(Math.ceil((Date.now() + ms) / 1000) * 1000).toUTCString();
   return { kind: 'status', status: 429, body: errorBody('Rate limit reached; please retry later.', 'rate_limit_exceeded'), headers };
 }
 
@@ -443,7 +444,7 @@ function isModelsPath(url: string): boolean {
  */
 function anthropicLimitHeaders(openai: Record<string, string>, resetInMs: number): Record<string, string> {
   const out: Record<string, string> = {};
-  const reset = new Date(Date.now() + resetInMs).toISOString();
+  const reset = new Date(Math.ceil(Date.now() + resetInMs)).toISOString();
   for (const [kind, names] of [['requests', ['requests']], ['tokens', ['tokens', 'input-tokens']]] as const) {
     const limit = openai[`x-ratelimit-limit-${kind}`];
     if (limit === undefined) continue;
@@ -487,12 +488,16 @@ function errorBody(message: string, type: string): string {
   return JSON.stringify({ error: { message, type, code: null } });
 }
 
-/** OpenAI's reset format: `250ms`, `1.5s`, `2m3s`. */
-function formatDuration(ms: number): string {
-  const v = Math.max(0, ms);
-  if (v < 1000) return `${Math.ceil(v)}ms`;
-  if (v < 60_000) return `${Math.round(v / 100) / 10}s`;
-  return `${Math.floor(v / 60_000)}m${Math.round((v % 60_000) / 1000)}s`;
+/**
+ * OpenAI's reset format (`250ms`, `1.5s`, `2m3s`) at full precision: rounded up to the
+ * microsecond, never down, so a client that trusts it never comes back before the reset.
+ */
+export function formatDuration(ms: number): string {
+  const us = Math.ceil(Math.max(0, ms) * 1000);
+  if (us < 1_000_000) return `${us / 1000}ms`;
+  if (us < 60_000_000) return `${us / 1_000_000}s`;
+  const minutes = Math.floor(us / 60_000_000);
+  return `${minutes}m${(us - minutes * 60_000_000) / 1_000_000}s`;
 }
 
 function merge(a: RouteOptions | undefined, b: RouteOptions | undefined): RouteOptions {

@@ -20,6 +20,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** Freezes the process with SIGSTOP: connections stay open, commands go unanswered. */
+  freeze(): void;
+  /** Wakes a frozen process with SIGCONT: it answers what it was sent meanwhile. */
+  thaw(): void;
   /** Stops it for good (idempotent). */
   stop(): Promise<void>;
 }
@@ -65,7 +69,12 @@ export async function startRedis(): Promise<RedisServer> {
       await stopChild('SIGKILL');
       child = await launch(port);
     },
-    stop: () => stopChild('SIGTERM'),
+    stop: async () => {
+      child?.kill('SIGCONT');
+      await stopChild('SIGTERM');
+    },
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
   };
 }
 

@@ -13,13 +13,17 @@ export function normalizeWindows(limits: LimitsConfig): NormalizedWindows {
   return { requests: list(limits.requests), tokens: list(limits.tokens) };
 }
 
-/** The limiter a configuration asks for, or `undefined` when it sets no window. */
-export function createLimiter(limits: LimitsConfig | LimiterObject | undefined): Limiter | undefined {
-  if (limits === undefined) return undefined;
+/**
+ * The limiter a configuration asks for, or the `Limiter` object given. With no window configured it is a memory limiter
+ * without windows: it still honours what providers say (a 429's retry-after, `x-ratelimit-*`
+ * headers), which is the one limit a user may not know in advance.
+ */
+export function createLimiter(limits: LimitsConfig | LimiterObject | undefined): Limiter {
+  if (limits === undefined) return new MemoryLimiter([], []);
   // A limiter object given in the configuration is used as is.
   if ('acquire' in limits) return limits as unknown as Limiter;
   const windows = normalizeWindows(limits);
-  if (windows.requests.length === 0 && windows.tokens.length === 0) return undefined;
+  if (windows.requests.length === 0 && windows.tokens.length === 0) return new MemoryLimiter([], []);
   const store = limits.store ?? { kind: 'memory' as const };
   switch (store.kind) {
     case 'memory':

@@ -18,20 +18,22 @@ export class LimiterFeedback {
     this.#refunded = refunded;
   }
 
-  /** Whether the send instant of each attempt is wanted (a pool then reports it). */
-  get wantsSent(): boolean {
-    return this.#limiter !== undefined;
-  }
-
-  /** The attempt holding `ticket` left the process at `at` (monotonic). */
+  /**
+   * The attempt holding `ticket` left the process at `at` (monotonic), or ended at `at` without
+   * a report (never reached the pool, cancelled before its handler started): a held slot is
+   * placed then, never released. Only a ticket's first report counts.
+   */
   sent(ticket: Ticket, at: number): void {
     const r = this.#limiter?.sent?.(ticket, at);
     if (r instanceof Promise) r.catch(noop);
   }
 
-  /** A result's or chunk's meta: provider limits go to the limiter; returns the tokens it reports. */
-  meta(meta: ResultMeta): number | undefined {
-    if (meta.providerLimits !== undefined) this.#limiter?.observe(meta.providerLimits);
+  /**
+   * A result's or chunk's meta: provider limits go to the limiter with the ticket whose response
+   * carried them (requests admitted after it are taken off `remaining`); returns the tokens.
+   */
+  meta(meta: ResultMeta, ticket: Ticket): number | undefined {
+    if (meta.providerLimits !== undefined) this.#limiter?.observe(meta.providerLimits, ticket);
     return meta.usage?.tokens;
   }
 

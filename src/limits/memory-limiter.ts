@@ -1,28 +1,45 @@
 import { now } from '../core/clock.js';
 import type { RateWindow } from '../core/schemas.js';
 import { SlidingWindow } from './sliding-window.js';
-import { ProviderCeiling } from './provider-ceiling.js';
+import { ProviderCeiling, type ProviderSlot } from './provider-ceiling.js';
 import { assertTokensFit } from './token-fit.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
 
-interface MemoryTicket {
-  /** Sequence numbers in each token window, for reconciliation. */
-  seqs: number[];
+/** One admission of the memory limiter: held in every window until its send is reported. */
+export class MemoryTicket implements ProviderSlot {
+  /** Monotonic instant the admission's request left (or its settle instant); undefined while held. */
+  sentAt: number | undefined = undefined;
+  /** Sequence numbers in each token window once placed, for reconciliation. */
+  seqs: number[] | undefined = undefined;
+  providerHeld = false;
+
+  constructor(
+    readonly at: number,
+    /** Tokens currently charged (the estimate, then the reconciled usage). */
+    public tokens: number,
+    readonly charged: number,
+    readonly reqSeq: number,
+    readonly tokSeq: number,
+  ) {}
 }
 
-const ADMITTED_NO_TICKET: Acquisition = Object.freeze({ admitted: true, ticket: undefined });
-
-/** Request and token windows kept in this process; exact, synchronous, no polling. */
+/**
+ * Request and token windows kept in this process; exact, synchronous, no polling. With no
+ * window at all it still applies what the provider says (a 429's pause, `x-ratelimit-*`
+ * headers) and costs one small object per admission until the provider says something.
+ */
 export class MemoryLimiter implements Limiter {
   readonly #requests: SlidingWindow[];
   readonly #tokens: SlidingWindow[];
   #pausedUntil = 0;
-  /** Provider-reported ceilings: until `until`, no more than `remaining` more admissions. */
   readonly #provider = new ProviderCeiling();
+  /** No window configured: until a provider speaks, admissions cost a counter. */
+  readonly #plain: boolean;
 
   constructor(requests: readonly RateWindow[], tokens: readonly RateWindow[], private readonly clock: () => number = now) {
     this.#requests = requests.map((w) => new SlidingWindow(w.limit, w.windowMs));
     this.#tokens = tokens.map((w) => new SlidingWindow(w.limit, w.windowMs));
+    this.#plain = requests.length === 0 && tokens.length === 0;
   }
 
   check(tokens: number): void {
@@ -31,9 +48,12 @@ export class MemoryLimiter implements Limiter {
 
   acquire(tokens: number, at?: number): Acquisition {
     const t = at ?? this.clock();
-    if (t < this.#pausedUntil) return { admitted: false, retryInMs: this.#pausedUntil - t, reason: 'paused' };
-    const provider = this.#provider.wait(tokens, t);
-    if (provider > 0) return { admitted: false, retryInMs: provider, reason: 'paused' };
+    if (this.#plain && !this.#provider.active && t >= this.#pausedUntil) {
+      // No window and nothing said by a provider: the ticket is the admission's sequence number.
+      return { admitted: true, ticket: this.#provider.admittedPlain() };
+    }
+    const paused = this.gate(tokens, t);
+    if (paused > 0) return { admitted: false, retryInMs: paused, reason: 'paused' };
     let wait = 0;
     let reason: 'requests' | 'tokens' = 'requests';
     for (const w of this.#requests) {
@@ -50,18 +70,57 @@ export class MemoryLimiter implements Limiter {
       }
     }
     if (wait > 0) return { admitted: false, retryInMs: wait, reason };
-    for (const w of this.#requests) w.add(1, t);
-    this.#provider.admitted(tokens);
-    if (this.#tokens.length === 0) return ADMITTED_NO_TICKET;
+    return { admitted: true, ticket: this.record(tokens, t) };
+  }
+
+  /** 0 when neither a pause (429) nor what the provider said holds a request of `tokens` at `t`; else ms until it may. */
+  gate(tokens: number, t: number): number {
+    if (t < this.#pausedUntil) return this.#pausedUntil - t;
+    return this.#provider.active ? this.#provider.wait(tokens, t) : 0;
+  }
+
+  /**
+   * Holds an admission in every window without asking whether it fits: for an admission
+   * decided elsewhere (the Redis limiter mirrors its own here, for when Redis is away).
+   */
+  record(tokens: number, t: number): MemoryTicket {
     const charged = tokens > 0 ? tokens : 0;
-    const ticket: MemoryTicket = { seqs: this.#tokens.map((w) => w.add(charged, t)) };
-    return { admitted: true, ticket };
+    const ticket = new MemoryTicket(t, charged, charged, this.#provider.admittedCount, this.#provider.admittedTokens);
+    for (const w of this.#requests) w.hold(1);
+    for (const w of this.#tokens) w.hold(charged);
+    this.#provider.admitted(ticket);
+    return ticket;
+  }
+
+  /**
+   * The request of `ticket` left at `at` (or its call settled then without a report): its
+   * slot moves from held to that instant, never earlier than its admission. Only the first
+   * report counts.
+   */
+  sent(ticket: Ticket, at: number): void {
+    if (!(ticket instanceof MemoryTicket) || ticket.sentAt !== undefined) return;
+    const t = Number.isFinite(at) && at > ticket.at ? at : ticket.at;
+    ticket.sentAt = t;
+    for (const w of this.#requests) w.place(1, t);
+    if (this.#tokens.length > 0) ticket.seqs = this.#tokens.map((w) => w.place(ticket.tokens, t));
+    this.#provider.sent(ticket, t);
   }
 
   reconcile(ticket: Ticket, actualTokens: number): void {
-    if (ticket === undefined || !Number.isFinite(actualTokens) || actualTokens < 0) return;
-    const { seqs } = ticket as MemoryTicket;
-    for (let i = 0; i < this.#tokens.length; i++) this.#tokens[i]!.adjust(seqs[i]!, actualTokens);
+    if (!(ticket instanceof MemoryTicket) || !Number.isFinite(actualTokens) || actualTokens < 0) return;
+    if (ticket.seqs === undefined) {
+      if (ticket.sentAt === undefined) for (const w of this.#tokens) w.adjustHeld(ticket.tokens, actualTokens);
+    } else {
+      for (let i = 0; i < this.#tokens.length; i++) this.#tokens[i]!.adjust(ticket.seqs[i]!, actualTokens);
+    }
+    ticket.tokens = actualTokens;
+  }
+
+  /** Adds a guard band of `ms` to every window (replacing the previous guard). */
+  widen(ms: number): void {
+    const g = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    for (const w of this.#requests) w.windowMs = w.baseWindowMs + g;
+    for (const w of this.#tokens) w.windowMs = w.baseWindowMs + g;
   }
 
   pause(ms: number): void {
@@ -69,15 +128,9 @@ export class MemoryLimiter implements Limiter {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.clock() + ms);
   }
 
-  observe(limits: ProviderLimits): void {
-    this.#provider.observe(limits, this.clock());
-  }
-
-  widen(ms: number): void {
-    const guard = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    for (const w of [...this.#requests, ...this.#tokens]) w.guardMs = guard;
+  observe(limits: ProviderLimits, ticket?: Ticket): void {
+    this.#provider.observe(limits, this.clock(), ticket instanceof MemoryTicket || typeof ticket === 'number' ? ticket : undefined);
   }
 
   async close(): Promise<void> {}
-
 }

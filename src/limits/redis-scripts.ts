@@ -5,32 +5,47 @@
  *
  * Layout of one limit (`base` is `<prefix>{<key>}` so every key hashes to one cluster slot):
  *   base:pause                 a key whose PTTL is a shared pause (429 retry-after)
- *   base:seq                   admission sequence; its value names each log entry
- *   base:r:<windowMs>          requests window: sorted set, member = seq, score = admission ms
+ *   base:r:<windowMs>          requests window: sorted set, member = admission id, score = time
  *   base:t:<windowMs>          tokens window: sorted set as above
- *   base:t:<windowMs>:amt      tokens window: hash seq -> tokens charged (reconciliation edits it)
+ *   base:t:<windowMs>:amt      tokens window: hash id -> tokens charged (reconciliation edits it)
  *   base:t:<windowMs>:sum      tokens window: sum of the live amounts
- * An entry admitted at `s` counts at `now` while `s > now - windowMs`.
+ *
+ * Send-time accounting: an admission is written *held*, with a score of `now + lease` (in the
+ * future, so it counts in every window); `SENT` moves it to its send instant. A live process
+ * renews the lease of its held members (`RENEW`), so a member whose process died stops
+ * counting at most `lease + windowMs` after its last renewal. An entry with score `s` counts
+ * at `now` while `s + windowMs > now`; a held one frees no earlier than `now + windowMs`.
  */
 
-/**
- * KEYS: pause, seq, then one set per requests window, then (set, amounts, sum) per tokens window.
- * ARGV: nRequests, nTokens, tokens, then (limit, windowMs) per requests window, then per tokens window.
- * Returns {1, seq, nowMs} when admitted, else {0, retryInMs, reason}; numbers as strings
- * because Redis truncates Lua numbers to integers.
- */
-export const ADMIT_SCRIPT = `
+/** Shared Lua helpers: the server's time in ms (µs precision), and a TTL that only grows. */
+const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local function extend(k, ms)
+  ms = math.max(math.ceil(ms) + 1, 1)
+  if redis.call('PTTL', k) < ms then redis.call('PEXPIRE', k, ms) end
+end
+`;
+
+/**
+ * KEYS: pause, then one set per requests window, then (set, amounts, sum) per tokens window.
+ * ARGV: nRequests, nTokens, tokens, member, leaseMs, then (limit, windowMs) per requests
+ * window, then per tokens window.
+ * Returns {1, member, nowMs} when admitted, else {0, retryInMs, reason}; numbers as strings
+ * because Redis truncates Lua numbers to integers.
+ */
+export const ADMIT_SCRIPT = `${PRELUDE}
 local paused = redis.call('PTTL', KEYS[1])
 if paused > 0 then return {0, tostring(paused), 'paused'} end
 local nr = tonumber(ARGV[1])
 local nt = tonumber(ARGV[2])
 local tokens = tonumber(ARGV[3])
+local member = ARGV[4]
+local lease = tonumber(ARGV[5])
 local wait = 0
 local reason = 'requests'
-local k = 3
-local a = 4
+local k = 2
+local a = 6
 for i = 1, nr do
   local z = KEYS[k]
   local limit = tonumber(ARGV[a])
@@ -40,7 +55,7 @@ for i = 1, nr do
   if over > 0 then
     local e = redis.call('ZRANGE', z, over - 1, over - 1, 'WITHSCORES')
     local d = win
-    if e[2] then d = tonumber(e[2]) + win - now end
+    if e[2] then d = math.min(tonumber(e[2]), now) + win - now end
     if d > wait then wait = d end
   end
   k = k + 1
@@ -83,7 +98,7 @@ for j = 1, nt do
           for x = 1, #ids do
             over = over - (tonumber(amounts[x]) or 0)
             if over <= 0 then
-              d = tonumber(e[2 * x]) + win - now
+              d = math.min(tonumber(e[2 * x]), now) + win - now
               break
             end
           end
@@ -100,25 +115,24 @@ for j = 1, nt do
   a = a + 2
 end
 if wait > 0 then return {0, tostring(wait), reason} end
-local seq = redis.call('INCR', KEYS[2])
-local member = tostring(seq)
-k = 3
-a = 4
+local held = now + lease
+k = 2
+a = 6
 for i = 1, nr do
-  local ttl = math.ceil(tonumber(ARGV[a + 1])) + 1
-  redis.call('ZADD', KEYS[k], now, member)
-  redis.call('PEXPIRE', KEYS[k], ttl)
+  redis.call('ZADD', KEYS[k], held, member)
+  extend(KEYS[k], lease + tonumber(ARGV[a + 1]))
   k = k + 1
   a = a + 2
 end
 for j = 1, nt do
   local z, h, s = KEYS[k], KEYS[k + 1], KEYS[k + 2]
-  local ttl = math.ceil(tonumber(ARGV[a + 1])) + 1
-  redis.call('ZADD', z, now, member)
+  local ttl = lease + tonumber(ARGV[a + 1])
+  redis.call('ZADD', z, held, member)
   redis.call('HSET', h, member, tostring(tokens))
-  redis.call('SET', s, tostring(sums[j] + tokens), 'PX', ttl)
-  redis.call('PEXPIRE', z, ttl)
-  redis.call('PEXPIRE', h, ttl)
+  redis.call('SET', s, tostring(sums[j] + tokens), 'KEEPTTL')
+  extend(z, ttl)
+  extend(h, ttl)
+  extend(s, ttl)
   k = k + 3
   a = a + 2
 end
@@ -126,8 +140,147 @@ return {1, member, string.format('%.3f', now)}
 `;
 
 /**
+ * Places a held member at its send instant: `now - agoMs` by the server's clock, never before
+ * `floorMs` (its admission), in every window where it is still present; then lets each key
+ * expire one window after its newest entry.
+ * KEYS: one set per requests window, then (set, amounts, sum) per tokens window.
+ * ARGV: nRequests, member, agoMs, floorMs, then windowMs per requests window, then per tokens window.
+ */
+export const SENT_SCRIPT = `${PRELUDE}
+local nr = tonumber(ARGV[1])
+local member = ARGV[2]
+local score = now - tonumber(ARGV[3])
+local floor = tonumber(ARGV[4])
+if score < floor then score = floor end
+local k = 1
+local a = 5
+while k <= #KEYS do
+  local z = KEYS[k]
+  local win = tonumber(ARGV[a])
+  local step = 3
+  if k <= nr then step = 1 end
+  local s = redis.call('ZSCORE', z, member)
+  if s and tonumber(s) > score then
+    redis.call('ZADD', z, score, member)
+    local top = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')
+    local ttl = math.ceil(tonumber(top[2]) + win - now) + 1
+    for x = k, k + step - 1 do redis.call('PEXPIRE', KEYS[x], math.max(ttl, 1)) end
+  end
+  k = k + step
+  a = a + 1
+end
+return 1
+`;
+
+/**
+ * Renews the lease of members still held (score in the future).
+ * KEYS and window ARGV as SENT. ARGV: nRequests, leaseMs, then windowMs per window, then the members.
+ */
+export const RENEW_SCRIPT = `${PRELUDE}
+local nr = tonumber(ARGV[1])
+local lease = tonumber(ARGV[2])
+local nw = 0
+local k = 1
+while k <= #KEYS do
+  nw = nw + 1
+  if k <= nr then k = k + 1 else k = k + 3 end
+end
+local first = 3 + nw
+k = 1
+local a = 3
+while k <= #KEYS do
+  local z = KEYS[k]
+  local step = 3
+  if k <= nr then step = 1 end
+  local renewed = false
+  for m = first, #ARGV do
+    local s = redis.call('ZSCORE', z, ARGV[m])
+    if s and tonumber(s) > now then
+      redis.call('ZADD', z, now + lease, ARGV[m])
+      renewed = true
+    end
+  end
+  if renewed then
+    for x = k, k + step - 1 do extend(KEYS[x], lease + tonumber(ARGV[a])) end
+  end
+  k = k + step
+  a = a + 1
+end
+return 1
+`;
+
+/**
+ * After Redis was unreachable (down, restarted empty, or too slow): writes this process's own
+ * admissions of the last window as they stand (held, or placed at their send instant), and
+ * removes the admissions whose answer never arrived (they were refused here, so never sent).
+ * KEYS: as ADMIT. ARGV: nRequests, nTokens, leaseMs, nEntries, nLost, then (limit, windowMs)
+ * per window as ADMIT, then per entry (member, agoMs or -1 when held, floorMs, tokens), then
+ * the lost members.
+ */
+export const SYNC_SCRIPT = `${PRELUDE}
+local nr = tonumber(ARGV[1])
+local nt = tonumber(ARGV[2])
+local lease = tonumber(ARGV[3])
+local ne = tonumber(ARGV[4])
+local nl = tonumber(ARGV[5])
+local wins = {}
+for w = 1, nr + nt do wins[w] = tonumber(ARGV[5 + 2 * w]) end
+local e0 = 6 + 2 * (nr + nt)
+local l0 = e0 + 4 * ne
+local function adjustSum(s, delta, ttl)
+  local used = (tonumber(redis.call('GET', s) or '0') or 0) + delta
+  redis.call('SET', s, tostring(used), 'KEEPTTL')
+  extend(s, ttl)
+end
+for e = 0, ne - 1 do
+  local member = ARGV[e0 + 4 * e]
+  local ago = tonumber(ARGV[e0 + 4 * e + 1])
+  local score = now + lease
+  if ago >= 0 then score = math.max(now - ago, tonumber(ARGV[e0 + 4 * e + 2])) end
+  local tokens = tonumber(ARGV[e0 + 4 * e + 3])
+  local k = 2
+  for w = 1, nr do
+    redis.call('ZADD', KEYS[k], score, member)
+    extend(KEYS[k], score + wins[w] - now)
+    k = k + 1
+  end
+  for w = nr + 1, nr + nt do
+    local z, h, s = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+    local ttl = math.max(score, now) + wins[w] - now
+    local old = tonumber(redis.call('HGET', h, member) or '0') or 0
+    redis.call('HSET', h, member, tostring(tokens))
+    adjustSum(s, tokens - old, ttl)
+    redis.call('ZADD', z, score, member)
+    extend(z, ttl)
+    extend(h, ttl)
+    k = k + 3
+  end
+end
+for x = l0, l0 + nl - 1 do
+  local member = ARGV[x]
+  local k = 2
+  for w = 1, nr do
+    redis.call('ZREM', KEYS[k], member)
+    k = k + 1
+  end
+  for w = nr + 1, nr + nt do
+    local z, h, s = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+    local old = redis.call('HGET', h, member)
+    if old then
+      redis.call('HDEL', h, member)
+      local used = (tonumber(redis.call('GET', s) or '0') or 0) - tonumber(old)
+      redis.call('SET', s, tostring(used), 'KEEPTTL')
+    end
+    redis.call('ZREM', z, member)
+    k = k + 3
+  end
+end
+return 1
+`;
+
+/**
  * Sets the actual tokens of an admitted entry in every tokens window where it is still live.
- * KEYS: (set, amounts, sum) per tokens window. ARGV: seq, actualTokens.
+ * KEYS: (set, amounts, sum) per tokens window. ARGV: member, actualTokens.
  */
 export const RECONCILE_SCRIPT = `
 local actual = tonumber(ARGV[2])

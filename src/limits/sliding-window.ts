@@ -1,14 +1,19 @@
 /**
- * An exact rolling-window log: never more than `limit` units admitted with start times inside
- * any window of `windowMs`. Entries live in a growable ring indexed by a monotonically
- * increasing sequence number, so an admitted entry can be corrected later (reconciliation)
- * in O(1) without searching.
+ * An exact rolling-window log: never more than `limit` units with times inside any window of
+ * `windowMs`. Entries live in a growable ring indexed by a monotonically increasing sequence
+ * number, so a placed entry can be corrected later (reconciliation) in O(1) without searching.
+ *
+ * Send-time accounting: an admission is first *held* (`hold`): it counts in every window and
+ * never expires, because nobody knows yet when its request will leave. `place` then writes it
+ * at its send instant. Times in the ring never decrease: a report that arrives out of order
+ * is placed at the latest time already written, which only makes it count longer.
  */
 export class SlidingWindow {
-  readonly limit: number;
-  readonly windowMs: number;
-  /** Added to `windowMs` (`Limiter.widen`): slots may land this much after their admission stamp. */
-  guardMs = 0;
+  /** Mutable for a learned provider limit, which may change. */
+  limit: number;
+  /** The window the limit was configured with; `windowMs` adds the guard band (`widen`). */
+  readonly baseWindowMs: number;
+  windowMs: number;
   #times: Float64Array;
   #amounts: Float64Array;
   #mask: number;
@@ -16,9 +21,13 @@ export class SlidingWindow {
   #head = 0;
   #tail = 0;
   #used = 0;
+  /** Units held by admissions not yet placed. */
+  #held = 0;
+  #last = -Infinity;
 
   constructor(limit: number, windowMs: number, initialCapacity = 64) {
     this.limit = limit;
+    this.baseWindowMs = windowMs;
     this.windowMs = windowMs;
     let cap = 16;
     while (cap < Math.min(initialCapacity, limit + 1)) cap *= 2;
@@ -27,35 +36,63 @@ export class SlidingWindow {
     this.#mask = cap - 1;
   }
 
-  /** Units admitted inside the window ending at `t`. */
+  /** Units counted inside the window ending at `t`, held ones included. */
   used(t: number): number {
     this.#prune(t);
-    return this.#used;
+    return this.#used + this.#held;
   }
 
-  /** 0 when `amount` fits at `t`; otherwise the exact ms until it will (Infinity if never). */
+  /** Units held by admissions not yet placed. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /**
+   * 0 when `amount` fits at `t`; otherwise the ms until it may (Infinity if never). Exact when
+   * placed entries are in the way; when held ones are, `windowMs` (the soonest a hold placed
+   * now would leave the window).
+   */
   waitFor(amount: number, t: number): number {
     if (amount > this.limit) return Infinity;
     this.#prune(t);
-    let over = this.#used + amount - this.limit;
+    let over = this.#used + this.#held + amount - this.limit;
     if (over <= 0) return 0;
     for (let seq = this.#head; seq < this.#tail; seq++) {
       const i = seq & this.#mask;
       over -= this.#amounts[i]!;
-      if (over <= 0) return this.#times[i]! + this.windowMs + this.guardMs - t;
+      if (over <= 0) return this.#times[i]! + this.windowMs - t;
     }
-    return this.windowMs + this.guardMs;
+    return this.windowMs;
   }
 
-  /** Records an admission of `amount` at `t` (the caller checked `waitFor` is 0); returns its sequence number. */
+  /** Records `amount` at `t` (the caller checked `waitFor` is 0); returns its sequence number. */
   add(amount: number, t: number): number {
     if (this.#tail - this.#head > this.#mask) this.#grow();
     const seq = this.#tail++;
     const i = seq & this.#mask;
-    this.#times[i] = t;
+    const at = t > this.#last ? t : this.#last;
+    this.#last = at;
+    this.#times[i] = at;
     this.#amounts[i] = amount;
     this.#used += amount;
     return seq;
+  }
+
+  /** Holds `amount` for an admission whose send instant is not known yet. */
+  hold(amount: number): void {
+    this.#held += amount;
+  }
+
+  /** Moves a held `amount` to its send instant `t`; returns its sequence number. */
+  place(amount: number, t: number): number {
+    this.#held -= amount;
+    if (this.#held < 1e-9) this.#held = Math.max(0, this.#held);
+    return this.add(amount, t);
+  }
+
+  /** Changes the amount of a held admission (reconciliation before the send report). */
+  adjustHeld(from: number, to: number): void {
+    this.#held = Math.max(0, this.#held + to - from);
   }
 
   /** Sets the amount of a still-live entry (refund or extra charge); a no-op once it left the window. */
@@ -67,10 +104,12 @@ export class SlidingWindow {
   }
 
   #prune(t: number): void {
-    const edge = t - this.windowMs - this.guardMs;
+    // `time + windowMs > t`, not `time > t - windowMs`: the same sum `waitFor` subtracts from,
+    // so an entry that still counts always names a wait > 0 (float rounding cannot make it 0).
+    const win = this.windowMs;
     while (this.#head < this.#tail) {
       const i = this.#head & this.#mask;
-      if (this.#times[i]! > edge) break;
+      if (this.#times[i]! + win > t) break;
       this.#used -= this.#amounts[i]!;
       this.#head++;
     }

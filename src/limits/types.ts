@@ -2,7 +2,7 @@ import type { ProviderLimits } from '../core/envelope.js';
 
 export type { ProviderLimits };
 
-/** An admission granted by a limiter; hand it back to `reconcile` with the actual usage. */
+/** An admission granted by a limiter; hand it back to `sent` and `reconcile`. */
 export type Ticket = unknown;
 
 export type Acquisition =
@@ -17,8 +17,16 @@ export type Acquisition =
 
 /**
  * Admission control for request and token rate limits. Guarantee: never more than `limit`
- * admissions (requests, or estimated tokens) starting inside any rolling window of `windowMs`.
- * Acquisitions are made one at a time by the executor, in queue order.
+ * requests (or estimated tokens) *sent* inside any rolling window of `windowMs`, provided the
+ * executor reports every admission's send instant with `sent`. Acquisitions are made one at a
+ * time by the executor, in queue order.
+ *
+ * Send-time accounting: an admitted slot is *held* (it counts in every window and never
+ * expires) until `sent(ticket, at)` places it at `at`, never earlier than its admission.
+ * Every admitted ticket must be reported exactly once: when its request leaves, or, for a
+ * call that settles without a report (cancelled before its handler started, failed before
+ * sending), with the settle instant. A held slot is never released: a request that may have
+ * left still counts.
  */
 export interface Limiter {
   /** Throws a non-retryable `RateLimitError` when `tokens` can never fit a token window. */
@@ -30,22 +38,20 @@ export interface Limiter {
    */
   acquire(tokens: number, at?: number): Acquisition | Promise<Acquisition>;
   /**
-   * The admitted request of `ticket` left the process at monotonic instant `at` (`core/clock`
-   * `now()`): the limiter moves that slot's time in the window there. Until reported, a slot
-   * is held (counts in every window, never earlier than its admission).
+   * The request of `ticket` left the process at monotonic instant `at` (core/clock `now()`),
+   * or its call settled at `at` without sending. Later reports of the same ticket are ignored.
    */
   sent?(ticket: Ticket, at: number): void | Promise<void>;
-  /**
-   * Widens every window by `ms` from now on (`guard: 'auto'` passes the measured p99 of the
-   * dispatch jitter): a slot whose request leaves up to `ms` after its admission still counts
-   * in every window it lands in.
-   */
-  widen?(ms: number): void;
   /** Corrects the token window with the actual usage of an admitted call (refund or charge). */
   reconcile(ticket: Ticket, actualTokens: number): void | Promise<void>;
+  /** Sets a guard band of `ms` added to every window (`guard: 'auto'` passes the measured p99 jitter). */
+  widen?(ms: number): void;
   /** No admissions for `ms` (a 429 with retry-after pauses every call, not only the one). */
   pause(ms: number): void;
-  /** Tightens the limiter when the provider reports less room than configured. */
-  observe(limits: ProviderLimits): void;
+  /**
+   * Applies what the provider's headers said. `ticket` is the admission whose response carried
+   * them: our requests admitted after it (and any not yet sent) are taken off `remaining`.
+   */
+  observe(limits: ProviderLimits, ticket?: Ticket): void;
   close(): Promise<void>;
 }

@@ -2,21 +2,30 @@ import type { ProviderLimits } from '../core/envelope.js';
 import type { HeaderReader } from './headers.js';
 
 /**
- * Reads `x-ratelimit-remaining-{requests,tokens}` and `x-ratelimit-reset-{requests,tokens}`
- * into `ProviderLimits`, or `undefined` when the response carries none of them.
- * Reset values may be durations (`1s`, `6m0s`, `250ms`, as OpenAI sends them), plain seconds,
- * or a date (RFC 3339 / HTTP-date).
+ * Reads a provider's rate-limit headers into `ProviderLimits`, or `undefined` when the
+ * response carries none of them:
+ * - OpenAI style: `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`; reset values may be
+ *   durations (`1s`, `6m0s`, `250ms`, `1.234s`, as OpenAI sends them), plain seconds, or a date;
+ * - Anthropic style: `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}` (reset an
+ *   RFC 3339 instant; `input-tokens` stands in when `tokens` is absent).
+ * Every value is kept at full precision (fractions of a second, of a millisecond).
  */
 export function providerLimitsFromHeaders(headers: HeaderReader, nowEpochMs: number = Date.now()): ProviderLimits | undefined {
   const out: ProviderLimits = {};
-  const rr = count(headers.get('x-ratelimit-remaining-requests'));
-  const rt = count(headers.get('x-ratelimit-remaining-tokens'));
-  const sr = resetMs(headers.get('x-ratelimit-reset-requests'), nowEpochMs);
-  const st = resetMs(headers.get('x-ratelimit-reset-tokens'), nowEpochMs);
+  const h = (openai: string, anthropic: string, fallback?: string) =>
+    headers.get(openai) ?? headers.get(anthropic) ?? (fallback === undefined ? null : headers.get(fallback));
+  const rr = count(h('x-ratelimit-remaining-requests', 'anthropic-ratelimit-requests-remaining'));
+  const rt = count(h('x-ratelimit-remaining-tokens', 'anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-input-tokens-remaining'));
+  const sr = resetMs(h('x-ratelimit-reset-requests', 'anthropic-ratelimit-requests-reset'), nowEpochMs);
+  const st = resetMs(h('x-ratelimit-reset-tokens', 'anthropic-ratelimit-tokens-reset', 'anthropic-ratelimit-input-tokens-reset'), nowEpochMs);
+  const lr = count(h('x-ratelimit-limit-requests', 'anthropic-ratelimit-requests-limit'));
+  const lt = count(h('x-ratelimit-limit-tokens', 'anthropic-ratelimit-tokens-limit', 'anthropic-ratelimit-input-tokens-limit'));
   if (rr !== undefined) out.remainingRequests = rr;
   if (rt !== undefined) out.remainingTokens = rt;
   if (sr !== undefined) out.resetRequestsMs = sr;
   if (st !== undefined) out.resetTokensMs = st;
+  if (lr !== undefined) out.limitRequests = lr;
+  if (lt !== undefined) out.limitTokens = lt;
   return rr === undefined && rt === undefined && sr === undefined && st === undefined ? undefined : out;
 }
 

@@ -34,10 +34,18 @@ function admittedAt(a: Acquisition): number {
   return (a.ticket as RedisTicket).at;
 }
 
+
+/** Acquires once; an admitted request is reported sent at once, as the executor does when it dispatches. */
+async function admit(l: RedisLimiter, tokens: number): Promise<Acquisition> {
+  const a = await l.acquire(tokens);
+  if (a.admitted) await l.sent(a.ticket, performance.now());
+  return a;
+}
+
 /** Acquires until admitted, waiting exactly as long as each refusal says. */
 async function acquireWhenAdmitted(l: RedisLimiter, tokens = 0, attempts = 200): Promise<Acquisition> {
   for (let i = 0; i < attempts; i++) {
-    const a = await l.acquire(tokens);
+    const a = await admit(l, tokens);
     if (a.admitted) return a;
     await sleep(Math.ceil(a.retryInMs) + 1);
   }
@@ -50,7 +58,7 @@ async function hammer(ls: RedisLimiter[], perLimiter: number, durationMs: number
   const end = performance.now() + durationMs;
   const loop = async (l: RedisLimiter) => {
     while (performance.now() < end) {
-      const a = await l.acquire(tokens);
+      const a = await admit(l, tokens);
       if (a.admitted) times.push((a.ticket as RedisTicket).at);
       else await sleep(Math.min(Math.ceil(a.retryInMs), Math.max(1, end - performance.now())));
     }
@@ -85,16 +93,16 @@ test.serial('no rolling window over the limit across 3 limiters racing for 1.5 s
 
 test('a refusal names the exact time until the oldest entry leaves the window', async (t) => {
   const l = limiter([{ limit: 3, windowMs: 600 }], [], uniqueKey('exact'));
-  const first = admittedAt(await l.acquire(0));
-  admittedAt(await l.acquire(0));
-  admittedAt(await l.acquire(0));
-  const refused = await l.acquire(0);
+  const first = admittedAt(await admit(l, 0));
+  admittedAt(await admit(l, 0));
+  admittedAt(await admit(l, 0));
+  const refused = await admit(l, 0);
   t.false(refused.admitted);
   if (refused.admitted) return;
   t.is(refused.reason, 'requests');
   t.true(refused.retryInMs > 300 && refused.retryInMs <= 600 + 5, `retryInMs ${refused.retryInMs}`);
   await sleep(Math.ceil(refused.retryInMs) + 1);
-  const next = admittedAt(await l.acquire(0));
+  const next = admittedAt(await admit(l, 0));
   t.true(next - first >= 600, `admitted ${next - first} ms after the first`);
 });
 
@@ -112,20 +120,20 @@ test('token windows: estimates are charged, and reconcile() refunds or charges t
   const key = uniqueKey('tokens');
   const l = limiter([], [{ limit: 100, windowMs: 60_000 }], key);
   const other = limiter([], [{ limit: 100, windowMs: 60_000 }], key);
-  const a = await l.acquire(60);
+  const a = await admit(l, 60);
   t.true(a.admitted);
-  const refused = await other.acquire(60);
+  const refused = await admit(other, 60);
   t.false(refused.admitted);
   if (!refused.admitted) t.is(refused.reason, 'tokens');
   if (!a.admitted) return;
   await l.reconcile(a.ticket, 10);
-  const b = await other.acquire(60);
+  const b = await admit(other, 60);
   t.true(b.admitted, 'the refund made room');
   if (!b.admitted) return;
   await other.reconcile(b.ticket, 90);
-  t.false((await l.acquire(1)).admitted, 'the extra charge took the room back: 10 + 90 = 100');
+  t.false((await admit(l, 1)).admitted, 'the extra charge took the room back: 10 + 90 = 100');
   await other.reconcile(b.ticket, 89);
-  t.true((await l.acquire(1)).admitted);
+  t.true((await admit(l, 1)).admitted);
 });
 
 test.serial('token windows: never more tokens than the limit in any rolling window', async (t) => {
@@ -148,13 +156,13 @@ test('pause() is shared: another process sees it through Redis', async (t) => {
   const a = limiter([{ limit: 100, windowMs: 1000 }], [], key);
   const b = limiter([{ limit: 100, windowMs: 1000 }], [], key);
   await a.pauseShared(400);
-  const r = await b.acquire(0);
+  const r = await admit(b, 0);
   t.false(r.admitted);
   if (r.admitted) return;
   t.is(r.reason, 'paused');
   t.true(r.retryInMs > 200 && r.retryInMs <= 405, `retryInMs ${r.retryInMs}`);
   await sleep(Math.ceil(r.retryInMs) + 1);
-  t.true((await b.acquire(0)).admitted);
+  t.true((await admit(b, 0)).admitted);
 });
 
 test('keys expire with their window: nothing is left behind in Redis', async (t) => {

@@ -11,6 +11,7 @@ function saturate(limiter: MemoryLimiter, clock: { t: number }, until: number, t
     const cost = tokens();
     const r = limiter.acquire(cost);
     if (r.admitted) {
+      limiter.sent(r.ticket, clock.t);
       times.push(clock.t);
       costs.push(cost);
     } else {
@@ -114,7 +115,9 @@ test('MemoryLimiter.pause holds every admission until it ends; provider limits t
   const r = limiter.acquire(0);
   t.deepEqual(r, { admitted: false, retryInMs: 500, reason: 'paused' });
   clock.t = 500;
-  t.true(limiter.acquire(0).admitted);
+  const first = limiter.acquire(0);
+  t.true(first.admitted);
+  if (first.admitted) limiter.sent(first.ticket, 500);
   limiter.observe({ remainingRequests: 1, resetRequestsMs: 2000 });
   t.true(limiter.acquire(0).admitted);
   const held = limiter.acquire(0);

@@ -37,3 +37,31 @@ test('resetMs() - seconds, durations and dates', (t) => {
   t.is(resetMs('never', NOW), undefined);
   t.is(resetMs(null, NOW), undefined);
 });
+
+test('providerLimitsFromHeaders() - announced limits, and full precision of the reset', (t) => {
+  const headers = new Headers({
+    'x-ratelimit-limit-requests': '5',
+    'x-ratelimit-remaining-requests': '4',
+    'x-ratelimit-reset-requests': '1.999873s',
+  });
+  t.deepEqual(providerLimitsFromHeaders(headers, NOW), { limitRequests: 5, remainingRequests: 4, resetRequestsMs: 1999.873 });
+});
+
+test('providerLimitsFromHeaders() - Anthropic headers: RFC 3339 resets to the millisecond, input tokens when tokens is absent', (t) => {
+  const headers = new Headers({
+    'anthropic-ratelimit-requests-limit': '50',
+    'anthropic-ratelimit-requests-remaining': '49',
+    'anthropic-ratelimit-requests-reset': new Date(NOW + 1234.5).toISOString(),
+    'anthropic-ratelimit-input-tokens-limit': '40000',
+    'anthropic-ratelimit-input-tokens-remaining': '39000',
+    'anthropic-ratelimit-input-tokens-reset': '2026-01-01T00:00:01.5Z',
+  });
+  t.deepEqual(providerLimitsFromHeaders(headers, NOW), {
+    limitRequests: 50,
+    remainingRequests: 49,
+    resetRequestsMs: 1234, // toISOString keeps whole milliseconds
+    limitTokens: 40000,
+    remainingTokens: 39000,
+    resetTokensMs: 1500,
+  });
+});
