@@ -123,3 +123,12 @@ test('MemoryLimiter.reconcile: a refund frees tokens at once; a bad actual count
   t.false(l.acquire(71, 4).admitted, '10 + 20 used: 70 left');
   t.true(l.acquire(70, 5).admitted);
 });
+
+test('MemoryLimiter.check: an estimate over a whole token window says which window, in its message and context', (t) => {
+  const l = new MemoryLimiter([], [{ limit: 1000, windowMs: 60_000 }]);
+  t.notThrows(() => l.check(1000));
+  const err = t.throws(() => l.check(5000), { code: 'E_RATE_LIMITED' });
+  t.regex(err!.message, /5000 tokens exceed the token limit of 1000 per 60000 ms/);
+  t.deepEqual((err as unknown as { context: unknown }).context, { tokens: 5000, limit: 1000, windowMs: 60_000 });
+  t.false((err as unknown as { retryable: boolean }).retryable);
+});
