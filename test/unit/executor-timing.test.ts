@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CallContext, DeadlineExceededError, Executor, RateLimitError, defineService, type Middleware } from '../../src/index.js';
+import { CallContext, DeadlineExceededError, Executor, RateLimitError, defineService, withMeta, type Middleware } from '../../src/index.js';
 import { installClock, settle, type FakeClock } from '../helpers/fake-clock.js';
 import { echo, gate, sleeper } from '../helpers/services.js';
 
@@ -182,4 +182,37 @@ test.serial('close({ timeoutMs }) cancels what is unfinished at exactly that mom
   await advance(1);
   await closing;
   t.is(call.status, 'CANCELLED');
+});
+
+test.serial('a token refund while the head waits admits it at once, not when the window said', async (t) => {
+  const g = gate();
+  const llm = defineService<{ id: number }, unknown>({ name: 'llm', handler: g.service.handler!, estimateTokens: () => 900 });
+  const ex = new Executor({ limits: { tokens: { limit: 1000, windowMs: 60_000 } }, pool: { kind: 'inline' } });
+  const first = ex.submit(llm, { id: 1 });
+  const second = ex.submit(llm, { id: 2 });
+  await settle();
+  t.is(second.status, 'QUEUED', 'waits a minute for the first call\'s 900 tokens');
+  await advance(10);
+  g.resolve(1, withMeta('done', { usage: { tokens: 50 } }));
+  await first.result();
+  await settle();
+  t.is(second.status, 'EXECUTING', 'admitted at the refund, 59.99 s early');
+  g.resolve(2);
+  await ex.close();
+});
+
+test.serial('a waiting head cancelled in the last millisecond leaves no timer behind', async (t) => {
+  const ex = new Executor({ limits: { requests: { limit: 1, windowMs: 1000.5 } }, pool: { kind: 'inline' } });
+  ex.submit(echo, 1);
+  const ac = new AbortController();
+  const waiting = ex.submit(echo, 2, undefined, { signal: ac.signal });
+  waiting.result().catch(() => undefined);
+  // Inside the last 2 ms the wake timer waits on setImmediate turns.
+  await advance(999.5);
+  t.is(waiting.status, 'QUEUED');
+  ac.abort();
+  await settle(10);
+  t.is(waiting.status, 'CANCELLED');
+  t.is(clock.countTimers(), 0, 'nothing re-armed after the cancel');
+  await ex.close();
 });

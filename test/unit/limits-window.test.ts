@@ -44,9 +44,10 @@ test('SlidingWindow: an entry leaves exactly windowMs after it was added; used()
 
 test('SlidingWindow: used() is exactly 0 once every entry has left, whatever the fractions', (t) => {
   const w = new SlidingWindow(10, 100);
+  // Added and removed in this order, 0.1 + 0.7 + 0.2 leaves 5.6e-17 in floating point.
   w.add(0.1, 0);
-  w.add(0.2, 1);
-  w.add(0.7, 2);
+  w.add(0.7, 1);
+  w.add(0.2, 2);
   t.is(w.used(1000), 0);
 });
 
@@ -57,7 +58,7 @@ test('SlidingWindow.adjust: a refund for an entry that already left the window c
   t.is(w.used(150), 2);
   w.adjust(old, 0);
   t.is(w.used(150), 2, 'the departed entry is not refunded');
-  w.adjust(live + 1, 0);
+  w.adjust(live + 1, 7);
   t.is(w.used(150), 2, 'a sequence number not yet given changes nothing');
   w.adjust(live, 5);
   t.is(w.used(150), 5);
@@ -121,4 +122,13 @@ test('MemoryLimiter.reconcile: a refund frees tokens at once; a bad actual count
   t.true(l.acquire(20, 3).admitted);
   t.false(l.acquire(71, 4).admitted, '10 + 20 used: 70 left');
   t.true(l.acquire(70, 5).admitted);
+});
+
+test('MemoryLimiter.check: an estimate over a whole token window says which window, in its message and context', (t) => {
+  const l = new MemoryLimiter([], [{ limit: 1000, windowMs: 60_000 }]);
+  t.notThrows(() => l.check(1000));
+  const err = t.throws(() => l.check(5000), { code: 'E_RATE_LIMITED' });
+  t.regex(err!.message, /5000 tokens exceed the token limit of 1000 per 60000 ms/);
+  t.deepEqual((err as unknown as { context: unknown }).context, { tokens: 5000, limit: 1000, windowMs: 60_000 });
+  t.false((err as unknown as { retryable: boolean }).retryable);
 });
