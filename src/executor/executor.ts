@@ -115,7 +115,7 @@ export class Executor {
 
   /** Calls waiting for admission. */
   get queued(): number {
-    return this.#admission.queue.size;
+    return this.#admission.waiting;
   }
 
   /** Calls and streams holding a concurrency slot. */
@@ -210,7 +210,7 @@ export class Executor {
     }
     const { context, tokens } = checkSubmission(service, request, ctx, { pool: this.#pool, limiter: this.#limiter, validateRequests: this.#cfg.validateRequests, rejected: this.#stats.rejected });
     const capacity = this.#cfg.queueCapacity;
-    if (this.#admission.queue.size >= capacity) {
+    if (this.#admission.waiting >= capacity) {
       this.#stats.rejected.queueFull++;
       if (this.#listening.queueFull) this.#emit('queueFull', { service: service.name, capacity, ctx: context });
       throw new QueueFullError(capacity, { context: { service: service.name } });
@@ -302,10 +302,6 @@ export class Executor {
     const t = now();
     const wasRunning = entry.running;
     if (entry.userAbort !== undefined) entry.userAbort.signal.removeEventListener('abort', entry.userAbort.listener);
-    if (entry.readmit !== undefined) {
-      entry.readmit.reject(outcome);
-      entry.readmit = undefined;
-    }
     const stats = this.#stats;
     if (wasRunning) stats.runTime.recordMs(t - call.startedAt!);
     if (status === 'COMPLETED') {
@@ -323,6 +319,11 @@ export class Executor {
       this.#emit('settled', { service: call.service, callId: call.id, status, runMs: wasRunning ? t - call.startedAt! : 0, ...(status === 'COMPLETED' ? {} : { error: outcome }) });
     }
     this.#admission.release(entry);
+    // A retry that was waiting for admission: its middleware learns the outcome (already settled).
+    if (entry.readmit !== undefined) {
+      entry.readmit.reject(outcome);
+      entry.readmit = undefined;
+    }
     if (this.#idle.length > 0 && this.#admission.idle) for (const w of this.#idle.splice(0)) w();
   }
 

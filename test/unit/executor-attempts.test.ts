@@ -100,3 +100,19 @@ test("guard: 'auto' widens the windows by the measured dispatch jitter, reported
 test("guard: 'auto' without a limiter that can widen is a configuration error", (t) => {
   t.throws(() => new Executor({ pool: { kind: 'inline' }, guard: 'auto' }), { code: 'E_CONFIG' });
 });
+
+test('a retry waiting for rate capacity counts as running, not queued: the stats identity holds', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs: 200 } }, middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 })] });
+  t.teardown(() => ex.close());
+  let seen = false;
+  ex.on('rateLimited', (e) => {
+    if (e.attempt !== 2) return;
+    seen = true;
+    const s = ex.stats();
+    t.is(s.queued, 0);
+    t.is(s.running, 1);
+    t.is(s.accepted, s.completed + s.failed + s.cancelled + s.queued + s.running);
+  });
+  t.is(await ex.call(flaky(1).service, {}, CallContext.new('b')), 2);
+  t.true(seen);
+});
