@@ -24,7 +24,7 @@ import { DispatchJitter } from './dispatch-jitter.js';
 import type { ExecutorStats } from './executor-stats.js';
 import { StatsCollector } from './executor-stats.js';
 import { cancelled, failing, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
-import { checkSubmission } from './submission.js';
+import { checkSubmission, type SubmissionOptions } from './submission.js';
 import { Terminal } from './terminal.js';
 
 export interface SubmitOptions {
@@ -60,6 +60,7 @@ export class Executor {
   readonly #limiter: Limiter | undefined;
   readonly #admission: Admission;
   readonly #terminal: Terminal;
+  readonly #submission: SubmissionOptions;
   /** No middleware with a call side: calls go straight to the terminal. */
   readonly #bare: boolean;
   readonly #chain: Chain;
@@ -100,6 +101,7 @@ export class Executor {
       expired: (entry, err) => this.#cancel(entry, err, 'FAILED'),
     });
     this.#terminal = new Terminal(this.#pool, new LimiterFeedback(this.#limiter, () => this.#admission.refunded()), this.#jitter);
+    this.#submission = { pool: this.#pool, limiter: this.#limiter, validateRequests: this.#cfg.validateRequests, rejected: this.#stats.rejected };
     this.#bare = this.#cfg.middleware.every((mw) => typeof mw.call !== 'function');
     this.#chain = compose(this.#cfg.middleware, {
       call: (inv) => this.#attempt(inv, (e, t) => Promise.resolve(this.#terminal.call(e, inv.request, e.ticket, t))),
@@ -208,7 +210,7 @@ export class Executor {
       this.#stats.rejected.closed++;
       throw new ClosedError('executor is closed; no new calls are accepted');
     }
-    const { context, tokens } = checkSubmission(service, request, ctx, { pool: this.#pool, limiter: this.#limiter, validateRequests: this.#cfg.validateRequests, rejected: this.#stats.rejected });
+    const { context, tokens } = checkSubmission(service, request, ctx, this.#submission);
     const capacity = this.#cfg.queueCapacity;
     if (this.#admission.waiting >= capacity) {
       this.#stats.rejected.queueFull++;
