@@ -38,6 +38,8 @@ export class Admission {
   #acquiringSince = 0;
   /** The limiter's store said "unavailable" and has not admitted anything since. */
   #limiterUnavailable = false;
+  /** Retry attempts in the queue. */
+  #readmitting = 0;
 
   constructor(limiter: Limiter | undefined, concurrency: number, events: AdmissionEvents) {
     this.#limiter = limiter;
@@ -47,6 +49,11 @@ export class Admission {
 
   get idle(): boolean {
     return this.queue.size === 0 && this.running.size === 0;
+  }
+
+  /** Calls waiting for their first admission (a retry waiting at the head is still running). */
+  get waiting(): number {
+    return this.queue.size - this.#readmitting;
   }
 
   /** A first attempt joins the tail; its deadline (if any) is watched from now on. */
@@ -65,6 +72,7 @@ export class Admission {
     return new Promise<Ticket>((resolve, reject) => {
       entry.readmit = { resolve, reject };
       entry.deferReason = undefined;
+      this.#readmitting++;
       this.queue.unshift(entry);
       this.#wake.cancel();
       this.pump(true);
@@ -74,7 +82,7 @@ export class Admission {
   /** `entry` settled: it leaves the queue, the heap and its slot, and the next may go. */
   release(entry: CallEntry): void {
     const wasHead = this.queue.head === entry;
-    this.queue.remove(entry);
+    if (this.queue.remove(entry) && entry.readmit !== undefined) this.#readmitting--;
     this.#deadlines.remove(entry);
     const wasRunning = this.running.delete(entry);
     if (wasHead) {
@@ -130,6 +138,7 @@ export class Admission {
   }
 
   #admit(entry: CallEntry, t: number): void {
+    if (entry.readmit !== undefined) this.#readmitting--;
     this.#limiterUnavailable = false;
     entry.deferReason = undefined;
     this.running.add(entry);

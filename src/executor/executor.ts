@@ -26,7 +26,7 @@ import { DispatchJitter } from './dispatch-jitter.js';
 import type { ExecutorStats } from './executor-stats.js';
 import { StatsCollector } from './executor-stats.js';
 import { cancelled, failing, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
-import { checkSubmission } from './submission.js';
+import { checkSubmission, type SubmissionOptions } from './submission.js';
 import { Terminal } from './terminal.js';
 
 export interface SubmitOptions {
@@ -63,6 +63,7 @@ export class Executor {
   readonly #admission: Admission;
   readonly #terminal: Terminal;
   readonly #feedback: LimiterFeedback;
+  readonly #submission: SubmissionOptions;
   /** No middleware with a call side: calls go straight to the terminal. */
   readonly #bare: boolean;
   readonly #chain: Chain;
@@ -104,6 +105,7 @@ export class Executor {
     });
     this.#feedback = new LimiterFeedback(this.#limiter, () => this.#admission.refunded());
     this.#terminal = new Terminal(this.#pool, this.#feedback, this.#jitter);
+    this.#submission = { pool: this.#pool, limiter: this.#limiter, validateRequests: this.#cfg.validateRequests, rejected: this.#stats.rejected };
     this.#bare = this.#cfg.middleware.every((mw) => typeof mw.call !== 'function');
     this.#chain = compose(this.#cfg.middleware, {
       call: (inv) => this.#attempt(inv, (e, t) => Promise.resolve(this.#terminal.call(e, inv.request, e.ticket, t))),
@@ -119,7 +121,7 @@ export class Executor {
 
   /** Calls waiting for admission. */
   get queued(): number {
-    return this.#admission.queue.size;
+    return this.#admission.waiting;
   }
 
   /** Calls and streams holding a concurrency slot. */
@@ -217,9 +219,9 @@ export class Executor {
       this.#stats.rejected.closed++;
       throw new ClosedError('executor is closed; no new calls are accepted');
     }
-    const { context, tokens } = checkSubmission(service, request, ctx, { pool: this.#pool, limiter: this.#limiter, validateRequests: this.#cfg.validateRequests, rejected: this.#stats.rejected });
+    const { context, tokens } = checkSubmission(service, request, ctx, this.#submission);
     const capacity = this.#cfg.queueCapacity;
-    if (this.#admission.queue.size >= capacity) {
+    if (this.#admission.waiting >= capacity) {
       this.#stats.rejected.queueFull++;
       if (this.#listening.queueFull) this.#emit('queueFull', { service: service.name, capacity, ctx: context });
       throw new QueueFullError(capacity, { context: { service: service.name } });
@@ -311,10 +313,6 @@ export class Executor {
     const t = now();
     const wasRunning = entry.running;
     if (entry.userAbort !== undefined) entry.userAbort.signal.removeEventListener('abort', entry.userAbort.listener);
-    if (entry.readmit !== undefined) {
-      entry.readmit.reject(outcome);
-      entry.readmit = undefined;
-    }
     const stats = this.#stats;
     if (wasRunning) stats.runTime.recordMs(t - call.startedAt!);
     if (status === 'COMPLETED') {
@@ -334,6 +332,11 @@ export class Executor {
       this.#emit('settled', { service: call.service, callId: call.id, status, runMs: wasRunning ? t - call.startedAt! : 0, ...(status === 'COMPLETED' ? {} : { error: outcome }) });
     }
     this.#admission.release(entry);
+    // A retry that was waiting for admission: its middleware learns the outcome (already settled).
+    if (entry.readmit !== undefined) {
+      entry.readmit.reject(outcome);
+      entry.readmit = undefined;
+    }
     if (this.#idle.length > 0 && this.#admission.idle) for (const w of this.#idle.splice(0)) w();
   }
 

@@ -5,7 +5,7 @@ import type { Limiter } from '../limits/types.js';
 import type { Pool } from '../pool/types.js';
 import type { ExecutorStats } from './executor-stats.js';
 
-interface SubmissionOptions {
+export interface SubmissionOptions {
   pool: Pool;
   limiter: Limiter | undefined;
   validateRequests: boolean;

@@ -60,13 +60,13 @@ export class InlinePool implements Pool {
   #call(handler: Handler, task: PoolTask, handle: AbortHandle): unknown {
     if (typeof handler.call !== 'function') throw noSide(task.service, 'call');
     if (task.onSent === undefined) {
-      const out = handler.call(task.request, task.ctx, handle.signal);
+      const out = handler.call(task.request, task.ctx, task.service.abortable ? handle.signal : NEVER);
       return out instanceof Promise ? untilAborted(out, handle) : out;
     }
     const report = new SentReport(task.onSent);
     let out: unknown;
     try {
-      out = handler.call(task.request, { ...task.ctx, sent: report.sent }, handle.signal);
+      out = handler.call(task.request, { ...task.ctx, sent: report.sent }, task.service.abortable ? handle.signal : NEVER);
     } catch (err) {
       report.ended();
       throw err;
@@ -103,6 +103,9 @@ function untilAborted<T>(p: Promise<T>, handle: AbortHandle): Promise<T> {
     );
   });
 }
+
+/** The signal of a handler whose service says it never looks at one. */
+const NEVER = new AbortController().signal;
 
 function noSide(service: Service, side: 'call' | 'stream'): ConfigError {
   return new ConfigError(`service '${service.name}'`, [{ path: `/handler/${side}`, rule: 'required', message: `the handler has no \`${side}\` export` }]);

@@ -15,7 +15,8 @@ import { median, result, runStandalone, type BenchResult } from './types.js';
 const RUNS = 5;
 const N = 100_000;
 const CONCURRENCY = 20;
-const noop = defineService({ name: 'noop', handler: { call: () => undefined } });
+// A handler that never reads its signal, declared so (`abortable: false`): no AbortSignal per call.
+const noop = defineService({ name: 'noop', handler: { call: () => undefined }, abortable: false });
 const ctx = CallContext.new('bench');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -30,19 +30,18 @@ test('every retry is admitted through the same queue and announced like a first 
 });
 
 test('a retry waiting for rate capacity is announced by rateLimited, and charged to the limit', async (t) => {
-  // Two requests per 300 ms: the first attempt and one retry fit, the third attempt must wait.
-  const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 2, windowMs: 300 } }, middleware: [retry({ maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 })] });
+  // One request per second: the retry must wait for the first attempt's slot to leave the window.
+  const windowMs = 1000;
+  const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs } }, middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 })] });
   t.teardown(() => ex.close());
   const limited: ExecutorEventMap['rateLimited'][] = [];
   const admitted: ExecutorEventMap['admitted'][] = [];
   ex.on('rateLimited', (e) => limited.push(e));
   ex.on('admitted', (e) => admitted.push(e));
-  const f = flaky(2);
-  t.is(await ex.call(f.service, {}, CallContext.new('b')), 3);
-  t.deepEqual(limited.map((e) => [e.reason, e.attempt]), [['requests', 3]]);
-  t.deepEqual(admitted.map((e) => e.attempt), [1, 2, 3]);
-  // The third attempt waited for the first's slot to leave its window.
-  t.true(admitted[2]!.at - admitted[0]!.at >= 300 - 1, `${admitted[2]!.at - admitted[0]!.at} ms`);
+  t.is(await ex.call(flaky(1).service, {}, CallContext.new('b')), 2);
+  t.deepEqual(limited.map((e) => [e.reason, e.attempt]), [['requests', 2]]);
+  t.deepEqual(admitted.map((e) => e.attempt), [1, 2]);
+  t.true(admitted[1]!.at - admitted[0]!.at >= windowMs - 1, `${admitted[1]!.at - admitted[0]!.at} ms`);
   t.is(ex.stats().rateLimitedWaits, 1);
 });
 
@@ -91,12 +90,28 @@ test("guard: 'auto' widens the windows by the measured dispatch jitter, reported
   const plain = await run(false);
   const guarded = await run(true);
   t.true(plain.stats.dispatch.sendDelay.p50 >= 35, `send delay p50 ${plain.stats.dispatch.sendDelay.p50}`);
-  // Without the guard, the next admission comes one window after the last; with it, one window
-  // plus the measured jitter (the first gap is before any measurement).
-  t.true(plain.gaps.every((g) => g < windowMs + 35), plain.gaps.join(', '));
+  // With the guard every admission after the first measurement comes at least one window plus
+  // the measured jitter after the last; without it, one window (a stall may make some later).
   t.true(guarded.gaps.slice(1).every((g) => g >= windowMs + 35), guarded.gaps.join(', '));
+  t.true(Math.min(...plain.gaps) < windowMs + 35, plain.gaps.join(', '));
 });
 
 test("guard: 'auto' without a limiter that can widen is a configuration error", (t) => {
   t.throws(() => new Executor({ pool: { kind: 'inline' }, guard: 'auto' }), { code: 'E_CONFIG' });
+});
+
+test('a retry waiting for rate capacity counts as running, not queued: the stats identity holds', async (t) => {
+  const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs: 1000 } }, middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 })] });
+  t.teardown(() => ex.close());
+  let seen = false;
+  ex.on('rateLimited', (e) => {
+    if (e.attempt !== 2) return;
+    seen = true;
+    const s = ex.stats();
+    t.is(s.queued, 0);
+    t.is(s.running, 1);
+    t.is(s.accepted, s.completed + s.failed + s.cancelled + s.queued + s.running);
+  });
+  t.is(await ex.call(flaky(1).service, {}, CallContext.new('b')), 2);
+  t.true(seen);
 });
