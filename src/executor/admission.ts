@@ -170,6 +170,13 @@ export class Admission {
   }
 
   #defer(head: CallEntry, r: Extract<Acquisition, { admitted: false }>): void {
+    // A retry never waits past its call's deadline: when the limiter's wait ends at or after
+    // it, the call fails now (phase 'retry'), not at the deadline.
+    const left = head.deadline - now();
+    if (head.readmit !== undefined && r.reason !== 'unavailable' && r.retryInMs >= left) {
+      this.#events.expired(head, new DeadlineExceededError('retry', { context: { waitMs: r.retryInMs, remainingMs: Math.max(0, left), waitingFor: r.reason } }));
+      return;
+    }
     if (head.deferReason === undefined) this.#events.rateLimited(head, r.retryInMs, r.reason);
     head.deferReason = r.reason;
     this.#limiterUnavailable = r.reason === 'unavailable';

@@ -26,6 +26,8 @@ export class LimiterFeedback {
   sent(ticket: Ticket, at: number): void {
     const r = this.#limiter?.sent?.(ticket, at);
     if (r instanceof Promise) r.catch(noop);
+    // A held slot now has its instant: the waiting head may be due sooner than its timer says.
+    else this.#refunded();
   }
 
   /**

@@ -24,7 +24,7 @@ export function anthropicHandler(transport: () => HttpTransport = sharedTranspor
   return {
     async call(request: unknown, ctx: HandlerContext, signal: AbortSignal): Promise<Envelope<unknown>> {
       const opts = ctx.options as AnthropicEndpointOptions;
-      const res = await transport().json(requestOf(request, opts, false), { signal, timeoutMs: opts.timeoutMs, secrets: secretsOf(opts) });
+      const res = await transport().json(requestOf(request, opts, false), { signal, timeoutMs: opts.timeoutMs, secrets: secretsOf(opts), onSent: sentOf(ctx) });
       if (!checkMessage(res.body)) throw new ValidationError('response', checkMessage.issues().slice(0, 5));
       const body = res.body as { usage?: AnthropicUsage };
       const tokens = tokensOf(body.usage);
@@ -34,7 +34,7 @@ export function anthropicHandler(transport: () => HttpTransport = sharedTranspor
     async *stream(request: unknown, ctx: HandlerContext, signal: AbortSignal): AsyncGenerator<unknown> {
       const opts = ctx.options as AnthropicEndpointOptions;
       const secrets = secretsOf(opts);
-      const res = await transport().sse(requestOf(request, opts, true), { signal, timeoutMs: opts.timeoutMs, idleTimeoutMs: opts.idleTimeoutMs, secrets });
+      const res = await transport().sse(requestOf(request, opts, true), { signal, timeoutMs: opts.timeoutMs, idleTimeoutMs: opts.idleTimeoutMs, secrets, onSent: sentOf(ctx) });
       try {
         const limits = anthropicLimitsFromHeaders(res.headers);
         if (limits !== undefined) yield metaOnly({ providerLimits: limits });
@@ -107,4 +107,9 @@ function streamError(event: unknown, secrets: readonly string[]): TransportError
 
 function secretsOf(opts: AnthropicEndpointOptions): string[] {
   return opts.apiKey ? [opts.apiKey] : [];
+}
+
+/** The pool's send report (`ctx.sent`), handed to the transport so the limiter counts where the request left. */
+function sentOf(ctx: HandlerContext): (() => void) | undefined {
+  return (ctx as HandlerContext & { sent?: () => void }).sent;
 }
