@@ -56,16 +56,25 @@ test('defect 2: deadlineMs NaN is refused naming the field, and an earlier 50 ms
   await ex.close();
 });
 
-test('defect 2: a WakeTimer asked for NaN fires once, soon, and does not spin', async (t) => {
+// Serial: process CPU time must not include the other tests of this file running beside it.
+test.serial('defect 2: a WakeTimer asked for NaN fires once, soon, and does not spin', async (t) => {
   let fired = 0;
   const w = new WakeTimer(() => fired++);
-  const before = process.cpuUsage();
-  w.at(NaN);
-  await new Promise((r) => setTimeout(r, 100));
-  const used = process.cpuUsage(before);
+  // CPU ms this process uses in 100 ms: idle (the controls, before and after) and with the timer.
+  const cpuOver100ms = async (start: () => void) => {
+    const before = process.cpuUsage();
+    start();
+    await new Promise((r) => setTimeout(r, 100));
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000;
+  };
+  const idleBefore = await cpuOver100ms(() => {});
+  const withNaN = await cpuOver100ms(() => w.at(NaN));
+  const idleAfter = await cpuOver100ms(() => {});
   t.is(fired, 1);
   t.false(w.armed);
-  t.true(used.user + used.system < 50_000, `${(used.user + used.system) / 1000} ms of CPU in 100 ms`);
+  // A setImmediate loop would burn most of the 100 ms; the process's own background work is in the controls.
+  t.true(withNaN < Math.max(idleBefore, idleAfter) + 30, `${withNaN} ms of CPU in 100 ms; idle ${idleBefore} and ${idleAfter} ms`);
 });
 
 test('defect 3: setLongTimeout waits in steps Node can take, and fires at the end', async (t) => {

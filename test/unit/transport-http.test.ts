@@ -376,7 +376,8 @@ for (const kind of KINDS) {
     t.true(n < 64);
   });
 
-  test(`${kind}: sse() - a slow consumer holds the stream back instead of buffering it`, async (t) => {
+  // Serial: arrayBuffers is the whole process's, so no other test may allocate beside it.
+  test.serial(`${kind}: sse() - a slow consumer holds the stream back instead of buffering it`, async (t) => {
     const { up, transport } = await withUpstream(t, kind, { routes: { chat: { responseBytes: 4 << 20, stream: { chunks: 1024 } } } });
     const res = await transport.sse(post(`${up.baseURL}/chat/completions`, chatBody({ stream: true })));
     const it = res.events[Symbol.asyncIterator]();
