@@ -15,7 +15,15 @@ const SHIPPED = ['default', 'burst', 'rate-limit-429', 'slow-consumer-streams', 
  * have is named here with the reason it cannot hold in 2 s on a loaded 2-core machine; any
  * other expectation that fails, fails the test.
  */
-const KNOWN_MISS: Record<string, { expectation: string; why: string }> = {};
+const KNOWN_MISS: Record<string, { expectation: string; why: string }> = {
+  burst: {
+    expectation: 'rateOvershootMax',
+    why:
+      'the embedded upstream logs a burst of 100 requests on its one thread over about 5 ms, so judged strictly ' +
+      'its arrival log puts a late-logged burst and the next on-time one in one window (measured: 126 in a window; ' +
+      'the arrivals fit with windows 5.3 ms shorter; the executor admitted at most 100)',
+  },
+};
 
 const run = (args: string[], entry?: string[]) => runCli(args, entry === undefined ? {} : { entry });
 
