@@ -73,15 +73,29 @@ test.serial('[piscina] with retry(), every call of a 429 storm succeeds, none be
 
 test.serial('[inline] request rate limits hold as seen by the upstream arrival log, and are used fully', async (t) => {
   const { up, ex, svc } = await setup(t, {}, { pool: { kind: 'inline' }, concurrency: 10, limits: { requests: { limit: 10, windowMs: 1000 } } });
+  // This upstream shares the test's event loop: on a cold start (ten new connections, its own
+  // first requests) it logs a batch up to ~25 ms after the requests reached its socket, while
+  // the limiter places each slot where the request left. One warm batch first, then the 30 calls
+  // judged, so the observer's own cold start is not what is measured.
+  await Promise.all(Array.from({ length: 10 }, () => ex.call(svc, hello, ctx())));
   await Promise.all(Array.from({ length: 30 }, () => ex.call(svc, hello, ctx())));
-  const times = up.arrivals.times();
-  t.is(times.length, 30);
+  const all = up.arrivals.times();
+  t.is(all.length, 40);
+  const times = all.slice(10);
   const span = times.at(-1)! - times[0]!;
-  // Judged on the whole 1000 ms window (a limiter whose window ran 10% short would put 11
-  // arrivals in one). Admission is counted at handler start on the inline pool and the trip
-  // to the upstream is the same loopback hop for every request, so arrivals keep the spacing.
-  const most = up.arrivals.maxInWindow(1000);
-  t.log(`most arrivals in any 1000 ms: ${most}; first to last: ${span.toFixed(0)} ms`);
+  // The observer's own lag, measured in this run: the first judged batch left within about a
+  // millisecond (one admission instant, warm sockets), so the spread of its logged arrivals is
+  // the upstream's logging delay. Windows that much shorter still bind: a limiter whose window
+  // ran 10% short would put 11 arrivals in one.
+  const lag = times[9]! - times[0]!;
+  const windowMs = 1000 - lag;
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  t.true(lag < 50, `the upstream logged one batch over ${lag} ms`);
+  t.log(`most arrivals in any ${windowMs.toFixed(1)} ms: ${most}; first to last: ${span.toFixed(0)} ms`);
   t.true(most <= 10, `${most} arrivals inside one window`);
   // 30 calls at 10 per second: the 3rd batch starts 2000 ms after the first; saturation means not much later.
   t.true(span >= 2000 - 250, `span ${span}`);
