@@ -68,7 +68,9 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
       // `(...a) => f(...a)` declares none and still passes it on).
       const controller = new AbortController();
       running.set(id, controller);
-      progress[Progress.HANDLER_STARTED] = id;
+      // Monotonic: handlers whose modules load at different speeds start out of id order, and
+      // the pool reads "a handler from this id on has started".
+      progress[Progress.HANDLER_STARTED] = Math.max(progress[Progress.HANDLER_STARTED]!, id);
       progress[Progress.ACTIVE]! += 1;
       const { ctx, ended } = contextFor(msg);
       let result: unknown;
@@ -122,7 +124,8 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
         }
         case Op.Stream: {
           const id = msg[Req.ID];
-          progress[Progress.RECEIVED] = progress[Progress.HANDLER_STARTED] = id;
+          progress[Progress.RECEIVED] = id;
+          progress[Progress.HANDLER_STARTED] = Math.max(progress[Progress.HANDLER_STARTED]!, id);
           progress[Progress.ACTIVE]! += 1;
           const controller = new AbortController();
           running.set(id, controller);
