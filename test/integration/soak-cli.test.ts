@@ -19,9 +19,10 @@ const KNOWN_MISS: Record<string, { expectation: string; why: string }> = {
   burst: {
     expectation: 'rateOvershootMax',
     why:
-      'the embedded upstream logs a burst of 100 requests on its one thread over about 5 ms, so judged strictly ' +
-      'its arrival log puts a late-logged burst and the next on-time one in one window (measured: 126 in a window; ' +
-      'the arrivals fit with windows 5.3 ms shorter; the executor admitted at most 100)',
+      'the embedded upstream logs a burst of 100 requests on its one thread over about 5 ms, so its arrival log ' +
+      'can put a late-logged burst and the next on-time one in one window (measured strictly: 126 in a window, ' +
+      'fitting with windows 5.3 ms shorter; the executor admitted at most 100). The fixture forgives 10 ms; this ' +
+      'stays named until a quiet-machine run shows that is always enough',
   },
 };
 
