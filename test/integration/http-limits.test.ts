@@ -83,18 +83,18 @@ test.serial('[inline] request rate limits hold as seen by the upstream arrival l
   t.is(all.length, 40);
   const times = all.slice(10);
   const span = times.at(-1)! - times[0]!;
-  // The observer's own lag, measured in this run: the first judged batch left within about a
-  // millisecond (one admission instant, warm sockets), so the spread of its logged arrivals is
-  // the upstream's logging delay. Windows that much shorter still bind: a limiter whose window
-  // ran 10% short would put 11 arrivals in one.
-  const lag = times[9]! - times[0]!;
+  // The observer's own lag, bounded in this run: the widest spread of one batch's logged
+  // arrivals (its sends spread too, slot by slot, so this over-states the lag). Windows that much shorter still bind: a limiter
+  // whose window ran 10% short would put 11 arrivals in one.
+  const lag = Math.max(times[9]! - times[0]!, times[19]! - times[10]!, times[29]! - times[20]!);
   const windowMs = 1000 - lag;
   let most = 0;
   for (let i = 0, j = 0; i < times.length; i++) {
     while (times[i]! - times[j]! >= windowMs) j++;
     most = Math.max(most, i - j + 1);
   }
-  t.true(lag < 50, `the upstream logged one batch over ${lag} ms`);
+  // Below 100 ms, so the shortened window still tells a limiter whose window ran 10% short.
+  t.true(lag < 100, `the upstream logged one batch over ${lag} ms`);
   t.log(`most arrivals in any ${windowMs.toFixed(1)} ms: ${most}; first to last: ${span.toFixed(0)} ms`);
   t.true(most <= 10, `${most} arrivals inside one window`);
   // 30 calls at 10 per second: the 3rd batch starts 2000 ms after the first; saturation means not much later.
