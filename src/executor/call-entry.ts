@@ -19,7 +19,7 @@ export class CallEntry implements QueueNode, HeapItem {
   deadline = Infinity;
   heapIndex = -1;
   readonly call: ServiceCall;
-  readonly handle = new AbortHandle();
+  #handle: AbortHandle | undefined = undefined;
   /** The limiter's ticket for the attempt admitted last. */
   ticket: Ticket = undefined;
   /** 1, then 2, 3, ... as retries re-enter admission. */
@@ -43,6 +43,16 @@ export class CallEntry implements QueueNode, HeapItem {
     createdAt: number,
   ) {
     this.call = new ServiceCall(service.name, ctx, tokens, createdAt);
+  }
+
+  /** The abort handle a running attempt's pool holds; made at first use (a queued call needs none). */
+  get handle(): AbortHandle {
+    return (this.#handle ??= new AbortHandle());
+  }
+
+  /** Aborts the running attempt, if one ever ran. */
+  abort(reason: unknown): void {
+    this.#handle?.abort(reason);
   }
 
   get kind(): 'call' | 'stream' {

@@ -1,4 +1,4 @@
-import { callRecord } from '../core/call-record.js';
+import { recordInto } from '../core/call-record.js';
 import type { ServiceCall } from '../core/service-call.js';
 import type { ServiceCallData } from '../core/schemas.js';
 import type { DispatchStats } from './dispatch-jitter.js';
@@ -51,7 +51,8 @@ export class StatsCollector {
   remember(call: ServiceCall): void {
     const n = this.#ring.length;
     if (n === 0) return;
-    this.#ring[this.#next] = callRecord(call);
+    const i = this.#next;
+    this.#ring[i] = recordInto(this.#ring[i] ?? emptyRecord(), call);
     this.#next = (this.#next + 1) % n;
   }
 
@@ -77,4 +78,8 @@ export class StatsCollector {
       history,
     };
   }
+}
+
+function emptyRecord(): ServiceCallData {
+  return { id: '', service: '', branchId: '', status: 'PENDING', createdAt: 0, queuedAt: null, startedAt: null, endedAt: null, tokens: 0, error: null };
 }

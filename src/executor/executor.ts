@@ -219,7 +219,8 @@ export class Executor {
       this.#stats.rejected.closed++;
       throw new ClosedError('executor is closed; no new calls are accepted');
     }
-    const { context, tokens } = checkSubmission(service, request, ctx, this.#submission);
+    const context = ctx ?? CallContext.new('default');
+    const tokens = checkSubmission(service, request, context, this.#submission);
     const capacity = this.#cfg.queueCapacity;
     if (this.#admission.waiting >= capacity) {
       this.#stats.rejected.queueFull++;
@@ -302,7 +303,7 @@ export class Executor {
 
   #cancel(entry: CallEntry, err: CallpoolError, status: 'FAILED' | 'CANCELLED'): void {
     if (entry.settled) return;
-    entry.handle.abort(err);
+    entry.abort(err);
     this.#settle(entry, status, err);
   }
 

@@ -16,15 +16,14 @@ export interface SubmissionOptions {
 /**
  * Everything a submission must pass before it is counted or queued: a service, a CallContext,
  * a handler the pool can run, a valid request, a token estimate that can ever fit. Refuses by
- * throwing (and counting the reason); returns the context and the token estimate.
+ * throwing (and counting the reason); returns the token estimate.
  */
-export function checkSubmission(service: Service, request: unknown, ctx: CallContext | undefined, options: SubmissionOptions): { context: CallContext; tokens: number } {
+export function checkSubmission(service: Service, request: unknown, context: CallContext, options: SubmissionOptions): number {
   const rejected = options.rejected;
   if (typeof service !== 'object' || service === null || typeof service.name !== 'string') {
     rejected.invalid++;
     throw new ConfigError('service', [{ path: '/', rule: 'type', message: 'must be a service made with defineService()' }]);
   }
-  const context = ctx ?? CallContext.new('default');
   if (!(context instanceof CallContext)) {
     rejected.invalid++;
     throw new ValidationError('call context', [{ path: '/', rule: 'instanceOf', message: 'must be a CallContext (CallContext.new or CallContext.withTimeout)' }]);
@@ -49,5 +48,5 @@ export function checkSubmission(service: Service, request: unknown, ctx: CallCon
     rejected.overLimit++;
     throw err;
   }
-  return { context, tokens };
+  return tokens;
 }

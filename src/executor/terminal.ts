@@ -81,7 +81,7 @@ export class Terminal {
 
   #task(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): PoolTask {
     const ctx = handlerContext(entry);
-    if (ticket === undefined) return { service: entry.service, request, ctx };
+    if (!this.#feedback.holds(ticket)) return { service: entry.service, request, ctx };
     const onSent = (at: number): void => {
       this.#jitter.record(admittedAt, at, now());
       // Never earlier than the admission the limiter counted (clocks of two threads).

@@ -30,6 +30,11 @@ export class LimiterFeedback {
     else this.#refunded();
   }
 
+  /** Whether `ticket` waits for a send report (see `Limiter.holds`). */
+  holds(ticket: Ticket): boolean {
+    return ticket !== undefined && this.#limiter?.holds?.(ticket) !== false;
+  }
+
   /**
    * A result's or chunk's meta: provider limits go to the limiter with the ticket whose response
    * carried them (requests admitted after it are taken off `remaining`); returns the tokens.

@@ -106,6 +106,10 @@ export class MemoryLimiter implements Limiter {
     this.#provider.sent(ticket, t);
   }
 
+  holds(ticket: Ticket): boolean {
+    return ticket instanceof MemoryTicket;
+  }
+
   reconcile(ticket: Ticket, actualTokens: number): void {
     if (!(ticket instanceof MemoryTicket) || !Number.isFinite(actualTokens) || actualTokens < 0) return;
     if (ticket.seqs === undefined) {

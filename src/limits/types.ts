@@ -42,6 +42,12 @@ export interface Limiter {
    * or its call settled at `at` without sending. Later reports of the same ticket are ignored.
    */
   sent?(ticket: Ticket, at: number): void | Promise<void>;
+  /**
+   * false when `ticket` holds no slot waiting for its send instant (a limiter with no window
+   * that no provider has spoken to yet): the executor then reports nothing for it, and a call
+   * costs no send tracking. Absent: every ticket holds.
+   */
+  holds?(ticket: Ticket): boolean;
   /** Corrects the token window with the actual usage of an admitted call (refund or charge). */
   reconcile(ticket: Ticket, actualTokens: number): void | Promise<void>;
   /** Sets a guard band of `ms` added to every window (`guard: 'auto'` passes the measured p99 jitter). */
