@@ -4,57 +4,60 @@
  * asks for a real `signal`. The signal is made on first read: an AbortSignal and a listener on
  * it cost more in Node 20 than the rest of a small call, and most calls never need one.
  */
+type Hook = (reason: unknown) => void;
+
+/** `reason` before an abort (an abort may carry `undefined` as its reason). */
+const NOT_ABORTED: unique symbol = Symbol('not aborted');
+
 export class AbortHandle {
-  #aborted = false;
-  #reason: unknown = undefined;
+  #reason: unknown = NOT_ABORTED;
   #controller: AbortController | undefined = undefined;
   /** The common case is one listener (the pool running the call): no array for it. */
-  #hook: ((reason: unknown) => void) | undefined = undefined;
-  #hooks: ((reason: unknown) => void)[] | undefined = undefined;
+  #hooks: Hook | Hook[] | undefined = undefined;
 
   get aborted(): boolean {
-    return this.#aborted;
+    return this.#reason !== NOT_ABORTED;
   }
 
   /** Why it was aborted (`undefined` until then). */
   get reason(): unknown {
-    return this.#reason;
+    return this.#reason === NOT_ABORTED ? undefined : this.#reason;
   }
 
   /** A real AbortSignal that follows this handle (already aborted if the handle is). */
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
+      if (this.aborted) this.#controller.abort(this.#reason);
     }
     return this.#controller.signal;
   }
 
   /** `fn` runs once, when the handle aborts (never if it already has: check `aborted` first). */
-  onAbort(fn: (reason: unknown) => void): void {
-    if (this.#hook === undefined) this.#hook = fn;
-    else (this.#hooks ??= []).push(fn);
+  onAbort(fn: Hook): void {
+    const h = this.#hooks;
+    if (h === undefined) this.#hooks = fn;
+    else if (typeof h === 'function') this.#hooks = [h, fn];
+    else h.push(fn);
   }
 
-  offAbort(fn: (reason: unknown) => void): void {
-    if (this.#hook === fn) this.#hook = undefined;
-    else if (this.#hooks !== undefined) {
-      const i = this.#hooks.indexOf(fn);
-      if (i >= 0) this.#hooks.splice(i, 1);
+  offAbort(fn: Hook): void {
+    const h = this.#hooks;
+    if (h === fn) this.#hooks = undefined;
+    else if (Array.isArray(h)) {
+      const i = h.indexOf(fn);
+      if (i >= 0) h.splice(i, 1);
     }
   }
 
   /** Aborts once; later calls do nothing. Listeners run in registration order. */
   abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
+    if (this.aborted) return;
     this.#reason = reason;
-    const hook = this.#hook;
-    const hooks = this.#hooks;
-    this.#hook = undefined;
+    const h = this.#hooks;
     this.#hooks = undefined;
-    hook?.(reason);
-    if (hooks !== undefined) for (const fn of hooks) fn(reason);
+    if (typeof h === 'function') h(reason);
+    else if (h !== undefined) for (const fn of h) fn(reason);
     this.#controller?.abort(reason);
   }
 

@@ -28,3 +28,16 @@ export function setLongTimeout(fn: () => void, delayMs: number, options: { unref
   if (options.unref) timer.unref();
   return { clear: () => clearTimeout(timer) };
 }
+
+/** Resolves when `p` settles or after `limitMs` (never, if `limitMs` is not finite), whichever is first; leaves no timer. */
+export async function settledWithin(p: Promise<unknown>, limitMs: number): Promise<void> {
+  if (!Number.isFinite(limitMs)) {
+    await p.then(noop, noop);
+    return;
+  }
+  let timer: LongTimeout | undefined;
+  await Promise.race([p.then(noop, noop), new Promise<void>((resolve) => (timer = setLongTimeout(resolve, limitMs)))]);
+  timer?.clear();
+}
+
+function noop(): void {}

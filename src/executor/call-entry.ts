@@ -38,11 +38,20 @@ export class CallEntry implements QueueNode, HeapItem {
   constructor(
     readonly service: Service,
     readonly request: unknown,
-    readonly ctx: CallContext,
-    readonly tokens: number,
+    ctx: CallContext,
+    tokens: number,
     createdAt: number,
   ) {
     this.call = new ServiceCall(service.name, ctx, tokens, createdAt);
+  }
+
+  get ctx(): CallContext {
+    return this.call.ctx;
+  }
+
+  /** Estimated tokens charged at admission. */
+  get tokens(): number {
+    return this.call.tokens;
   }
 
   /** The abort handle a running attempt's pool holds; made at first use (a queued call needs none). */

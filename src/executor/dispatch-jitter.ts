@@ -1,3 +1,5 @@
+import { ConfigError } from '../core/errors.js';
+import type { Limiter } from '../limits/types.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 
 /** How late requests leave after admission, as `stats().dispatch` reports it (ms). */
@@ -21,6 +23,15 @@ export class DispatchJitter {
   /** @param guard told the p99 (`p99Ms`) after the first report and every `GUARD_EVERY` after */
   constructor(guard?: (p99Ms: number) => void) {
     this.#guard = guard;
+  }
+
+  /** The jitter of an executor whose `guard` option is `guard`: `'auto'` widens `limiter`'s windows by the p99. */
+  static forGuard(guard: 'auto' | undefined, limiter: Limiter): DispatchJitter {
+    if (guard !== 'auto') return new DispatchJitter();
+    if (limiter.widen === undefined) {
+      throw new ConfigError('executor config', [{ path: '/guard', rule: 'requires', message: "'auto' needs a limiter that can widen its windows (`limits` with a window, or a Limiter with `widen`)" }]);
+    }
+    return new DispatchJitter((ms) => limiter.widen!(ms));
   }
 
   record(admittedAt: number, sentAt: number, reportedAt: number): void {

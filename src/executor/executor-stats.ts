@@ -1,4 +1,5 @@
 import { recordInto } from '../core/call-record.js';
+import { DeadlineExceededError } from '../core/errors.js';
 import type { ServiceCall } from '../core/service-call.js';
 import type { ServiceCallData } from '../core/schemas.js';
 import type { DispatchStats } from './dispatch-jitter.js';
@@ -48,7 +49,18 @@ export class StatsCollector {
     this.#ring = new Array<ServiceCallData | undefined>(historySize);
   }
 
-  remember(call: ServiceCall): void {
+  /** `call` just settled (with `outcome`); `ran`: it held a slot, so its run time counts. */
+  settled(call: ServiceCall, outcome: unknown, ran: boolean): void {
+    if (ran) this.runTime.recordMs(call.endedAt! - call.startedAt!);
+    const status = call.status;
+    if (status === 'COMPLETED') this.completed++;
+    else if (status === 'CANCELLED') this.cancelled++;
+    else this.failed++;
+    if (outcome instanceof DeadlineExceededError) this.deadlineExceeded++;
+    this.#remember(call);
+  }
+
+  #remember(call: ServiceCall): void {
     const n = this.#ring.length;
     if (n === 0) return;
     const i = this.#next;

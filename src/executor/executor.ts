@@ -1,31 +1,29 @@
-import { EventEmitter } from 'node:events';
 import { CallContext } from '../core/call-context.js';
 import { checkSubmitOptions, closeOptionsError } from '../core/call-options.js';
 import { now } from '../core/clock.js';
 import { resolveConfig, type ExecutorConfig, type ResolvedConfig } from '../core/config.js';
 import type { Unwrapped } from '../core/envelope.js';
-import { onMicrotask } from '../core/microtask.js';
-import { CallpoolError, CancelledError, ClosedError, ConfigError, DeadlineExceededError, QueueFullError, ValidationError } from '../core/errors.js';
+import { MicrotaskBatch } from '../core/microtask.js';
+import { CallpoolError, CancelledError, ClosedError, DeadlineExceededError, QueueFullError } from '../core/errors.js';
 import type { ExecutorEventMap, ExecutorEventName } from '../core/events.js';
-import { redact } from '../core/redact.js';
-import { setLongTimeout } from '../core/timers.js';
-import type { ServiceCallData } from '../core/schemas.js';
+import { settledWithin } from '../core/timers.js';
 import type { Service } from '../core/service.js';
 import type { ServiceCall } from '../core/service-call.js';
 import { createLimiter } from '../limits/create-limiter.js';
 import { LimiterFeedback } from '../limits/feedback.js';
 import type { Limiter } from '../limits/types.js';
 import { compose, type Chain } from '../middleware/compose.js';
+import { streamNext } from '../middleware/next-safely.js';
 import { CALL_STATE, type Invocation, type Middleware } from '../middleware/types.js';
 import { createPool } from '../pool/create-pool.js';
 import type { Pool } from '../pool/types.js';
 import { Admission } from './admission.js';
+import { EventHub } from './event-hub.js';
 import { CallEntry } from './call-entry.js';
 import { CallStream } from './call-stream.js';
 import { DispatchJitter } from './dispatch-jitter.js';
-import type { ExecutorStats } from './executor-stats.js';
-import { StatsCollector } from './executor-stats.js';
-import { cancelled, failing, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
+import { StatsCollector, type ExecutorStats } from './executor-stats.js';
+import { cancelled, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
 import { checkSubmission, type SubmissionOptions } from './submission.js';
 import { Terminal } from './terminal.js';
 
@@ -50,7 +48,7 @@ type AnyResult = any;
 /**
  * Takes service calls, admits every attempt through one queue (rate and token limits, a
  * concurrency limit, each call's deadline: see `Admission`), runs them through the middleware
- * onion down to the pool (`Terminal`), and settles each accepted call exactly once, in `#finish`.
+ * onion down to the pool (`Terminal`), and settles each accepted call exactly once, in `#settle`.
  *
  * `submit`, `stream` and `call` refuse a call they cannot accept at once: `submit` and `stream`
  * throw (`QueueFullError`, `ClosedError`, `ValidationError`, or a non-retryable `RateLimitError`
@@ -59,7 +57,7 @@ type AnyResult = any;
 export class Executor {
   readonly #cfg: ResolvedConfig<Middleware>;
   readonly #pool: Pool;
-  readonly #limiter: Limiter | undefined;
+  readonly #limiter: Limiter;
   readonly #admission: Admission;
   readonly #terminal: Terminal;
   readonly #feedback: LimiterFeedback;
@@ -67,39 +65,27 @@ export class Executor {
   /** No middleware with a call side: calls go straight to the terminal. */
   readonly #bare: boolean;
   readonly #chain: Chain;
-  readonly #events = new EventEmitter();
+  readonly #events = new EventHub();
   readonly #stats: StatsCollector;
   readonly #jitter: DispatchJitter;
   /** Services whose workers and modules were warmed (or are being). */
   readonly #warmed = new Set<Service>();
-  /** Which events have listeners, so the hot path builds no event object nobody reads. */
-  readonly #listening = { queueFull: false, rateLimited: false, admitted: false, settled: false };
+  /** Synchronous handlers' results, settled on a later microtask (never inside submit()). */
+  readonly #completedSoon = new MicrotaskBatch<CallEntry>((entry, value) => this.#settle(entry, 'COMPLETED', value));
   #closing: Promise<void> | undefined;
   #idle: (() => void)[] = [];
 
   constructor(config: ExecutorConfig<Middleware> = {}) {
     this.#cfg = resolveConfig(config);
-    this.#events.setMaxListeners(0);
-    // 'newListener' fires before the listener is added; 'removeListener' after it is gone.
-    this.#events.on('newListener', (name: string | symbol) => {
-      if (name in this.#listening) this.#listening[name as ExecutorEventName] = true;
-    });
-    this.#events.on('removeListener', (name: string | symbol) => {
-      if (name in this.#listening) this.#listening[name as ExecutorEventName] = this.#events.listenerCount(name) > 0;
-    });
     this.#stats = new StatsCollector(this.#cfg.historySize);
     this.#limiter = createLimiter(this.#cfg.limits);
-    const limiter = this.#limiter;
-    if (this.#cfg.guard === 'auto' && limiter?.widen === undefined) {
-      throw new ConfigError('executor config', [{ path: '/guard', rule: 'requires', message: "'auto' needs a limiter that can widen its windows (`limits` with a window, or a Limiter with `widen`)" }]);
-    }
-    this.#jitter = new DispatchJitter(this.#cfg.guard === 'auto' && limiter?.widen !== undefined ? (ms) => limiter.widen!(ms) : undefined);
+    this.#jitter = DispatchJitter.forGuard(this.#cfg.guard, this.#limiter);
     this.#pool = createPool(this.#cfg.pool);
     this.#admission = new Admission(this.#limiter, this.#cfg.concurrency, {
       admitted: (entry, t) => this.#admitted(entry, t),
       rateLimited: (entry, waitMs, reason) => {
         this.#stats.rateLimitedWaits++;
-        if (this.#listening.rateLimited) this.#emit('rateLimited', { service: entry.call.service, callId: entry.call.id, ctx: entry.ctx, waitMs, reason, attempt: entry.attempt });
+        if (this.#events.listening.rateLimited) this.#events.emit('rateLimited', { service: entry.call.service, callId: entry.call.id, ctx: entry.ctx, waitMs, reason, attempt: entry.attempt });
       },
       expired: (entry, err) => this.#cancel(entry, err, 'FAILED'),
     });
@@ -196,18 +182,12 @@ export class Executor {
       if (bad) return Promise.reject(bad);
     }
     this.#closing ??= (async () => {
-      if (options.drain ?? true) {
-        const limit = options.timeoutMs ?? Infinity;
-        let timer: { clear(): void } | undefined;
-        const late = Number.isFinite(limit) ? new Promise<void>((resolve) => (timer = setLongTimeout(resolve, limit))) : new Promise<void>(noop);
-        await Promise.race([this.onIdle(), late]);
-        timer?.clear();
-      }
+      if (options.drain ?? true) await settledWithin(this.onIdle(), options.timeoutMs ?? Infinity);
       const closed = new CancelledError('executor closed');
       for (const e of [...this.#admission.queue, ...this.#admission.running]) this.#cancel(e, closed, 'CANCELLED');
       this.#admission.close();
       await Promise.all(this.#cfg.middleware.map((mw) => mw.close?.()));
-      await this.#limiter?.close();
+      await this.#limiter.close();
       await this.#pool.close();
     })();
     return this.#closing;
@@ -224,7 +204,7 @@ export class Executor {
     const capacity = this.#cfg.queueCapacity;
     if (this.#admission.waiting >= capacity) {
       this.#stats.rejected.queueFull++;
-      if (this.#listening.queueFull) this.#emit('queueFull', { service: service.name, capacity, ctx: context });
+      if (this.#events.listening.queueFull) this.#events.emit('queueFull', { service: service.name, capacity, ctx: context });
       throw new QueueFullError(capacity, { context: { service: service.name } });
     }
 
@@ -259,7 +239,7 @@ export class Executor {
   /** Admission let `entry`'s attempt in at `t`: a retry goes back to its middleware, a first attempt starts. */
   #admitted(entry: CallEntry, t: number): void {
     const call = entry.call;
-    if (this.#listening.admitted) this.#emit('admitted', { service: call.service, callId: call.id, at: t, queueWaitMs: t - (entry.readmit === undefined ? call.queuedAt! : entry.readmitAt), attempt: entry.attempt });
+    if (this.#events.listening.admitted) this.#events.emit('admitted', { service: call.service, callId: call.id, at: t, queueWaitMs: t - (entry.readmit === undefined ? call.queuedAt! : entry.readmitAt), attempt: entry.attempt });
     entry.admittedAt = t;
     if (entry.readmit !== undefined) {
       const r = entry.readmit;
@@ -268,15 +248,7 @@ export class Executor {
     }
     call.markExecuting(t);
     this.#stats.queueWait.recordMs(t - call.queuedAt!);
-    if (entry.stream !== undefined) {
-      let source: AsyncIterable<unknown>;
-      try {
-        source = this.#chain.stream(invocation(entry));
-      } catch (err) {
-        source = failing(err);
-      }
-      return entry.stream.begin(source);
-    }
+    if (entry.stream !== undefined) return entry.stream.begin(streamNext(this.#chain.stream, invocation(entry)));
     let out: unknown;
     try {
       // Without middleware the onion is only the terminal: no invocation, no extra promise.
@@ -287,7 +259,7 @@ export class Executor {
     if (out instanceof Promise) out.then((v) => this.#settle(entry, 'COMPLETED', v), (e: unknown) => this.#settle(entry, statusOf(e), e));
     // Settle on a later microtask, never inside submit(): a queue of synchronous handlers
     // must not recurse through settle -> admission -> start.
-    else onMicrotask(() => this.#settle(entry, 'COMPLETED', out));
+    else this.#completedSoon.push(entry, out);
   }
 
   /** An attempt reaching the terminal: the first runs now, a retry re-enters admission at the head. */
@@ -314,23 +286,16 @@ export class Executor {
     const t = now();
     const wasRunning = entry.running;
     if (entry.userAbort !== undefined) entry.userAbort.signal.removeEventListener('abort', entry.userAbort.listener);
-    const stats = this.#stats;
-    if (wasRunning) stats.runTime.recordMs(t - call.startedAt!);
-    if (status === 'COMPLETED') {
-      stats.completed++;
-      call.complete(outcome, t);
-    } else {
-      if (status === 'CANCELLED') stats.cancelled++;
-      else stats.failed++;
-      if (outcome instanceof DeadlineExceededError) stats.deadlineExceeded++;
+    if (status === 'COMPLETED') call.complete(outcome, t);
+    else {
       call.fail(outcome, status, t);
       if (!wasRunning) entry.stream?.refuse(outcome);
     }
-    stats.remember(call);
+    this.#stats.settled(call, outcome, wasRunning);
     // An attempt that never reached the pool still holds its slot in the limiter: place it now.
     if (entry.ticket !== undefined) this.#feedback.sent(entry.ticket, t);
-    if (this.#listening.settled) {
-      this.#emit('settled', { service: call.service, callId: call.id, status, runMs: wasRunning ? t - call.startedAt! : 0, ...(status === 'COMPLETED' ? {} : { error: outcome }) });
+    if (this.#events.listening.settled) {
+      this.#events.emit('settled', { service: call.service, callId: call.id, status, runMs: wasRunning ? t - call.startedAt! : 0, ...(status === 'COMPLETED' ? {} : { error: outcome }) });
     }
     this.#admission.release(entry);
     // A retry that was waiting for admission: its middleware learns the outcome (already settled).
@@ -339,14 +304,6 @@ export class Executor {
       entry.readmit = undefined;
     }
     if (this.#idle.length > 0 && this.#admission.idle) for (const w of this.#idle.splice(0)) w();
-  }
-
-  #emit<K extends ExecutorEventName>(event: K, payload: ExecutorEventMap[K]): void {
-    try {
-      this.#events.emit(event, payload);
-    } catch {
-      // A throwing listener must not break the executor's bookkeeping.
-    }
   }
 }
 

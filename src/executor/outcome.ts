@@ -30,10 +30,6 @@ export function cancelled(reason: unknown): CallpoolError {
   return new CancelledError(text, { cause: reason });
 }
 
-export async function* failing(err: unknown): AsyncGenerator<never> {
-  throw err;
-}
-
 export async function* flatten(source: Promise<AsyncIterable<unknown>>): AsyncGenerator<unknown> {
   yield* await source;
 }
