@@ -8,7 +8,7 @@ import type { SoakReport } from '../../src/harness/report.js';
 import { ROOT } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 
-const SHIPPED = ['default', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak'];
+const SHIPPED = ['default', 'default-4x', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak'];
 
 /**
  * A shipped fixture must pass (exit 0) in its 2 s test run. The one exception a fixture may

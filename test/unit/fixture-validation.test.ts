@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { loadFixture, validateFixture } from '../../src/harness/fixture.js';
 import { packageRoot, resolveFixture } from '../../src/harness/fixture-path.js';
 
-const SHIPPED = ['default', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak', 'redis-shared'];
+const SHIPPED = ['default', 'default-4x', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak', 'redis-shared'];
 
 test('every shipped fixture validates', (t) => {
   for (const name of SHIPPED) {
