@@ -16,6 +16,7 @@ export class Outbox<M> {
   #items: M[] = [];
   #transfer: TransferListItem[] = [];
   #scheduled = false;
+  #linger: NodeJS.Timeout | undefined;
 
   /** @param onUnclonable turns a message that cannot be cloned into one that can (or drops it). */
   constructor(port: MessagePort, onUnclonable?: (msg: M, err: unknown) => M | undefined) {
@@ -33,6 +34,17 @@ export class Outbox<M> {
     }
   }
 
+  /**
+   * Posts `msg` with the next batch, or after `lingerMs` if nothing else is sent before then:
+   * for reports that lose nothing by arriving a little late (they carry their own instant) and
+   * would otherwise cost the other thread a wake-up of their own.
+   */
+  postLater(msg: M, lingerMs: number): void {
+    this.#items.push(msg);
+    if (this.#scheduled || this.#linger !== undefined) return;
+    this.#linger = setTimeout(this.flush, lingerMs);
+  }
+
   readonly #onMicrotask = (): void => {
     this.#scheduled = false;
     this.flush();
@@ -40,6 +52,10 @@ export class Outbox<M> {
 
   /** Sends what is waiting now. */
   readonly flush = (): void => {
+    if (this.#linger !== undefined) {
+      clearTimeout(this.#linger);
+      this.#linger = undefined;
+    }
     if (this.#items.length === 0) return;
     const items = this.#items;
     const transfer = this.#transfer;

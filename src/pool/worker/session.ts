@@ -12,6 +12,8 @@ import { produceStream } from './stream-producer.js';
 
 /** Handler modules are imported once per thread and kept across sessions. */
 const handlers = new HandlerCache();
+/** Longest a send report waits for the call's result to ride with (ms). */
+const SENT_LINGER_MS = 1;
 
 /**
  * One worker's session: the pool runs one per worker thread, and it serves the control port it
@@ -54,7 +56,9 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
       const ctx = contextOf(msg);
       if (msg[Req.REPORT_SENT] === 0) return { ctx, ended: noop };
       const id = msg[Req.ID];
-      const report = new SentReport((at) => out.post([Op.Sent, id, toEpoch(at)]));
+      // The report carries its instant, and a held slot counts until it arrives: it rides with
+      // the call's result when that follows within SENT_LINGER_MS, saving the main thread a wake-up.
+      const report = new SentReport((at) => out.postLater([Op.Sent, id, toEpoch(at)], SENT_LINGER_MS));
       ctx.sent = report.sent;
       return { ctx, ended: report.ended };
     };
