@@ -1,11 +1,19 @@
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { Agent, util, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent, Dispatcher } from 'undici';
 import type { AbortHub } from './abort-hub.js';
 import { BodyTooLarge } from './exchange.js';
 import type { HeaderReader } from './headers.js';
 import type { HttpRequest, TransportOptions } from './http-transport.js';
 import type { Wire, WireResponse } from './wire.js';
+
+type Undici = typeof import('undici');
+let loaded: Undici | undefined;
+/** undici, loaded with the first wire (importing callpool does not load it: half a second on a busy machine). */
+function undici(): Undici {
+  return (loaded ??= createRequire(import.meta.url)('undici') as Undici);
+}
 
 /** Chunks buffered for a stream consumer before undici is told to stop reading the socket. */
 const HIGH_WATER_CHUNKS = 16;
@@ -23,7 +31,7 @@ export class UndiciWire implements Wire {
 
   constructor(options: TransportOptions = {}) {
     const maxSockets = options.maxSockets ?? Infinity;
-    this.#agent = new Agent({
+    this.#agent = new (undici().Agent)({
       connections: Number.isFinite(maxSockets) ? maxSockets : null,
       keepAliveTimeout: options.freeSocketTimeoutMs ?? 4000,
       // A server's own keep-alive hint may lengthen it up to this; never past our default.
@@ -78,7 +86,7 @@ class RawHeaders implements HeaderReader {
   }
   get(name: string): string | null {
     if (this.#parsed === undefined) {
-      this.#parsed = util.parseHeaders(this.#raw!) as Record<string, string | string[] | undefined>;
+      this.#parsed = undici().util.parseHeaders(this.#raw!) as Record<string, string | string[] | undefined>;
       this.#raw = null;
     }
     const v = this.#parsed[name.toLowerCase()];
