@@ -7,54 +7,69 @@
  */
 export function classInstanceIn(value: unknown): { path: string; name: string } | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  return walk(value, '', new Set());
+  ancestors.length = 0;
+  return walk(value);
 }
 
 const kept: ReadonlySet<unknown> = new Set([Date.prototype, RegExp.prototype, ArrayBuffer.prototype, SharedArrayBuffer.prototype, DataView.prototype, Boolean.prototype, Number.prototype, String.prototype]);
 
-function walk(value: object, path: string, seen: Set<object>): { path: string; name: string } | undefined {
-  if (seen.has(value)) return undefined;
-  seen.add(value);
+/**
+ * The objects above the one being walked (a cycle returns to one of them). Reused across calls,
+ * and a path is only built on the way back from a find: checking a request allocates nothing.
+ */
+const ancestors: object[] = [];
+
+function walk(value: object): { path: string; name: string } | undefined {
+  if (ancestors.includes(value)) return undefined;
   const proto: unknown = Object.getPrototypeOf(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      if (typeof v === 'object' && v !== null) {
-        const bad = walk(v, `${path}/${i}`, seen);
+  ancestors.push(value);
+  try {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const bad = inside(value[i], i);
         if (bad) return bad;
       }
+      return undefined;
     }
-    return undefined;
-  }
-  if (proto === Object.prototype || proto === null) {
-    for (const key in value) {
-      const v: unknown = (value as Record<string, unknown>)[key];
-      if (typeof v === 'object' && v !== null) {
-        const bad = walk(v, `${path}/${key}`, seen);
+    if (proto === Object.prototype || proto === null) {
+      for (const key in value) {
+        const v: unknown = (value as Record<string, unknown>)[key];
+        if (typeof v !== 'object' || v === null) continue;
+        const bad = inside(v, key);
         if (bad) return bad;
       }
+      return undefined;
     }
-    return undefined;
-  }
-  if (kept.has(proto) || ArrayBuffer.isView(value) || value instanceof Error) return undefined;
-  if (value instanceof Map) {
-    let i = 0;
-    for (const [k, v] of value) {
-      const bad = (typeof k === 'object' && k !== null ? walk(k, `${path}/${i}/key`, seen) : undefined) ?? (typeof v === 'object' && v !== null ? walk(v, `${path}/${i}/value`, seen) : undefined);
-      if (bad) return bad;
-      i++;
+    if (kept.has(proto) || ArrayBuffer.isView(value) || value instanceof Error) return undefined;
+    if (value instanceof Map) {
+      let i = 0;
+      for (const [k, v] of value) {
+        const bad = inside(k, i, '/key') ?? inside(v, i, '/value');
+        if (bad) return bad;
+        i++;
+      }
+      return undefined;
     }
-    return undefined;
-  }
-  if (value instanceof Set) {
-    let i = 0;
-    for (const v of value) {
-      const bad = typeof v === 'object' && v !== null ? walk(v, `${path}/${i}`, seen) : undefined;
-      if (bad) return bad;
-      i++;
+    if (value instanceof Set) {
+      let i = 0;
+      for (const v of value) {
+        const bad = inside(v, i);
+        if (bad) return bad;
+        i++;
+      }
+      return undefined;
     }
-    return undefined;
+  } finally {
+    ancestors.pop();
   }
   const ctor = (proto as { constructor?: { name?: unknown } } | undefined)?.constructor?.name;
-  return { path, name: typeof ctor === 'string' && ctor !== '' ? ctor : 'an object with a prototype' };
+  return { path: '', name: typeof ctor === 'string' && ctor !== '' ? ctor : 'an object with a prototype' };
+}
+
+/** What `walk` finds in `v`, the member `key` (then `suffix`) of its parent. */
+function inside(v: unknown, key: string | number, suffix = ''): { path: string; name: string } | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const bad = walk(v);
+  if (bad) bad.path = `/${key}${suffix}${bad.path}`;
+  return bad;
 }
