@@ -172,7 +172,8 @@ export class Admission {
   #defer(head: CallEntry, r: Extract<Acquisition, { admitted: false }>): void {
     // A retry never waits past its call's deadline: when the limiter's wait ends at or after
     // it, the call fails now (phase 'retry'), not at the deadline.
-    const left = head.deadline - now();
+    const deadline = head.ctx.deadline;
+    const left = deadline === undefined ? Infinity : deadline - now();
     if (head.readmit !== undefined && r.reason !== 'unavailable' && r.retryInMs >= left) {
       this.#events.expired(head, new DeadlineExceededError('retry', { context: { waitMs: r.retryInMs, remainingMs: Math.max(0, left), waitingFor: r.reason } }));
       return;

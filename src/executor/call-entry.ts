@@ -16,7 +16,8 @@ export class CallEntry implements QueueNode, HeapItem {
   prev: QueueNode | undefined = undefined;
   next: QueueNode | undefined = undefined;
   inQueue = false;
-  deadline = Infinity;
+  /** Read only while the entry is in the deadline heap (it has a deadline then). */
+  deadline!: number;
   heapIndex = -1;
   readonly call: ServiceCall;
   #handle: AbortHandle | undefined = undefined;
@@ -25,8 +26,8 @@ export class CallEntry implements QueueNode, HeapItem {
   /** 1, then 2, 3, ... as retries re-enter admission. */
   attempt = 1;
   /** When the current attempt was admitted, and when a retry attempt asked to be (monotonic). */
-  admittedAt = 0;
-  readmitAt = 0;
+  admittedAt!: number;
+  readmitAt!: number;
   /** A retry attempt waiting at the head of the queue: told when it is admitted. */
   readmit: { resolve: (ticket: Ticket) => void; reject: (err: unknown) => void } | undefined = undefined;
   /** The caller's signal and our listener on it, removed when the call settles. */

@@ -25,25 +25,27 @@ export class Terminal {
 
   /** The attempt's value, or a promise of it (the inline pool may answer synchronously). */
   call(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): unknown {
+    // A ticket that holds no slot (no window, no provider heard yet) needs no send instant.
+    const held = this.#feedback.holds(ticket);
     let out: unknown;
     try {
-      out = this.#pool.run(this.#task(entry, request, ticket, admittedAt), entry.handle);
+      out = this.#pool.run(this.#task(entry, request, held ? ticket : undefined, admittedAt), entry.handle);
     } catch (err) {
-      this.#feedback.sent(ticket, now());
+      if (held) this.#feedback.sent(ticket, now());
       this.#feedback.failed(err);
       throw err;
     }
     if (!(out instanceof Promise)) {
-      this.#feedback.sent(ticket, now());
+      if (held) this.#feedback.sent(ticket, now());
       return this.#decode(entry, out, ticket);
     }
     return out.then(
       (raw) => {
-        this.#feedback.sent(ticket, now());
+        if (held) this.#feedback.sent(ticket, now());
         return this.#decode(entry, raw, ticket);
       },
       (err: unknown) => {
-        this.#feedback.sent(ticket, now());
+        if (held) this.#feedback.sent(ticket, now());
         this.#feedback.failed(err);
         throw err;
       },
@@ -52,7 +54,7 @@ export class Terminal {
 
   /** The attempt's chunks, unwrapped; the usage they report reconciles the limiter at the end. */
   async *stream(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): AsyncGenerator<unknown> {
-    const source = this.#pool.stream(this.#task(entry, request, ticket, admittedAt), entry.handle);
+    const source = this.#pool.stream(this.#task(entry, request, this.#feedback.holds(ticket) ? ticket : undefined, admittedAt), entry.handle);
     const fromChunk = entry.service.tokensFromChunk;
     let used: number | undefined;
     try {
@@ -79,9 +81,11 @@ export class Terminal {
     }
   }
 
-  #task(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): PoolTask {
+  /** The pool's task; given a `heldTicket` (one waiting for its send instant) it asks for the send report. */
+  #task(entry: CallEntry, request: unknown, heldTicket: Ticket, admittedAt: number): PoolTask {
     const ctx = handlerContext(entry);
-    if (!this.#feedback.holds(ticket)) return { service: entry.service, request, ctx };
+    if (heldTicket === undefined) return { service: entry.service, request, ctx };
+    const ticket = heldTicket;
     const onSent = (at: number): void => {
       this.#jitter.record(admittedAt, at, now());
       // Never earlier than the admission the limiter counted (clocks of two threads).

@@ -24,6 +24,7 @@ export class LimiterFeedback {
    * placed then, never released. Only a ticket's first report counts.
    */
   sent(ticket: Ticket, at: number): void {
+    if (!this.holds(ticket)) return;
     const r = this.#limiter?.sent?.(ticket, at);
     if (r instanceof Promise) r.catch(noop);
     // A held slot now has its instant: the waiting head may be due sooner than its timer says.

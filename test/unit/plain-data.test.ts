@@ -9,9 +9,9 @@ class Account {
 }
 
 test('plain data, cycles and the built-ins structured clone keeps pass', (t) => {
-  const cyclic: Record<string, unknown> = { a: [1, { b: 'x' }] };
+  const cyclic: { a: unknown[]; self?: unknown } = { a: [1, { b: 'x' }] };
   cyclic.self = cyclic;
-  (cyclic.a as unknown[]).push(cyclic);
+  cyclic.a.push(cyclic);
   const shared = { s: 1 };
   for (const v of [null, 1, 'x', {}, [], cyclic, [shared, shared], { d: new Date(), r: /x/, m: new Map([[{ k: 1 }, [1]]]), s: new Set([{}]), e: new Error('e'), u: new Uint8Array(2), n: Object.create(null) }]) {
     t.is(classInstanceIn(v), undefined);
@@ -24,13 +24,13 @@ test('a class instance is found at its path, in objects, arrays, Map keys and va
   t.deepEqual(classInstanceIn({ m: new Map<unknown, unknown>([['a', 1], [new Account(), 2]]) }), { path: '/m/1/key', name: 'Account' });
   t.deepEqual(classInstanceIn({ m: new Map([['a', { deep: [new Account()] }]]) }), { path: '/m/0/value/deep/0', name: 'Account' });
   t.deepEqual(classInstanceIn([new Set([1, new Account()])]), { path: '/0/1', name: 'Account' });
-  const bare = Object.create(null) as Record<string, unknown>;
-  bare.x = { y: Object.create({ inherited: true }) };
+  const bare = Object.create(null) as { x?: unknown };
+  bare.x = { y: Object.create({ inherited: true }) as object };
   t.deepEqual(classInstanceIn(bare), { path: '/x/y', name: 'Object' });
 });
 
 test('a cycle next to a class instance still finds it, and a later check starts clean', (t) => {
-  const a: Record<string, unknown> = {};
+  const a: { loop?: unknown; z?: Account } = {};
   a.loop = a;
   a.z = new Account();
   t.deepEqual(classInstanceIn(a), { path: '/z', name: 'Account' });
