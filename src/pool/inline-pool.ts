@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AbortHandle } from '../core/abort-handle.js';
 import { ConfigError } from '../core/errors.js';
 import type { Handler, Service } from '../core/service.js';
@@ -104,8 +105,12 @@ function untilAborted<T>(p: Promise<T>, handle: AbortHandle): Promise<T> {
   });
 }
 
-/** The signal of a handler whose service says it never looks at one. */
+/**
+ * The signal of a handler whose service says it never looks at one. Shared by every such call,
+ * so code that listens on it anyway (and removes its listener) must not trip Node's leak warning.
+ */
 const NEVER = new AbortController().signal;
+setMaxListeners(0, NEVER);
 
 function noSide(service: Service, side: 'call' | 'stream'): ConfigError {
   return new ConfigError(`service '${service.name}'`, [{ path: `/handler/${side}`, rule: 'required', message: `the handler has no \`${side}\` export` }]);
