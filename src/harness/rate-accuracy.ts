@@ -83,12 +83,15 @@ export function rateAccuracy(
   let gaps = 0;
   let pairs = 0;
   let j = 0;
-  // Request k counts when it was seen while calls waited for the limit (give or take transport delay).
+  // Request k counts when it was seen while calls waited for the limit, give or take the delay
+  // between the client's clock and the observer's (the measured stall, not the judged tolerance:
+  // a strict judgement must not count a request admitted before the wait as one sent during it).
+  const margin = stallToleranceMs;
   for (let k = limit; k < n; k++) {
     const b = times[k]!;
-    while (j < saturated.length && saturated[j]!.end + toleranceMs < b) j++;
+    while (j < saturated.length && saturated[j]!.end + margin < b) j++;
     const iv = saturated[j];
-    if (iv !== undefined && b >= iv.start + toleranceMs) {
+    if (iv !== undefined && b >= iv.start + margin) {
       gaps += b - times[k - limit]!;
       pairs++;
     }
