@@ -21,6 +21,10 @@ startMockUpstream(workerData as MockUpstreamOptions).then(
         // Wall-clock epoch ms: each thread's monotonic clock has its own origin.
         for (let i = 0; i < times.length; i++) times[i] = toEpoch(times[i]!);
         send({ t: 'collected', times, total: up.arrivals.total, capacity: up.arrivals.capacity, stats: up.stats(), loopDelayMaxMs: loopDelay.max / 1e6 }, [times.buffer as ArrayBuffer]);
+      } else if (msg.t === 'clear') {
+        up.arrivals.clear();
+        loopDelay.reset();
+        send({ t: 'cleared' });
       } else if (msg.t === 'close') {
         up.close().then(() => {
           send({ t: 'closed' });
