@@ -19,15 +19,14 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CallContext } from '../../src/core/call-context.js';
 import { fromEpoch, now, toEpoch } from '../../src/core/clock.js';
-import type { ProviderLimits } from '../../src/core/envelope.js';
 import type { Service } from '../../src/core/service.js';
 import { Executor } from '../../src/executor/executor.js';
-import { maxIn } from '../../src/harness/rate-accuracy.js';
 import { UpstreamThread } from '../../src/harness/upstream-thread.js';
 import type { MockUpstreamOptions } from '../../src/harness/mock-upstream.js';
 import { MemoryLimiter } from '../../src/limits/memory-limiter.js';
 import { RedisLimiter } from '../../src/limits/redis-limiter.js';
-import type { Acquisition, Limiter, Ticket } from '../../src/limits/types.js';
+import type { Limiter } from '../../src/limits/types.js';
+import { figures, Recording, recordAdmissions, sleepUntil, straddle, type Admission, type RunFigures } from '../helpers/door.js';
 import { openai } from '../../src/services/openai.js';
 import { CHILD_EXEC_ARGV } from '../helpers/paths.js';
 import { redisAvailable, startRedis } from '../helpers/redis-server.js';
@@ -39,88 +38,6 @@ const GUARD_RUNS = Math.max(1, Math.min(RUNS, Number(process.env['DOOR_GUARD_RUN
 const hello = { messages: [{ role: 'user', content: 'hello' }], max_tokens: 16 };
 const ctx = () => CallContext.new('door', { capabilities: ['net.out:127.0.0.1'], timeoutMs: 30_000 });
 const QUICK: MockUpstreamOptions = { routes: { chat: { latency: { kind: 'fixed', ms: 5 } } } };
-
-/** A limiter that records each ticket's first send report (the limiter's own view of the door). */
-class Recording implements Limiter {
-  readonly sends: number[] = [];
-  readonly #seen = new Set<Ticket>();
-  constructor(readonly inner: Limiter) {}
-  check(tokens: number): void {
-    this.inner.check(tokens);
-  }
-  acquire(tokens: number, at?: number): Acquisition | Promise<Acquisition> {
-    return this.inner.acquire(tokens, at);
-  }
-  sent(ticket: Ticket, at: number): void | Promise<void> {
-    if (!this.#seen.has(ticket)) {
-      this.#seen.add(ticket);
-      this.sends.push(at);
-    }
-    return this.inner.sent?.(ticket, at);
-  }
-  holds(ticket: Ticket): boolean {
-    return this.inner.holds?.(ticket) ?? true;
-  }
-  reconcile(ticket: Ticket, tokens: number): void | Promise<void> {
-    return this.inner.reconcile(ticket, tokens);
-  }
-  widen(ms: number): void {
-    this.inner.widen?.(ms);
-  }
-  pause(ms: number): void {
-    this.inner.pause(ms);
-  }
-  observe(limits: ProviderLimits, ticket?: Ticket): void {
-    this.inner.observe(limits, ticket);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
-interface Admission {
-  at: number;
-  /** The call waited for rate capacity first. */
-  saturated: boolean;
-}
-
-/** Admissions of one executor, each marked when its call waited for rate capacity. */
-function recordAdmissions(ex: Executor, into: Admission[]): void {
-  const waited = new Set<string>();
-  ex.on('rateLimited', (e) => waited.add(e.callId));
-  ex.on('admitted', (e) => into.push({ at: e.at, saturated: waited.has(e.callId) }));
-}
-
-interface RunFigures {
-  strict: number;
-  utilisation: number | null;
-  stallMs: number;
-  sendsMax: number;
-  /** Whether the arrivals fit the limit in windows shortened by the measured stall + 10 ms. */
-  fitsStall: boolean;
-  guardMs: number;
-  status429: number;
-}
-
-function figures(arrivals: Float64Array, admissions: Admission[], sends: number[], limit: number, windowMs: number, stallMs: number, guardMs: number, status429: number): RunFigures {
-  const adm = [...admissions].sort((a, b) => a.at - b.at);
-  let gaps = 0;
-  let pairs = 0;
-  for (let k = limit; k < Math.min(arrivals.length, adm.length); k++) {
-    if (!adm[k]!.saturated) continue;
-    gaps += arrivals[k]! - arrivals[k - limit]!;
-    pairs++;
-  }
-  return {
-    strict: maxIn(arrivals, windowMs),
-    utilisation: pairs === 0 ? null : (windowMs / (gaps / pairs)) * 100,
-    stallMs,
-    sendsMax: maxIn(Float64Array.from(sends).sort(), windowMs),
-    fitsStall: maxIn(arrivals, windowMs - stallMs - 10) <= limit,
-    guardMs,
-    status429,
-  };
-}
 
 const guardOf = (ex: Executor) => {
   const d = ex.stats().dispatch;
@@ -177,22 +94,6 @@ function local(
       return figures(a.times, admissions, rec.sends, limit, windowMs, a.loopDelayMaxMs, guardOf(ex), a.stats.statuses['429'] ?? 0);
     },
   };
-}
-
-const sleepUntil = (t: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - now())));
-
-/** Batches of `limit / 2` just before and `limit / 2 + 2` just after each of two window edges. */
-async function straddle(limit: number, windowMs: number, call: () => Promise<unknown>): Promise<void> {
-  await call(); // the one warm-up call: the first arrival, at the cold start
-  const t0 = now();
-  const all: Promise<unknown>[] = [];
-  for (let edge = 1; edge <= 2; edge++) {
-    await sleepUntil(t0 + edge * windowMs - 20);
-    for (let i = 0; i < limit / 2; i++) all.push(call());
-    await sleepUntil(t0 + edge * windowMs + 20);
-    for (let i = 0; i < limit / 2 + 2; i++) all.push(call());
-  }
-  await Promise.all(all);
 }
 
 /** The soak default fixture's shape, shortened: 25 calls/s (a third streams), a burst of 30 at 0.5 s, 2.5 s of load. */
