@@ -112,8 +112,23 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     res.socket?.destroy();
   };
 
+  // Every request read in one poll phase came back from one wait for I/O, so each had arrived
+  // by the instant the phase saw its first one: stamping each at its own turn would add the
+  // time spent on the requests before it (a burst of 30 was logged over several ms). A request
+  // pipelined behind one already waiting could be read with it yet sent during the phase; the
+  // clients here send one request per connection at a time.
+  let phaseSaw: number | undefined;
+  const clearPhase = () => (phaseSaw = undefined);
+  const arrivedBy = (): number => {
+    if (phaseSaw === undefined) {
+      phaseSaw = now();
+      setImmediate(clearPhase);
+    }
+    return phaseSaw;
+  };
+
   const server = http.createServer((req, res) => {
-    const at = now();
+    const at = arrivedBy();
     const name = routeOf(req.url ?? '/');
     arrivals.record(at, name);
     requests[name]++;

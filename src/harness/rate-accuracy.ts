@@ -24,7 +24,12 @@ export interface RateAccuracy {
    * main-thread stall plus the stall monitor's resolution, and the most requests in any window
    * shortened by that much.
    */
-  stall: { toleranceMs: number; maxInWindow: number };
+  stall: {
+    toleranceMs: number;
+    maxInWindow: number;
+    /** The upstream thread's longest event-loop delay (its stamps can be that late); null without the embedded upstream. */
+    observerDelayMs: number | null;
+  };
   /** `maxInWindowTolerant - limit`, at least 0. */
   overshoot: number;
   /** How much shorter than `windowMs` a window must be for the observed times to fit the limit (ms). */
@@ -61,6 +66,8 @@ export function rateAccuracy(
     toleranceMs: number;
     /** The machine's jitter allowance, reported beside the judged figure. @default toleranceMs */
     stallToleranceMs?: number;
+    /** The observer's longest event-loop delay, reported beside it. */
+    observerDelayMs?: number | null;
     saturated: readonly Interval[];
     t0: number;
     admissions?: Float64Array;
@@ -76,12 +83,15 @@ export function rateAccuracy(
   let gaps = 0;
   let pairs = 0;
   let j = 0;
-  // Request k counts when it was seen while calls waited for the limit (give or take transport delay).
+  // Request k counts when it was seen while calls waited for the limit, give or take the delay
+  // between the client's clock and the observer's (the measured stall, not the judged tolerance:
+  // a strict judgement must not count a request admitted before the wait as one sent during it).
+  const margin = stallToleranceMs;
   for (let k = limit; k < n; k++) {
     const b = times[k]!;
-    while (j < saturated.length && saturated[j]!.end + toleranceMs < b) j++;
+    while (j < saturated.length && saturated[j]!.end + margin < b) j++;
     const iv = saturated[j];
-    if (iv !== undefined && b >= iv.start + toleranceMs) {
+    if (iv !== undefined && b >= iv.start + margin) {
       gaps += b - times[k - limit]!;
       pairs++;
     }
@@ -115,7 +125,7 @@ export function rateAccuracy(
     maxInWindow,
     toleranceMs,
     maxInWindowTolerant,
-    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)) },
+    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)), observerDelayMs: options.observerDelayMs ?? null },
     overshoot: Math.max(0, maxInWindowTolerant - limit),
     jitterMsToFit: jitterToFit(times, limit, windowMs),
     admissionsMaxInWindow: options.admissions === undefined ? null : maxIn(options.admissions, windowMs),

@@ -87,14 +87,17 @@ export function buildReport(m: Measured): SoakReport {
  * Rate accuracy, judged from the upstream's arrival log when there is one: every arrival it saw,
  * the warm-up's (the cold start) included, since the provider counts those too. The tolerance is
  * the fixture's `rateToleranceMs` (the shipped fixtures say 0: strict); without one it is the
- * machine's longest main-thread stall plus the monitor's 10 ms resolution, at most half a window.
+ * machine's longest stall (of the main thread or the upstream's) plus the monitors' 10 ms resolution,
+ * at most half a window.
  */
 function judgeRate(m: Measured, notes: string[]): SoakReport['rate'] {
   const limits = m.fixture.executor?.limits;
   const window = firstWindow(limits?.requests);
   if (window === undefined) return null;
   if (Array.isArray(limits?.requests) && limits.requests.length > 1) notes.push('several request windows are configured; rate accuracy is reported for the first');
-  const stallMs = Math.ceil(m.latency.eventLoopDelayMs.max + 10);
+  // The observer's own lateness counts as much as the client's: a stalled upstream thread stamps late.
+  const observerMs = m.arrivals?.loopDelayMaxMs;
+  const stallMs = Math.ceil(Math.max(m.latency.eventLoopDelayMs.max, observerMs ?? 0) + 10);
   const stallToleranceMs = Math.min(window.windowMs / 2, Math.max(10, stallMs));
   const times = m.arrivals?.times ?? m.admissions ?? new Float64Array(0);
   const rate = rateAccuracy(times, {
@@ -105,6 +108,7 @@ function judgeRate(m: Measured, notes: string[]): SoakReport['rate'] {
     saturated: m.saturated,
     t0: m.t0,
     stallToleranceMs,
+    observerDelayMs: observerMs === undefined ? null : Math.round(observerMs * 100) / 100,
     ...(m.admissions === undefined ? {} : { admissions: m.admissions }),
   });
   if (m.arrivals === undefined) notes.push("rate accuracy is measured from the client's admission times (no independent observer with --target)");

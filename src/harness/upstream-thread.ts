@@ -3,10 +3,11 @@ import { fromEpoch } from '../core/clock.js';
 import { deserializeError, type SerializedError } from '../core/errors.js';
 import type { MockUpstreamOptions, MockUpstreamStats } from './mock-upstream.js';
 
-export type UpstreamRequest = { t: 'collect' } | { t: 'close' };
+export type UpstreamRequest = { t: 'collect' } | { t: 'clear' } | { t: 'close' };
 export type UpstreamReply =
   | { t: 'ready'; url: string; baseURL: string }
-  | { t: 'collected'; times: Float64Array; total: number; capacity: number; stats: MockUpstreamStats }
+  | { t: 'collected'; times: Float64Array; total: number; capacity: number; stats: MockUpstreamStats; loopDelayMaxMs: number }
+  | { t: 'cleared' }
   | { t: 'closed' }
   | { t: 'error'; error: SerializedError };
 
@@ -17,6 +18,8 @@ export interface Arrivals {
   total: number;
   capacity: number;
   stats: MockUpstreamStats;
+  /** The upstream thread's longest event-loop delay (10 ms resolution): how late its stamps can be. */
+  loopDelayMaxMs: number;
 }
 
 /**
@@ -55,7 +58,12 @@ export class UpstreamThread {
     const msg = await this.#ask({ t: 'collect' }, 'collected');
     const times = msg.times;
     for (let i = 0; i < times.length; i++) times[i] = fromEpoch(times[i]!);
-    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats };
+    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats, loopDelayMaxMs: msg.loopDelayMaxMs };
+  }
+
+  /** Forgets the arrivals and the longest event-loop delay so far (between runs on one upstream). */
+  async clear(): Promise<void> {
+    await this.#ask({ t: 'clear' }, 'cleared');
   }
 
   /** Stops the server, then the thread (terminated if it does not end on its own within a second). */

@@ -11,20 +11,21 @@ import { runCli } from '../helpers/run-cli.js';
 const SHIPPED = ['default', 'default-4x', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak'];
 
 /**
- * A shipped fixture must pass (exit 0) in its 2 s test run. The one exception a fixture may
- * have is named here with the reason it cannot hold in 2 s on a loaded 2-core machine; any
- * other expectation that fails, fails the test.
+ * A shipped fixture must pass (exit 0) in its 2 s test run. Rate accuracy is judged strictly at
+ * the upstream's arrival log, whose stamps are late by as much as the upstream's thread is kept
+ * from running: on this shared 2-core machine (tests under nice 19) that thread was measured
+ * stalling 99-154 ms at a load of 8-10, and a late-stamped batch then shares a window with the
+ * next on-time one. So a strict overshoot is accepted only when the same run shows the machine
+ * caused it: the executor admitted at most the limit, and the arrivals fit the limit in windows
+ * shortened by the longest stall measured in that run (the upstream thread's or the main
+ * thread's, + 10 ms). Any other failed expectation fails the test.
  */
-const KNOWN_MISS: Record<string, { expectation: string; why: string }> = {
-  burst: {
-    expectation: 'rateOvershootMax',
-    why:
-      'the embedded upstream logs a burst of 100 requests on its one thread over about 5 ms, so its arrival log ' +
-      'can put a late-logged burst and the next on-time one in one window (measured strictly: 126 in a window, ' +
-      'fitting with windows 5.3 ms shorter; the executor admitted at most 100). The fixture forgives 10 ms; this ' +
-      'stays named until a quiet-machine run shows that is always enough',
-  },
-};
+function machineBound(r: SoakReport, failed: string): string | undefined {
+  const rate = r.rate;
+  if (failed !== 'rateOvershootMax' || rate === null) return undefined;
+  if (rate.admissionsMaxInWindow === null || rate.admissionsMaxInWindow > rate.limit || rate.stall.maxInWindow > rate.limit) return undefined;
+  return `strict ${rate.maxInWindow} > ${rate.limit}, but ${rate.stall.maxInWindow} in windows ${rate.stall.toleranceMs} ms shorter (upstream thread stalled ${rate.stall.observerDelayMs} ms); executor admitted at most ${rate.admissionsMaxInWindow}`;
+}
 
 const run = (args: string[], entry?: string[]) => runCli(args, entry === undefined ? {} : { entry });
 
@@ -111,8 +112,11 @@ for (const name of SHIPPED) {
     t.is(r.code, report.ok ? 0 : 1);
     t.is(report.fixture.durationS, 2);
     const failed = report.expectations.filter((e) => e.held === false);
-    const known = KNOWN_MISS[name];
-    const unexpected = failed.filter((e) => e.name !== known?.expectation);
+    const unexpected = failed.filter((e) => {
+      const bound = machineBound(report, e.name);
+      if (bound !== undefined) t.log(`${name}: ${e.name} missed, bound by the machine: ${bound}`);
+      return bound === undefined;
+    });
     t.deepEqual(unexpected.map((e) => `${e.name} by ${e.by} ${e.unit}`), [], 'every expectation of a shipped fixture holds');
     if (unexpected.length === 0 && failed.length === 0) t.is(r.code, 0);
     t.regex(r.stdout, /latency \(ms\)/);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import test from 'ava';
 import { ConfigError } from '../../src/core/errors.js';
 import { ArrivalLog } from '../../src/harness/arrival-log.js';
@@ -159,6 +160,40 @@ test('arrivals: the upstream logs every request arrival, per route, in order', a
   t.true(times[0]! >= before && times[0]! <= times[1]! && times[1]! <= times[2]! && times[2]! <= performance.now());
   t.is(up.arrivals.times('chat').length, 2);
   t.is(up.arrivals.countBetween(before, Infinity, 'json'), 1);
+});
+
+test('arrivals: a burst read in one poll phase on kept-alive connections is stamped when the phase first saw it, never before it was written', async (t) => {
+  const up = await upstream(t);
+  const port = Number(new URL(up.url).port);
+  const sockets = await Promise.all(
+    Array.from({ length: 30 }, () => new Promise<net.Socket>((resolve) => { const s = net.connect(port, '127.0.0.1', () => resolve(s)); })),
+  );
+  t.teardown(() => { for (const s of sockets) s.destroy(); });
+  const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
+  const raw = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+  const answered = (s: net.Socket) => new Promise<void>((resolve) => s.once('data', () => resolve()));
+  const round = async () => {
+    const replies = sockets.map(answered);
+    for (const s of sockets) s.write(raw);
+    // This thread is the upstream's: it cannot have read any of them before now.
+    const written = performance.now();
+    await Promise.all(replies);
+    return written;
+  };
+  // A new connection's first request is read in a loop iteration of its own (accepted, then
+  // watched): stamped at its own turn, still never early. Keep-alive connections are the case.
+  await round();
+  up.arrivals.clear();
+  const first = await round();
+  const second = await round();
+  const times = up.arrivals.times();
+  t.is(times.length, 60);
+  const a = new Set(times.slice(0, 30));
+  const b = new Set(times.slice(30));
+  // One wait for I/O returned them all: one stamp (two if the kernel split the burst), not 30.
+  t.true(a.size <= 2 && b.size <= 2, `distinct stamps per burst: ${a.size}, ${b.size}`);
+  t.true(times.slice(0, 30).every((x) => x >= first), 'never earlier than the burst was written');
+  t.true(times.slice(30).every((x) => x >= second), 'a later burst gets a stamp of its own');
 });
 
 test('ArrivalLog - a fixed-size ring: keeps the newest arrivals; window and gap queries', (t) => {
