@@ -292,12 +292,14 @@ export class Executor {
       if (!wasRunning) entry.stream?.refuse(outcome);
     }
     this.#stats.settled(call, outcome, wasRunning);
+    // Out of the queue, the deadline heap and its slot before anything below (a send report, a
+    // listener) can admit the next call: a settled call must never be found at the head.
+    this.#admission.release(entry);
     // An attempt that never reached the pool still holds its slot in the limiter: place it now.
     if (entry.ticket !== undefined) this.#feedback.sent(entry.ticket, t);
     if (this.#events.listening.settled) {
       this.#events.emit('settled', { service: call.service, callId: call.id, status, runMs: wasRunning ? t - call.startedAt! : 0, ...(status === 'COMPLETED' ? {} : { error: outcome }) });
     }
-    this.#admission.release(entry);
     // A retry that was waiting for admission: its middleware learns the outcome (already settled).
     if (entry.readmit !== undefined) {
       entry.readmit.reject(outcome);
