@@ -5,7 +5,7 @@ import { CallContextOptionsSchema, type CallContextData, type CallContextOptions
 import { setLongTimeout } from './timers.js';
 import { assertValid, compile } from './validate.js';
 
-const checkOptions = compile(CallContextOptionsSchema);
+const checkOptions = compile(CallContextOptionsSchema, { lazy: true });
 const EMPTY: readonly string[] = Object.freeze([]);
 const NO_ATTRS: Readonly<Record<string, unknown>> = Object.freeze({});
 

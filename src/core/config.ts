@@ -27,7 +27,7 @@ export type ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> = Required
   pool: PoolConfig | PoolObject;
 };
 
-const checkConfig = compile(ExecutorConfigSchema);
+const checkConfig = compile(ExecutorConfigSchema, { lazy: true });
 
 /** Validates a configuration (every problem at once, each naming its field) and fills defaults. */
 export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M> = {}): ResolvedConfig<M> {

@@ -29,18 +29,18 @@ export interface Validator<T> {
   issues(): Issue[];
 }
 
-/** @throws ConfigError (`E_CONFIG`) when `schema` is not a schema AJV can compile (the AJV error as `cause`) */
-export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
-  let fn: ValidateFunction;
-  try {
-    fn = ajv.compile(schema);
-  } catch (err) {
-    throw new ConfigError('schema', [{ path: '/', rule: 'schema', message: `cannot be compiled: ${err instanceof Error ? err.message : String(err)}` }], { cause: err });
-  }
+/**
+ * `lazy`: compiled at the first check instead of now. For the library's own schemas, which
+ * always compile: importing callpool then compiles nothing (compiling them all was over half
+ * of the import's CPU time).
+ * @throws ConfigError (`E_CONFIG`) when `schema` is not a schema AJV can compile (the AJV error as `cause`)
+ */
+export function compile<S extends TSchema>(schema: S, options: { lazy?: boolean } = {}): Validator<Static<S>> {
+  let fn = options.lazy === true ? undefined : compileNow(schema);
   let full: ValidateFunction | undefined;
   let last: unknown;
   const check = ((value: unknown) => {
-    if (fn(value)) return true;
+    if ((fn ??= compileNow(schema))(value)) return true;
     last = value;
     return false;
   }) as Validator<Static<S>>;
@@ -52,6 +52,14 @@ export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
     },
   });
   return check;
+}
+
+function compileNow(schema: TSchema): ValidateFunction {
+  try {
+    return ajv.compile(schema);
+  } catch (err) {
+    throw new ConfigError('schema', [{ path: '/', rule: 'schema', message: `cannot be compiled: ${err instanceof Error ? err.message : String(err)}` }], { cause: err });
+  }
 }
 
 export function toIssues(errors: readonly ErrorObject[] | null | undefined): Issue[] {
@@ -94,7 +102,7 @@ export function assertConfig<T>(check: Validator<T>, value: unknown, what: strin
  * one place a default is written; the input is never mutated.
  */
 export function optionsResolver<S extends TSchema, R = Static<S>>(schema: S, what: string): (value: unknown) => R {
-  const check = compile(schema);
+  const check = compile(schema, { lazy: true });
   return (value) => {
     assertConfig(check, value, what);
     return withDefaults(schema, value) as R;

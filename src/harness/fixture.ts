@@ -165,7 +165,7 @@ export const FixtureSchema = Type.Object(
 );
 export type Fixture = Static<typeof FixtureSchema>;
 
-const checkFixture = compile(FixtureSchema);
+const checkFixture = compile(FixtureSchema, { lazy: true });
 
 /**
  * Checks a parsed fixture and throws one `ConfigError` listing every problem (path and rule).

@@ -37,7 +37,7 @@ export interface MockUpstream {
   close(): Promise<void>;
 }
 
-const checkOptions = compile(MockUpstreamOptionsSchema);
+const checkOptions = compile(MockUpstreamOptionsSchema, { lazy: true });
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 interface RouteState {

@@ -28,6 +28,24 @@ end
 `;
 
 /**
+ * The windows of SENT and RENEW, whose KEYS are one set per requests window (the first `nr`),
+ * then (set, amounts, sum) per tokens window: `windows(nr)[w]` is {first key, last key} of window w.
+ */
+const WINDOWS = `
+local function windows(nr)
+  local out = {}
+  local k = 1
+  while k <= #KEYS do
+    local last = k
+    if #out >= nr then last = k + 2 end
+    out[#out + 1] = {k, last}
+    k = last + 1
+  end
+  return out
+end
+`;
+
+/**
  * KEYS: pause, then one set per requests window, then (set, amounts, sum) per tokens window.
  * ARGV: nRequests, nTokens, tokens, member, leaseMs, then (limit, windowMs) per requests
  * window, then per tokens window.
@@ -146,28 +164,20 @@ return {1, member, string.format('%.3f', now)}
  * KEYS: one set per requests window, then (set, amounts, sum) per tokens window.
  * ARGV: nRequests, member, agoMs, floorMs, then windowMs per requests window, then per tokens window.
  */
-export const SENT_SCRIPT = `${PRELUDE}
-local nr = tonumber(ARGV[1])
+export const SENT_SCRIPT = `${PRELUDE}${WINDOWS}
 local member = ARGV[2]
 local score = now - tonumber(ARGV[3])
 local floor = tonumber(ARGV[4])
 if score < floor then score = floor end
-local k = 1
-local a = 5
-while k <= #KEYS do
-  local z = KEYS[k]
-  local win = tonumber(ARGV[a])
-  local step = 3
-  if k <= nr then step = 1 end
+for w, keys in ipairs(windows(tonumber(ARGV[1]))) do
+  local z = KEYS[keys[1]]
   local s = redis.call('ZSCORE', z, member)
   if s and tonumber(s) > score then
     redis.call('ZADD', z, score, member)
     local top = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')
-    local ttl = math.ceil(tonumber(top[2]) + win - now) + 1
-    for x = k, k + step - 1 do redis.call('PEXPIRE', KEYS[x], math.max(ttl, 1)) end
+    local ttl = math.ceil(tonumber(top[2]) + tonumber(ARGV[4 + w]) - now) + 1
+    for x = keys[1], keys[2] do redis.call('PEXPIRE', KEYS[x], math.max(ttl, 1)) end
   end
-  k = k + step
-  a = a + 1
 end
 return 1
 `;
@@ -176,22 +186,12 @@ return 1
  * Renews the lease of members still held (score in the future).
  * KEYS and window ARGV as SENT. ARGV: nRequests, leaseMs, then windowMs per window, then the members.
  */
-export const RENEW_SCRIPT = `${PRELUDE}
-local nr = tonumber(ARGV[1])
+export const RENEW_SCRIPT = `${PRELUDE}${WINDOWS}
 local lease = tonumber(ARGV[2])
-local nw = 0
-local k = 1
-while k <= #KEYS do
-  nw = nw + 1
-  if k <= nr then k = k + 1 else k = k + 3 end
-end
-local first = 3 + nw
-k = 1
-local a = 3
-while k <= #KEYS do
-  local z = KEYS[k]
-  local step = 3
-  if k <= nr then step = 1 end
+local ws = windows(tonumber(ARGV[1]))
+local first = 3 + #ws
+for w, keys in ipairs(ws) do
+  local z = KEYS[keys[1]]
   local renewed = false
   for m = first, #ARGV do
     local s = redis.call('ZSCORE', z, ARGV[m])
@@ -201,10 +201,8 @@ while k <= #KEYS do
     end
   end
   if renewed then
-    for x = k, k + step - 1 do extend(KEYS[x], lease + tonumber(ARGV[a])) end
+    for x = keys[1], keys[2] do extend(KEYS[x], lease + tonumber(ARGV[2 + w])) end
   end
-  k = k + step
-  a = a + 1
 end
 return 1
 `;

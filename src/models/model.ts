@@ -14,6 +14,7 @@ import { telemetry, type TelemetryOptions } from '../telemetry/telemetry.js';
 import type { Message, MessageEvent, MessagesRequest } from '../services/anthropic-schemas.js';
 import type { JsonRequest } from '../services/json-service.js';
 import type { ChatChunk, ChatCompletion, ChatRequest } from '../services/openai-schemas.js';
+import { envValue } from '../services/provider-options.js';
 import type { AnyService, ProviderAdapter } from './adapter.js';
 import { resolveModel } from './registry.js';
 
@@ -112,8 +113,8 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
     this.provider = adapter.name;
     this.model = model;
     const env = process.env;
-    const apiKey = options.apiKey ?? nonEmpty(adapter.apiKeyEnv === undefined ? undefined : env[adapter.apiKeyEnv]);
-    const baseURL = options.baseURL ?? nonEmpty(adapter.baseURLEnv === undefined ? undefined : env[adapter.baseURLEnv]) ?? adapter.defaultBaseURL;
+    const apiKey = options.apiKey ?? envValue(env, adapter.apiKeyEnv);
+    const baseURL = options.baseURL ?? envValue(env, adapter.baseURLEnv) ?? adapter.defaultBaseURL;
     const attemptTimeoutMs = options.attemptTimeoutMs ?? 60_000;
     this.service = adapter.service({ model, apiKey, baseURL, headers: { ...options.headers }, timeoutMs: attemptTimeoutMs });
     const limits = options.limits ?? adapter.defaultLimits?.(model) ?? false;
@@ -283,10 +284,6 @@ function checkOptions(o: ModelOptions): void {
     issues.push({ path: '/executor', rule: 'exclusive', message: 'a shared executor brings its own limits, pool, middleware, concurrency and queue: do not pass them too' });
   }
   if (issues.length > 0) throw new ConfigError('model options', issues);
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v === '' ? undefined : v;
 }
 
 function publicHeaders(h: Record<string, string>): Record<string, string> {

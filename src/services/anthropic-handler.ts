@@ -19,8 +19,8 @@ const PATH = 'v1/messages';
  * ...) as the provider sent it and reports usage from `message_start` and `message_delta`.
  */
 export function anthropicHandler(transport: () => HttpTransport = sharedTransport): Required<Handler> {
-  const checkMessage: Validator<unknown> = compile(MessageSchema);
-  const checkEvent: Validator<unknown> = compile(MessageEventSchema);
+  const checkMessage: Validator<unknown> = compile(MessageSchema, { lazy: true });
+  const checkEvent: Validator<unknown> = compile(MessageEventSchema, { lazy: true });
   return {
     async call(request: unknown, ctx: HandlerContext, signal: AbortSignal): Promise<Envelope<unknown>> {
       const opts = ctx.options as AnthropicEndpointOptions;

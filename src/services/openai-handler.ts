@@ -28,8 +28,8 @@ type Usage = { total_tokens?: unknown } | null | undefined;
  * provider's usage and rate-limit headers (the executor unwraps them).
  */
 export function openaiHandler(route: OpenAIRoute, transport: (kind: TransportKind) => HttpTransport = sharedTransport): Required<Pick<Handler, 'call'>> & Handler {
-  const checkResponse = compile(route.response);
-  const checkChunk = route.chunk === undefined ? undefined : compile(route.chunk);
+  const checkResponse = compile(route.response, { lazy: true });
+  const checkChunk = route.chunk === undefined ? undefined : compile(route.chunk, { lazy: true });
 
   const handler: Handler & Required<Pick<Handler, 'call'>> = {
     async call(request: unknown, ctx: HandlerContext, signal: AbortSignal): Promise<Envelope<unknown>> {

@@ -1,24 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Int, Ms } from '../core/bounds.js';
+import { Int } from '../core/bounds.js';
 import { optionsResolver } from '../core/validate.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/defaults.js';
 import type { TransportKind } from '../transport/http-transport.js';
+import { providerOptionProperties, resolveProviderOptions, type ProviderEndpointOptions } from './provider-options.js';
 
 export const OpenAIOptionsSchema = Type.Object(
   {
-    /** The service's name. @default 'openai.<kind>' */
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    /** @default `OPENAI_BASE_URL`, then 'https://api.openai.com/v1' */
-    baseURL: Type.Optional(Type.String({ format: 'http-url', maxLength: 2048 })),
-    /** @default `OPENAI_API_KEY` */
-    apiKey: Type.Optional(Type.String({ maxLength: 4096 })),
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    /** Whole call, or until a stream's headers, ms in (0, 2^31-1]. @default 60000 */
-    timeoutMs: Type.Optional(Ms({ default: 60_000 })),
-    /** Longest silence between stream chunks, ms in (0, 2^31-1]. @default 30000 */
-    idleTimeoutMs: Type.Optional(Ms({ default: 30_000 })),
-    /** Extra request headers (at most 100). */
-    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { maxProperties: 100 })),
+    ...providerOptionProperties,
     /** Completion tokens charged at admission when a request names no `max_tokens`, in [0, 10000000]. @default 256 */
     defaultMaxTokens: Type.Optional(Int(0, 10_000_000, { default: 256 })),
     /** Ask for usage in the last stream chunk (`stream_options.include_usage`). @default true */
@@ -40,13 +29,7 @@ export const OpenAIOptionsSchema = Type.Object(
 export type OpenAIOptions = Static<typeof OpenAIOptionsSchema>;
 
 /** What the handler receives as `ctx.options` (structured-clone-safe; holds the key: never log it). */
-export interface EndpointOptions {
-  baseURL: string;
-  apiKey: string | undefined;
-  model: string | undefined;
-  timeoutMs: number;
-  idleTimeoutMs: number;
-  headers: Record<string, string>;
+export interface EndpointOptions extends ProviderEndpointOptions {
   streamUsage: boolean;
   transport: TransportKind;
   maxRedirects: number;
@@ -67,21 +50,11 @@ const resolve = optionsResolver<typeof OpenAIOptionsSchema, OpenAIOptions & Requ
 export function resolveOpenAIOptions(options: OpenAIOptions = {}, env: NodeJS.ProcessEnv = process.env): EndpointOptions & { defaultMaxTokens: number } {
   const o = resolve(options);
   return {
-    // The environment is read at call time, so these two defaults cannot live in the schema.
-    baseURL: o.baseURL ?? nonEmpty(env['OPENAI_BASE_URL']) ?? DEFAULT_BASE_URL,
-    apiKey: o.apiKey ?? nonEmpty(env['OPENAI_API_KEY']),
-    model: o.model,
-    timeoutMs: o.timeoutMs,
-    idleTimeoutMs: o.idleTimeoutMs,
-    headers: { ...o.headers },
+    ...resolveProviderOptions(o, env, { apiKey: 'OPENAI_API_KEY', baseURL: 'OPENAI_BASE_URL', defaultBaseURL: DEFAULT_BASE_URL }),
     streamUsage: o.streamUsage,
     defaultMaxTokens: o.defaultMaxTokens,
     transport: o.transport,
     maxRedirects: o.maxRedirects,
     maxResponseBytes: o.maxResponseBytes,
   };
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v === '' ? undefined : v;
 }

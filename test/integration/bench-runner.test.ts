@@ -1,27 +1,15 @@
 /** The benchmark runner on a fake bench: baselines, comparison, targets and exit codes. */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compare, type Row } from '../bench/baseline.js';
 import { betterOf, judge, parseTarget } from '../bench/targets.js';
 import { ROOT } from '../helpers/paths.js';
+import { runNode, type NodeRun } from '../helpers/run-node.js';
 
-function bench(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'test/bench/run.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, CALLPOOL_BENCH_DIR: join(ROOT, 'test/fixtures/bench-runner'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function bench(args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeRun> {
+  return runNode(['--expose-gc', '--import', 'tsx', join(ROOT, 'test/bench/run.ts'), ...args], { ...process.env, CALLPOOL_BENCH_DIR: join(ROOT, 'test/fixtures/bench-runner'), ...env });
 }
 
 test('parseTarget / judge: the note states the target; a machine-bound miss says so', (t) => {

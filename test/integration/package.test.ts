@@ -5,7 +5,7 @@
  * nodenext), a CommonJS script, a CommonJS TypeScript project, and a piscina pool running the
  * consumer's own handler module from node_modules.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,14 +37,32 @@ test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
 const typeRoots = [join(root, 'node_modules', '@types')];
 
-test.serial('ESM TypeScript (strict, nodenext, no skipLibCheck) compiles against the types and runs a model handle on piscina', async (t) => {
-  const app = join(dir, 'esm-ts');
+/** A consumer project in the install folder: its package.json, and for TypeScript a strict nodenext tsconfig over the main file. */
+function consumerApp(name: string, type: 'module' | 'commonjs', main: { file: string; source: string }): string {
+  const app = join(dir, name);
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ type: 'module' }));
-  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: false, types: ['node'], typeRoots, outDir: 'out' }, files: ['main.ts'] }));
-  writeFileSync(
-    join(app, 'main.ts'),
-    `import { model, startMockUpstream, isCallpoolError, type ChatCompletion, type ModelData } from 'callpool';
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ type }));
+  if (main.file.endsWith('.ts')) {
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: false, types: ['node'], typeRoots, outDir: 'out' }, files: [main.file] }));
+  }
+  writeFileSync(join(app, main.file), main.source);
+  return app;
+}
+
+/** A fresh folder whose node_modules/callpool links to this repository (its build), removed after the test. */
+function linkedUser(t: ExecutionContext, main: string): string {
+  const user = mkdtempSync(join(tmpdir(), 'callpool-user-'));
+  t.teardown(() => rmSync(user, { recursive: true, force: true }));
+  mkdirSync(join(user, 'node_modules'));
+  symlinkSync(root, join(user, 'node_modules', 'callpool'), 'dir');
+  writeFileSync(join(user, 'main.mjs'), main);
+  return user;
+}
+
+test.serial('ESM TypeScript (strict, nodenext, no skipLibCheck) compiles against the types and runs a model handle on piscina', async (t) => {
+  const app = consumerApp('esm-ts', 'module', {
+    file: 'main.ts',
+    source: `import { model, startMockUpstream, isCallpoolError, type ChatCompletion, type ModelData } from 'callpool';
 const up = await startMockUpstream();
 await using m = model<{ messages: { role: string; content: string }[] }, ChatCompletion>('openai/gpt-4o-mini', { baseURL: up.baseURL, apiKey: 'k' });
 const reply: ChatCompletion = await m.chat({ messages: [{ role: 'user', content: 'hi' }] });
@@ -54,19 +72,16 @@ for await (const c of m.stream({ messages: [{ role: 'user', content: 'hi' }] }))
 console.log(JSON.stringify({ content: reply.choices[0]?.message.content, pool: m.executor.poolKind, data: data.id, streamed: streamed.length, guard: isCallpoolError(new Error('x')) }));
 await up.close();
 `,
-  );
+  });
   await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app });
   const { stdout } = await run(process.execPath, ['out/main.js'], { cwd: app });
   t.deepEqual(JSON.parse(stdout), { content: 'lorem ipsum dolor sit amet conse', pool: 'piscina', data: 'openai/gpt-4o-mini', streamed: 128, guard: false });
 });
 
 test.serial('CommonJS: require("callpool") loads the ESM build (require(esm), no flag on this Node) and runs a call', async (t) => {
-  const app = join(dir, 'cjs');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ type: 'commonjs' }));
-  writeFileSync(
-    join(app, 'main.js'),
-    `const { model, startMockUpstream, Executor } = require('callpool');
+  const app = consumerApp('cjs', 'commonjs', {
+    file: 'main.js',
+    source: `const { model, startMockUpstream, Executor } = require('callpool');
 (async () => {
   const up = await startMockUpstream();
   const m = model('anthropic/claude-3-5-haiku-latest', { baseURL: up.url, apiKey: 'k', pool: { kind: 'inline' } });
@@ -76,7 +91,7 @@ test.serial('CommonJS: require("callpool") loads the ESM build (require(esm), no
   console.log(JSON.stringify({ text: out.content[0].text, executor: typeof Executor, requireModule: process.features.require_module }));
 })();
 `,
-  );
+  });
   const { stdout, stderr } = await run(process.execPath, ['main.js'], { cwd: app });
   t.deepEqual(JSON.parse(stdout), { text: 'lorem ipsum dolor sit amet conse', executor: 'function', requireModule: true });
   // Node >= 20.19 loads it without --experimental-require-module and without a warning.
@@ -84,13 +99,9 @@ test.serial('CommonJS: require("callpool") loads the ESM build (require(esm), no
 });
 
 test.serial('CommonJS TypeScript (module nodenext, type commonjs) compiles `import ... from "callpool"` to require and runs', async (t) => {
-  const app = join(dir, 'cjs-ts');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ type: 'commonjs' }));
-  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: false, types: ['node'], typeRoots, outDir: 'out' }, files: ['main.ts'] }));
-  writeFileSync(
-    join(app, 'main.ts'),
-    `import { CallContext, Executor, defineService, providers } from 'callpool';
+  const app = consumerApp('cjs-ts', 'commonjs', {
+    file: 'main.ts',
+    source: `import { CallContext, Executor, defineService, providers } from 'callpool';
 async function main(): Promise<void> {
   const svc = defineService<{ n: number }, { doubled: number }>({ name: 'double', handler: { call: (r) => ({ doubled: r.n * 2 }) } });
   const ex = new Executor({ pool: { kind: 'inline' } });
@@ -100,7 +111,7 @@ async function main(): Promise<void> {
 }
 void main();
 `,
-  );
+  });
   await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app });
   const { stdout } = await run(process.execPath, ['out/main.js'], { cwd: app });
   t.deepEqual(JSON.parse(stdout), { out: { doubled: 42 }, hasOpenai: true });
@@ -126,12 +137,8 @@ console.log(JSON.stringify(outs));
 });
 
 test('the built package imports cleanly by name from a plain .mjs file and runs a call', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'callpool-user-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(root, join(dir, 'node_modules', 'callpool'), 'dir');
-  writeFileSync(
-    join(dir, 'main.mjs'),
+  const user = linkedUser(
+    t,
     `import { Executor, CallContext, defineService, QueueFullError, CallStatus } from 'callpool';
 const svc = defineService({ name: 'echo', handler: { call: (r) => r } });
 const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 10, windowMs: 1000 } } });
@@ -140,17 +147,13 @@ await ex.close();
 console.log(JSON.stringify({ out, code: new QueueFullError(1).code, status: CallStatus.COMPLETED }));
 `,
   );
-  const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: dir });
+  const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: user });
   t.deepEqual(JSON.parse(stdout), { out: { ok: true }, code: 'E_QUEUE_FULL', status: 'COMPLETED' });
 });
 
 test('callpool/testing exports the mock upstream and the arrival log; the root keeps exporting them', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'callpool-user-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(root, join(dir, 'node_modules', 'callpool'), 'dir');
-  writeFileSync(
-    join(dir, 'main.mjs'),
+  const user = linkedUser(
+    t,
     `import { startMockUpstream, ArrivalLog } from 'callpool/testing';
 import * as root from 'callpool';
 const up = await startMockUpstream({ apiKey: 'k' });
@@ -161,7 +164,7 @@ console.log(JSON.stringify({ status: res.status, arrivals: up.arrivals.total, lo
 await up.close();
 `,
   );
-  const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: dir });
+  const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: user });
   t.deepEqual(JSON.parse(stdout), { status: 200, arrivals: 1, logged: 1, same: true });
 });
 

@@ -175,3 +175,29 @@ test('keys expire with their window: nothing is left behind in Redis', async (t)
   await sleep(300);
   t.deepEqual(await raw.keys(`callpool:{${key}}:[rt]*`), []);
 });
+
+test('a held admission is renewed while its process lives (every key of its windows), and stops counting a lease and a window after it stops', async (t) => {
+  const key = uniqueKey('lease');
+  const requests = [{ limit: 1, windowMs: 200 }];
+  const tokens = [{ limit: 10, windowMs: 250 }];
+  const holder = limiter(requests, tokens, key, { pendingLeaseMs: 300 });
+  const other = limiter(requests, tokens, key, { pendingLeaseMs: 300 });
+  const raw = new Redis(server!.url);
+  t.teardown(() => raw.disconnect());
+  // Never reported sent: held, its score a lease ahead of Redis's clock.
+  const held = await holder.acquire(5);
+  if (!held.admitted) return t.fail('the first admission is refused');
+  const { seq, at } = held.ticket as RedisTicket;
+  const base = `callpool:{${key}}`;
+  await sleep(1000);
+  // Unrenewed, the lease ends at 300 ms and every key expires by 550 ms (lease + window).
+  t.false((await other.acquire(0)).admitted, 'still held after three leases');
+  t.true(Number(await raw.zscore(`${base}:r:200`, seq)) > at + 900, 'the requests entry moved a lease ahead of now');
+  t.true(Number(await raw.zscore(`${base}:t:250`, seq)) > at + 900, 'the tokens entry too');
+  t.is(await raw.exists(`${base}:t:250:amt`, `${base}:t:250:sum`), 2, "the tokens window's amounts and sum live on");
+  await holder.close();
+  const stopped = performance.now();
+  await acquireWhenAdmitted(other, 0);
+  const freedAfter = performance.now() - stopped;
+  t.true(freedAfter <= 300 + 250 + 200, `freed ${freedAfter.toFixed(0)} ms after the renewals stopped`);
+});

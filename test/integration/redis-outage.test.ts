@@ -107,6 +107,18 @@ test.serial('limiter, fail-open: while Redis is down a local limiter admits with
     await t.notThrowsAsync(Promise.resolve(l.reconcile(first.ticket, 5)));
   }
   await s.restart();
+  // Back on Redis, the limiter first writes what it admitted meanwhile: the minute is full there too.
+  const raw = new Redis(s.url);
+  closers.push(async () => raw.disconnect());
+  const requestsKey = 'callpool:{outage}:r:60000';
+  const giveUp = performance.now() + 10_000;
+  while ((await raw.zcard(requestsKey)) < 5 && performance.now() < giveUp) {
+    t.false((await admit(l, 10)).admitted, 'the window stays full');
+    await sleep(50);
+  }
+  t.is(await raw.zcard(requestsKey), 5, 'the admission made through Redis and the four local ones are written back');
+  // The minute passes (its entries removed in Redis; the local windows stay full): the next admission is Redis's.
+  await raw.del(requestsKey, 'callpool:{outage}:t:60000', 'callpool:{outage}:t:60000:amt', 'callpool:{outage}:t:60000:sum');
   const back = await acquireWhenAdmitted(l, 10);
   t.is((back as { ticket: RedisTicket }).ticket.store, 'redis');
 });

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import test from 'ava';
 import { CallContext, Executor, ValidationError } from '../../src/index.js';
 import { setLongTimeout } from '../../src/core/timers.js';
 import { WakeTimer } from '../../src/executor/wake-timer.js';
 import { ROOT } from '../helpers/paths.js';
+import { runNode, type NodeRun } from '../helpers/run-node.js';
 import { gate } from '../helpers/services.js';
 
 const identity = (s: ReturnType<Executor['stats']>) => s.accepted === s.completed + s.failed + s.cancelled + s.queued + s.running;
@@ -88,16 +88,8 @@ test('defect 3: setLongTimeout waits in steps Node can take, and fires at the en
   t.false(fired);
 });
 
-function runChild(mode: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/far-timers-child.ts'), mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runChild(mode: string): Promise<NodeRun> {
+  return runNode(['--import', 'tsx', join(ROOT, 'test/helpers/far-timers-child.ts'), mode]);
 }
 
 test('defect 3: far deadlines and timers cost nothing: no TimeoutOverflowWarning, idle CPU near a control', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, Executor, circuitBreaker, metrics, openai, retry, timeout, HookRegistry, jsonService } from '../../src/index.js';
+import { ConfigError, Executor, anthropic, circuitBreaker, metrics, openai, retry, timeout, HookRegistry, jsonService } from '../../src/index.js';
 import { validateFixture } from '../../src/harness/fixture.js';
 import { ExecutorConfigSchema, PoolConfigSchema, RateWindowSchema } from '../../src/core/schemas.js';
 import { RetryOptionsSchema } from '../../src/middleware/options.js';
@@ -64,6 +64,11 @@ test('middleware and service numbers out of range are E_CONFIG', (t) => {
   t.throws(() => metrics({ prefix: 'no spaces' }), { code: 'E_CONFIG', message: /prefix/ });
   t.throws(() => openai.chat({ timeoutMs: Infinity }), { code: 'E_CONFIG', message: /timeoutMs/ });
   t.throws(() => openai.chat({ defaultMaxTokens: 1e12 }), { code: 'E_CONFIG', message: /defaultMaxTokens/ });
+  // anthropic.messages shares these options' bounds with openai.*.
+  t.throws(() => anthropic.messages({ timeoutMs: 3e9 }), { code: 'E_CONFIG', message: /timeoutMs/ });
+  t.throws(() => anthropic.messages({ idleTimeoutMs: Infinity }), { code: 'E_CONFIG', message: /idleTimeoutMs/ });
+  t.throws(() => anthropic.messages({ baseURL: 'http://exa mple' }), { code: 'E_CONFIG', message: /baseURL/ });
+  t.throws(() => anthropic.messages({ defaultMaxTokens: 1e12 }), { code: 'E_CONFIG', message: /defaultMaxTokens/ });
   t.throws(() => jsonService({ baseURL: 'http://x', timeoutMs: 1e300 }), { code: 'E_CONFIG', message: /timeoutMs/ });
   t.throws(() => jsonService({ baseURL: 'http://exa mple' }), { code: 'E_CONFIG', message: /baseURL/ });
 });
