@@ -177,16 +177,28 @@ async function drive(pattern: Pattern, submit: (k: number) => void): Promise<voi
   }
 }
 
+/** A no-op that notes when it started: its send instant, where the limiter places its slot. */
+const startedAt = new Map<number, number>();
+const noted = defineService({ name: 'noted', handler: { call: (seq: number) => void startedAt.set(seq, performance.now()) }, abortable: false });
+
 async function executorPattern(pattern: Pattern) {
   const ex = new Executor({ concurrency: 1000, queueCapacity: 10_000, limits: { requests: { limit: LIMIT, windowMs: WINDOW } }, pool: { kind: 'inline' } });
-  const adm: Admission[] = [];
-  ex.on('admitted', (e) => adm.push({ at: e.at, queuedAt: e.at - e.queueWaitMs }));
+  const admitted = new Map<string, { at: number; queuedAt: number }>();
+  ex.on('admitted', (e) => admitted.set(e.callId, { at: e.at, queuedAt: e.at - e.queueWaitMs }));
+  const seqOf = new Map<string, number>();
   const calls: Promise<unknown>[] = [];
+  startedAt.clear();
   await drive(pattern, (k) => {
-    for (let i = 0; i < k; i++) calls.push(ex.call(noop, i, ctx));
+    for (let i = 0; i < k; i++) {
+      // A context each: call ids come from the context, and they key the admissions here.
+      const call = ex.submit(noted, seqOf.size, CallContext.new('bench'));
+      seqOf.set(call.id, seqOf.size);
+      calls.push(call.result());
+    }
   });
   await Promise.all(calls);
   await ex.close();
+  const adm: Admission[] = [...admitted].map(([id, a]) => ({ ...a, sentAt: startedAt.get(seqOf.get(id)!) }));
   return rateAccuracy(adm, LIMIT, WINDOW);
 }
 

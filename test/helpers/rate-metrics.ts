@@ -4,6 +4,11 @@ export interface Admission {
   /** When the call was queued and when it was admitted (monotonic ms). */
   queuedAt: number;
   at: number;
+  /**
+   * When its request left (monotonic ms), where a limiter with send-time accounting places the
+   * slot: capacity frees a window after it. Without it, a window after the admission.
+   */
+  sentAt?: number;
 }
 
 export interface RateAccuracy {
@@ -17,8 +22,9 @@ export interface RateAccuracy {
 
 /**
  * Rate accuracy from admission times. Admission k is saturated when it was already queued at
- * the instant the window let it in (t[k-limit] + windowMs); then the ideal is exactly that
- * instant, and any extra is lateness (lost utilisation).
+ * the instant the window let it in (a window after admission k-limit's slot: its send instant
+ * when known, else its admission); then the ideal is exactly that instant, and any extra is
+ * lateness (lost utilisation).
  */
 export function rateAccuracy(admissions: readonly Admission[], limit: number, windowMs: number): RateAccuracy {
   const sorted = [...admissions].sort((a, b) => a.at - b.at);
@@ -26,7 +32,7 @@ export function rateAccuracy(admissions: readonly Admission[], limit: number, wi
   const gaps: number[] = [];
   const lateness: number[] = [];
   for (let k = limit; k < sorted.length; k++) {
-    const frees = times[k - limit]! + windowMs;
+    const frees = (sorted[k - limit]!.sentAt ?? times[k - limit]!) + windowMs;
     if (sorted[k]!.queuedAt <= frees) {
       gaps.push(times[k]! - times[k - limit]!);
       lateness.push(times[k]! - frees);
