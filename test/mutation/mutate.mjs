@@ -23,6 +23,9 @@ const SUBSETS = {
   'src/middleware/policy-gate.ts': ['test/unit/middleware-policy-gate.test.ts'],
   'src/middleware/capabilities.ts': ['test/unit/middleware-capabilities.test.ts', 'test/unit/middleware-policy-gate.test.ts'],
   'src/middleware/metrics.ts': ['test/unit/middleware-metrics.test.ts'],
+  'src/middleware/compose.ts': ['test/unit/middleware-compose.test.ts'],
+  'src/middleware/next-safely.ts': ['test/unit/middleware-redaction.test.ts'],
+  'src/middleware/observe-stream.ts': ['test/unit/middleware-metrics.test.ts', 'test/unit/middleware-hooks.test.ts'],
   'src/middleware/scraped-histogram.ts': ['test/unit/middleware-metrics.test.ts'],
   'src/middleware': ['test/unit/middleware-*.test.ts'],
   'src/executor/wake-timer.ts': ['test/unit/executor-timing.test.ts', 'test/unit/executor.test.ts'],
@@ -52,7 +55,8 @@ if (args.length === 0) {
 }
 const rows = [];
 for (const file of args.flatMap(sources)) {
-  const tests = subset(file).join(' ');
+  // The runs use the tests as test/mutation/build.mjs compiles them (see ava.mutate.config.js).
+  const tests = subset(file).map((t) => `.mutate-build/${t.replace(/\.ts$/, '.js')}`).join(' ');
   console.log(`\n== ${file}  (tests: ${tests})`);
   const r = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_FILE: file, MUTATE_TESTS: tests } });
   const json = `reports/mutation/${file.replace(/^src\//, '').replace(/\W+/g, '-')}.json`;
