@@ -2,8 +2,11 @@
 // Run it through `npm run mutate -- <folder or file>` (test/mutation/mutate.mjs), which sets
 // MUTATE_FILE and MUTATE_TESTS; see README "Mutation testing".
 const file = process.env.MUTATE_FILE ?? 'src/limits/sliding-window.ts';
-const tests = process.env.MUTATE_TESTS ?? 'test/unit/limiter.test.ts';
+const tests = process.env.MUTATE_TESTS ?? '.mutate-build/test/unit/limiter.test.js';
 const name = file.replace(/^src\//, '').replace(/\W+/g, '-');
+// `file:10-12+40-41`: only the mutants on those lines (a re-run of the survivors).
+const [path, ranges] = file.split(':');
+const mutate = ranges === undefined ? [path] : ranges.split('+').map((r) => `${path}:${r}`);
 
 export default {
   $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
@@ -13,7 +16,7 @@ export default {
   // node_modules on the compiled tests: npx and tsx cost a second or more of CPU per run.
   buildCommand: 'node test/mutation/build.mjs',
   commandRunner: { command: `node node_modules/ava/entrypoints/cli.mjs --config ava.mutate.config.js --fail-fast ${tests}` },
-  mutate: [file],
+  mutate,
   concurrency: 1,
   // The machine is shared and loaded: a slow run is not an infinite loop.
   timeoutMS: 30_000,
