@@ -5,5 +5,7 @@ export default {
   nodeArguments: ['--expose-gc'],
   workerThreads: false,
   timeout: '2m',
-  concurrency: 2,
+  // Stryker runs two mutants at once (stryker.config.mjs): one test file at a time in each keeps
+  // the footprint of one `ava --concurrency 2` run.
+  concurrency: 1,
 };

@@ -17,7 +17,7 @@ export default {
   buildCommand: 'node test/mutation/build.mjs',
   commandRunner: { command: `node node_modules/ava/entrypoints/cli.mjs --config ava.mutate.config.js --fail-fast ${tests}` },
   mutate,
-  concurrency: 1,
+  concurrency: 2,
   // The machine is shared and loaded: a slow run is not an infinite loop.
   timeoutMS: 30_000,
   dryRunTimeoutMinutes: 10,
