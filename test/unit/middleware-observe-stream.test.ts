@@ -109,7 +109,7 @@ test('tapStream: the consumer gets the producer\'s own promises; the tap hears e
   const heard: unknown[] = [];
   const it = tapStream(p.source, { chunk: (v) => heard.push(v), end: () => heard.push('end'), error: () => heard.push('error'), cancel: () => heard.push('cancel') })[Symbol.asyncIterator]();
   const first = it.next();
-  t.is(first, p.results[0]);
+  t.is(first, p.results[0]!);
   await first;
   t.deepEqual(heard, ['a'], 'heard before the consumer resumed');
   await it.next();
