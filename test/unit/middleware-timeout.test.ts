@@ -1,5 +1,5 @@
 import test from 'ava';
-import { DeadlineExceededError, isRetryable, type Invocation } from '../../src/index.js';
+import { DeadlineExceededError, derive, isRetryable, type Invocation } from '../../src/index.js';
 import { retry } from '../../src/middleware/retry.js';
 import { timeout } from '../../src/middleware/timeout.js';
 import { chunks, collect, fakeInv } from '../helpers/middleware-fakes.js';
@@ -83,6 +83,7 @@ test('timeout: the error names the attempt and the limit; a signal first read af
     { instanceOf: DeadlineExceededError, message: 'attempt 2 timed out after 20 ms' },
   );
   t.deepEqual(err!.context, { timeoutMs: 20, attempt: 2 });
+  t.is(err!.phase, 'running');
   await new Promise((r) => setTimeout(r, 40));
   t.true(late!.aborted);
   t.is(late!.reason, err);
@@ -159,4 +160,52 @@ test('timeout on a stream: an expired wait closes the producer; the iterator is 
   t.deepEqual(await ended.return!('v'), { done: true, value: 'v' });
   const unstarted = timeout(1000).stream!(fakeInv({ kind: 'stream' }), () => chunks([7]))[Symbol.asyncIterator]();
   t.deepEqual(await unstarted.return!('u'), { done: true, value: 'u' });
+});
+
+test('timeout: the attempt\'s signal travels with copies of the invocation ({...inv}, derive), and derive can still replace it', async (t) => {
+  const mw = timeout(10_000);
+  t.is(mw.name, 'timeout');
+  const other = new AbortController().signal;
+  await mw.call!(fakeInv(), async (inv) => {
+    t.is({ ...inv }.signal, inv.signal);
+    t.is(derive(inv, { attempt: 2 }).signal, inv.signal);
+    t.is(derive(inv, { signal: other }).signal, other);
+    return 1;
+  });
+});
+
+test('timeout on a stream: an ended stream asks its producer for nothing more and stops following the caller; a producer without return() is fine', async (t) => {
+  let pulls = 0;
+  let kept: AbortSignal | undefined;
+  const caller = new AbortController();
+  const once = (inv: Invocation) => ({
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        kept = inv.signal;
+        return Promise.resolve(pulls++ === 0 ? { done: false, value: 'only' } : { done: true, value: undefined });
+      },
+    }),
+  });
+  const it = timeout(1000).stream!(fakeInv({ kind: 'stream', signal: caller.signal }), once as never)[Symbol.asyncIterator]();
+  t.deepEqual(await it.next(), { done: false, value: 'only' });
+  t.deepEqual(await it.next(), { done: true, value: undefined });
+  t.deepEqual(await it.next(), { done: true, value: undefined });
+  t.is(pulls, 2);
+  caller.abort(new Error('later'));
+  t.false(kept!.aborted, 'the ended stream stopped following the caller');
+  t.deepEqual(await it.return!('r'), { done: true, value: 'r' });
+
+  // No return() on the producer: expiry and an early return() still end cleanly.
+  const stalled = () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }) });
+  const s1 = timeout(20).stream!(fakeInv({ kind: 'stream' }), stalled as never)[Symbol.asyncIterator]();
+  await t.throwsAsync(s1.next(), { instanceOf: DeadlineExceededError });
+  const s2 = timeout(1000).stream!(fakeInv({ kind: 'stream' }), once as never)[Symbol.asyncIterator]();
+  pulls = 0;
+  await s2.next();
+  t.deepEqual(await s2.return!('v'), { done: true, value: 'v' });
+  // A producer whose return() fails: the consumer's return() still ends done, with its value.
+  const failing = () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: false, value: 1 }), return: () => Promise.reject(new Error('no')) }) });
+  const s3 = timeout(1000).stream!(fakeInv({ kind: 'stream' }), failing as never)[Symbol.asyncIterator]();
+  await s3.next();
+  t.deepEqual(await s3.return!('w'), { done: true, value: 'w' });
 });
