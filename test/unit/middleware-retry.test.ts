@@ -275,3 +275,31 @@ test.serial('retry\'s own sleep: a wait leaves no abort listener behind; an abor
     clock.uninstall();
   }
 });
+
+test('retry: any rejection value its shouldRetry accepts is retried, even null; return() of a stream passes its value, started or not', async (t) => {
+  const mw = retry({ maxAttempts: 2, baseDelayMs: 0, shouldRetry: () => true });
+  t.is(mw.name, 'retry');
+  let n = 0;
+  t.is(await mw.call!(fakeInv(), async () => {
+    if (n++ === 0) throw null;
+    return 'second';
+  }), 'second');
+  const inv = fakeInv({ kind: 'stream' });
+  t.deepEqual(await mw.stream!(inv, () => chunks([1]))[Symbol.asyncIterator]().return!('unstarted'), { done: true, value: 'unstarted' });
+  const closed: unknown[] = [];
+  const producer = (fails: boolean) => () => ({
+    [Symbol.asyncIterator]: () => ({
+      next: () => Promise.resolve({ done: false, value: 'c' }),
+      return: (v: unknown) => {
+        closed.push(v);
+        return fails ? Promise.reject(new Error('no')) : Promise.resolve({ done: true, value: 'ignored' });
+      },
+    }),
+  });
+  for (const fails of [false, true]) {
+    const it = mw.stream!(inv, producer(fails) as never)[Symbol.asyncIterator]();
+    await it.next();
+    t.deepEqual(await it.return!(`v${String(fails)}`), { done: true, value: `v${String(fails)}` });
+  }
+  t.deepEqual(closed, ['vfalse', 'vtrue']);
+});
