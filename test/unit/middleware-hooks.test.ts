@@ -229,7 +229,7 @@ test('hooks: redact false hands hooks the raw values, a function of your own rep
   const mine = Object.assign(() => 'scrubbed', redact);
   await hooks(reg, { redact: mine }).call!(fakeInv({ request: { apiKey: SECRET } }), async () => 1);
   t.is(raw[1]!.request, 'scrubbed');
-  t.throws(() => hooks({} as never), { code: 'E_CONFIG', message: /registry/ });
+  t.throws(() => hooks({} as never), { code: 'E_CONFIG', message: 'invalid hooks: /registry: must be a HookRegistry (instanceOf)' });
 });
 
 test('hooks: with hooks for streams only, a call goes straight down (and the reverse); chunks are counted without a STREAM_CHUNK hook', async (t) => {
@@ -263,4 +263,30 @@ test('hooks: RATE_LIMITED and QUEUE_FULL carry the executor\'s figures; close() 
   t.is(bus.listenerCount('rateLimited') + bus.listenerCount('queueFull'), 2);
   mw.close!();
   t.is(bus.listenerCount('rateLimited') + bus.listenerCount('queueFull'), 0);
+  t.notThrows(() => hooks(reg).close!(), 'closing a middleware never attached');
+  // With no hook for these types, the executor's events pass unnoticed.
+  const quiet = hooks(new HookRegistry());
+  quiet.attach!(bus as never);
+  t.notThrows(() => bus.emit('rateLimited', { service: 's', callId: 'c2', ctx, waitMs: 1, reason: 'window' }));
+  t.notThrows(() => bus.emit('queueFull', { service: 's', ctx, capacity: 4 }));
+});
+
+test.serial('hooks: the work starts only once the PRE_CALL hooks are done (fake clock)', async (t) => {
+  const clock = installClock();
+  try {
+    const reg = new HookRegistry();
+    const log: string[] = [];
+    reg.register(HookType.PRE_CALL, () => new Promise<void>((r) => setTimeout(() => r(void log.push('pre done')), 30)));
+    const p = hooks(reg).call!(fakeInv(), async () => {
+      log.push('work');
+      return 'v';
+    });
+    await settle();
+    t.deepEqual(log, []);
+    clock.tick(30);
+    t.is(await p, 'v');
+    t.deepEqual(log, ['pre done', 'work']);
+  } finally {
+    clock.uninstall();
+  }
 });
