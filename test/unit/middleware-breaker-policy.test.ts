@@ -46,6 +46,11 @@ test('FailureRatio: outcomes leave the window a slice at a time; a reused slice 
   t.false(q.failure(1001));
   t.false(q.failure(1002));
   t.true(q.failure(1003), 'four failures of slice 10');
+  // Slice 11 sits in slice 1's place; slice 0's place still holds slice 0's three, outside the window.
+  const w = new FailureRatio({ ratio: 1, windowMs: 1000, minVolume: 2, buckets: 10 });
+  for (let i = 0; i < 3; i++) w.failure(50);
+  t.false(w.failure(1150), 'one failure in the window (slices 2 to 11)');
+  t.true(w.failure(1150));
   const r = new FailureRatio({ ratio: 1, windowMs: 1000, minVolume: 2, buckets: 10 });
   r.failure(0);
   r.reset();
@@ -54,8 +59,8 @@ test('FailureRatio: outcomes leave the window a slice at a time; a reused slice 
   // Successes expire too: in slice 20, a success of slice 0 no longer dilutes the ratio.
   const s = new FailureRatio({ ratio: 1, windowMs: 1000, minVolume: 2, buckets: 10 });
   s.success(0);
-  s.failure(2000);
-  t.true(s.failure(2000));
+  s.failure(2150);
+  t.true(s.failure(2150));
   // And a success in a live slice does count against the ratio.
   const u = new FailureRatio({ ratio: 1, windowMs: 1000, minVolume: 2, buckets: 10 });
   u.success(500);
