@@ -146,3 +146,29 @@ test('tapStream: a failure or an early return is heard once; a faulty tap change
   t.deepEqual(await tapStream(producer([]).source, {})[Symbol.asyncIterator]().return!('u'), { done: true, value: 'u' });
   t.deepEqual(await collect(tapStream(chunks([1, 2]), {})), [1, 2]);
 });
+
+test('both: an observer or tap without cancel, and a producer without return(), still end cleanly on return()', async (t) => {
+  const bare = () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: false, value: 1 }) }) });
+  for (const wrap of [(s: AsyncIterable<unknown>) => observeStream(s, {}), (s: AsyncIterable<unknown>) => tapStream(s, {})]) {
+    const it = wrap(bare())[Symbol.asyncIterator]();
+    await it.next();
+    t.deepEqual(await it.return!('v'), { done: true, value: 'v' });
+  }
+});
+
+test('tapStream: once the consumer has left, a late outcome of a pending next() is not heard', async (t) => {
+  for (const late of ['chunk', 'error'] as const) {
+    let settle!: (r: IteratorResult<unknown>) => void;
+    let fail!: (e: unknown) => void;
+    const pending = { [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<unknown>>((res, rej) => ((settle = res), (fail = rej))) }) };
+    const heard: string[] = [];
+    const it = tapStream(pending, { chunk: () => heard.push('chunk'), end: () => heard.push('end'), error: () => heard.push('error'), cancel: () => heard.push('cancel') })[Symbol.asyncIterator]();
+    const p = it.next();
+    p.catch(() => {});
+    await it.return!();
+    if (late === 'chunk') settle({ done: false, value: 1 });
+    else fail(new Error('late'));
+    await p.catch(() => {});
+    t.deepEqual(heard, ['cancel'], late);
+  }
+});
