@@ -17,6 +17,8 @@ export default {
   buildCommand: 'node test/mutation/build.mjs',
   commandRunner: { command: `node node_modules/ava/entrypoints/cli.mjs --config ava.mutate.config.js --fail-fast ${tests}` },
   mutate,
+  // Two mutants at once, ava at one test file each (ava.mutate.config.js): the footprint of one
+  // `ava --concurrency 2` run. Run it under `nice -n 19` on a shared machine.
   concurrency: 2,
   // The machine is shared and loaded: a slow run is not an infinite loop.
   timeoutMS: 30_000,
