@@ -17,7 +17,7 @@ const SUBSETS = {
   'src/middleware/timeout.ts': ['test/unit/middleware-timeout.test.ts', 'test/unit/middleware-timing.test.ts'],
   'src/middleware/circuit-breaker.ts': ['test/unit/middleware-circuit-breaker.test.ts'],
   'src/middleware/breaker-policy.ts': ['test/unit/middleware-breaker-policy.test.ts', 'test/unit/middleware-circuit-breaker.test.ts'],
-  'src/middleware/hook-registry.ts': ['test/unit/middleware-hooks.test.ts', 'test/unit/middleware-timing.test.ts'],
+  'src/middleware/hook-registry.ts': ['test/unit/middleware-hook-registry.test.ts', 'test/unit/middleware-hooks.test.ts', 'test/unit/middleware-timing.test.ts'],
   'src/middleware/hooks.ts': ['test/unit/middleware-hooks.test.ts'],
   'src/middleware/redaction.ts': ['test/unit/middleware-redaction.test.ts'],
   'src/middleware/policy-gate.ts': ['test/unit/middleware-policy-gate.test.ts'],
