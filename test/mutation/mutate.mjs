@@ -13,16 +13,19 @@ const SUBSETS = {
   'src/limits/redis-scripts.ts': ['test/integration/redis-limiter.test.ts'],
   'src/middleware/retry.ts': ['test/unit/middleware-retry.test.ts', 'test/unit/middleware-timing.test.ts'],
   'src/middleware/backoff.ts': ['test/unit/middleware-retry.test.ts'],
-  'src/middleware/sleep.ts': ['test/unit/middleware-retry.test.ts', 'test/unit/middleware-timing.test.ts'],
+  'src/middleware/sleep.ts': ['test/unit/middleware-retry.test.ts'],
   'src/middleware/timeout.ts': ['test/unit/middleware-timeout.test.ts', 'test/unit/middleware-timing.test.ts'],
   'src/middleware/circuit-breaker.ts': ['test/unit/middleware-circuit-breaker.test.ts'],
-  'src/middleware/breaker-policy.ts': ['test/unit/middleware-circuit-breaker.test.ts'],
-  'src/middleware/hook-registry.ts': ['test/unit/middleware-hooks.test.ts', 'test/unit/middleware-timing.test.ts'],
+  'src/middleware/breaker-policy.ts': ['test/unit/middleware-breaker-policy.test.ts', 'test/unit/middleware-circuit-breaker.test.ts'],
+  'src/middleware/hook-registry.ts': ['test/unit/middleware-hook-registry.test.ts', 'test/unit/middleware-hooks.test.ts', 'test/unit/middleware-timing.test.ts'],
   'src/middleware/hooks.ts': ['test/unit/middleware-hooks.test.ts'],
   'src/middleware/redaction.ts': ['test/unit/middleware-redaction.test.ts'],
   'src/middleware/policy-gate.ts': ['test/unit/middleware-policy-gate.test.ts'],
   'src/middleware/capabilities.ts': ['test/unit/middleware-capabilities.test.ts', 'test/unit/middleware-policy-gate.test.ts'],
   'src/middleware/metrics.ts': ['test/unit/middleware-metrics.test.ts'],
+  'src/middleware/compose.ts': ['test/unit/middleware-compose.test.ts'],
+  'src/middleware/next-safely.ts': ['test/unit/middleware-redaction.test.ts'],
+  'src/middleware/observe-stream.ts': ['test/unit/middleware-observe-stream.test.ts'],
   'src/middleware/scraped-histogram.ts': ['test/unit/middleware-metrics.test.ts'],
   'src/middleware': ['test/unit/middleware-*.test.ts'],
   'src/executor/wake-timer.ts': ['test/unit/executor-timing.test.ts', 'test/unit/executor.test.ts'],
@@ -36,11 +39,15 @@ const SKIP = new Set(['src/limits/types.ts', 'src/middleware/types.ts', 'src/mid
 
 function sources(arg) {
   const a = arg.replace(/\/$/, '');
+  // `file:10-12+40-41`: only the mutants on those lines, e.g. to re-run the survivors of a
+  // file after writing tests for them.
+  if (/\.ts:\d/.test(a)) return [a];
   if (statSync(a).isFile()) return [a];
   return readdirSync(a).filter((f) => f.endsWith('.ts')).map((f) => join(a, f)).filter((f) => !SKIP.has(f));
 }
 
-function subset(file) {
+function subset(target) {
+  const file = target.replace(/:.*/, '');
   const folder = file.slice(0, file.lastIndexOf('/'));
   return (SUBSETS[file] ?? SUBSETS[folder] ?? ['test/unit/**/*.test.ts']).filter((t) => t.includes('*') || existsSync(t));
 }
@@ -51,18 +58,20 @@ if (args.length === 0) {
   process.exit(2);
 }
 const rows = [];
-for (const file of args.flatMap(sources)) {
-  const tests = subset(file).join(' ');
-  console.log(`\n== ${file}  (tests: ${tests})`);
-  const r = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_FILE: file, MUTATE_TESTS: tests } });
-  const json = `reports/mutation/${file.replace(/^src\//, '').replace(/\W+/g, '-')}.json`;
+for (const target of args.flatMap(sources)) {
+  const file = target.replace(/:.*/, '');
+  // The runs use the tests as test/mutation/build.mjs compiles them (see ava.mutate.config.js).
+  const tests = subset(target).map((t) => `.mutate-build/${t.replace(/\.ts$/, '.js')}`).join(' ');
+  console.log(`\n== ${target}  (tests: ${tests})`);
+  const r = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_FILE: target, MUTATE_TESTS: tests } });
+  const json = `reports/mutation/${target.replace(/^src\//, '').replace(/\W+/g, '-')}.json`;
   if (r.status !== 0 || !existsSync(json)) {
-    rows.push({ file, error: `stryker exited ${r.status}` });
+    rows.push({ file: target, error: `stryker exited ${r.status}` });
     continue;
   }
   const counts = {};
   for (const m of JSON.parse(readFileSync(json, 'utf8')).files[file]?.mutants ?? []) counts[m.status] = (counts[m.status] ?? 0) + 1;
-  rows.push({ file, ...counts });
+  rows.push({ file: target, ...counts });
 }
 console.log('\nfile | Killed | Timeout | Survived | NoCoverage | Ignored | score');
 for (const r of rows) {

@@ -79,3 +79,18 @@ test('GrantSet agrees with `covers` over every grant, and lists what is missing'
   );
   t.deepEqual(new GrantSet(['net.out:*', 'fs.read:/tmp/a']).missing(['net.out:x', 'fs.read:/tmp/b', 'fs.read:/tmp/b']), ['fs.read:/tmp/b']);
 });
+
+test('only strings are grants or capabilities; a wildcard is a whole last part of an otherwise clean grant', (t) => {
+  t.false(isGrant(42));
+  t.false(isGrant('x y.*'), 'a blank anywhere');
+  t.false(isGrant('*a.*'), 'a star before the last part');
+  t.false(isGrant('a.*b'), 'a star not at the end');
+  t.true(isGrant('a.*'));
+  const set = new GrantSet(['net.out', 42, 'x y.*', 'a.*b', '*', 'fs.*']);
+  t.deepEqual(set.granted, ['net.out', '*', 'fs.*'], 'the well-formed grants, in order');
+  t.true(new GrantSet(['net.out', 42]).has('net.out'), 'a malformed grant is skipped, not fatal');
+  t.false(new GrantSet(['net.out']).has(42 as never));
+  t.false(new GrantSet(['a.*']).has('a.'), 'a stem alone is not below it');
+  t.true(new GrantSet(['a.*']).has('a.b'));
+  t.false(covers('*', 42 as never));
+});

@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events';
 import test from 'ava';
-import { CallContext, Executor, HookError, TransportError } from '../../src/index.js';
+import { CallContext, Executor, HookError, TransportError, redact } from '../../src/index.js';
 import { HookRegistry, HookType, type HookEvent } from '../../src/middleware/hook-registry.js';
 import { hooks } from '../../src/middleware/hooks.js';
+import { installClock, settle } from '../helpers/fake-clock.js';
 import { chunks, collect, fakeInv } from '../helpers/middleware-fakes.js';
 import { gate } from '../helpers/services.js';
 
@@ -159,4 +161,132 @@ test('RATE_LIMITED and QUEUE_FULL reach hooks from the executor, redacted', asyn
   t.true((rl.waitMs ?? 0) > 0);
   t.is(events.find((e) => e.type === 'QUEUE_FULL')!.capacity, 1);
   t.false(JSON.stringify(events).includes(SECRET));
+});
+
+test.serial('hooks: each event names the call, its kind and attempt, its scrubbed context, and the exact time since PRE_* (fake clock)', async (t) => {
+  const clock = installClock();
+  try {
+    const reg = new HookRegistry();
+    const events: HookEvent[] = [];
+    for (const type of Object.values(HookType)) reg.register(type, (e) => { events.push({ ...e }); });
+    const mw = hooks(reg);
+    t.is(mw.name, 'hooks');
+    const ctx = CallContext.new('branch-7', { attrs: { password: SECRET } });
+    const inv = fakeInv({ ctx, attempt: 3 });
+    const ok = mw.call!(inv, () => new Promise((r) => setTimeout(() => r('v'), 40)));
+    await settle();
+    clock.tick(40);
+    t.is(await ok, 'v');
+    t.like(events[0], { type: 'PRE_CALL', service: 'svc', callId: inv.call.id, kind: 'call', attempt: 3 });
+    t.deepEqual(events[0]!.ctx, redact(ctx.toJSON()));
+    t.true(JSON.stringify(events[0]!.ctx).includes('branch-7'));
+    t.like(events[1], { type: 'POST_CALL', result: 'v', durationMs: 40, callId: inv.call.id });
+    events.length = 0;
+    const failed = mw.call!(inv, () => new Promise((_, reject) => setTimeout(() => reject(new TransportError('cut', 502)), 25)));
+    failed.catch(() => {});
+    await settle();
+    clock.tick(25);
+    await t.throwsAsync(failed, { code: 'E_TRANSPORT' });
+    t.like(events[1], { type: 'CALL_ERROR', durationMs: 25 });
+
+    events.length = 0;
+    const paced = async function* () {
+      for (const c of ['a', 'b']) {
+        await new Promise((r) => setTimeout(r, 10));
+        yield c;
+      }
+    };
+    const s = collect(mw.stream!(fakeInv({ ctx, kind: 'stream', attempt: 2 }), paced));
+    for (let i = 0; i < 2; i++) {
+      await settle();
+      clock.tick(10);
+    }
+    t.deepEqual(await s, ['a', 'b']);
+    t.deepEqual(events.map((e) => [e.type, e.index ?? e.chunks, e.durationMs]), [['PRE_STREAM', undefined, undefined], ['STREAM_CHUNK', 0, undefined], ['STREAM_CHUNK', 1, undefined], ['POST_STREAM', 2, 20]]);
+    t.like(events[0], { kind: 'stream', attempt: 2 });
+    events.length = 0;
+    const cut = collect(mw.stream!(fakeInv({ kind: 'stream' }), async function* () {
+      yield 'a';
+      await new Promise((r) => setTimeout(r, 15));
+      throw new TransportError('cut', 502);
+    }));
+    cut.catch(() => {});
+    await settle();
+    clock.tick(15);
+    await t.throwsAsync(cut, { code: 'E_TRANSPORT' });
+    t.like(events.at(-1), { type: 'STREAM_ERROR', chunks: 1, durationMs: 15 });
+  } finally {
+    clock.uninstall();
+  }
+});
+
+test('hooks: redact false hands hooks the raw values, a function of your own replaces the redactor; a registry is required', async (t) => {
+  const raw: HookEvent[] = [];
+  const reg = new HookRegistry();
+  reg.register(HookType.PRE_CALL, (e) => { raw.push(e); });
+  await hooks(reg, { redact: false }).call!(fakeInv({ request: { apiKey: SECRET } }), async () => 1);
+  t.deepEqual(raw[0]!.request, { apiKey: SECRET });
+  const mine = Object.assign(() => 'scrubbed', redact);
+  await hooks(reg, { redact: mine }).call!(fakeInv({ request: { apiKey: SECRET } }), async () => 1);
+  t.is(raw[1]!.request, 'scrubbed');
+  t.throws(() => hooks({} as never), { code: 'E_CONFIG', message: 'invalid hooks: /registry: must be a HookRegistry (instanceOf)' });
+});
+
+test('hooks: with hooks for streams only, a call goes straight down (and the reverse); chunks are counted without a STREAM_CHUNK hook', async (t) => {
+  const streamsOnly = new HookRegistry();
+  const ends: HookEvent[] = [];
+  streamsOnly.register(HookType.POST_STREAM, (e) => { ends.push(e); });
+  const result = Promise.resolve('down');
+  t.is(hooks(streamsOnly).call!(fakeInv(), () => result), result);
+  t.deepEqual(await collect(hooks(streamsOnly).stream!(fakeInv({ kind: 'stream' }), () => chunks([1, 2, 3]))), [1, 2, 3]);
+  t.is(ends[0]!.chunks, 3);
+  const callsOnly = new HookRegistry();
+  callsOnly.register(HookType.CALL_ERROR, () => {});
+  const source = chunks([1]);
+  t.is(hooks(callsOnly).stream!(fakeInv({ kind: 'stream' }), () => source), source);
+});
+
+test('hooks: RATE_LIMITED and QUEUE_FULL carry the executor\'s figures; close() stops listening', async (t) => {
+  const reg = new HookRegistry();
+  const seen: HookEvent[] = [];
+  reg.register(HookType.RATE_LIMITED, (e) => { seen.push(e); });
+  reg.register(HookType.QUEUE_FULL, (e) => { seen.push(e); });
+  const bus = new EventEmitter();
+  const mw = hooks(reg);
+  mw.attach!(bus as never);
+  const ctx = CallContext.new('b');
+  bus.emit('rateLimited', { service: 's', callId: 'c1', ctx, waitMs: 12, reason: 'window' });
+  bus.emit('queueFull', { service: 's', ctx, capacity: 4 });
+  await settle();
+  t.like(seen[0], { type: 'RATE_LIMITED', service: 's', callId: 'c1', waitMs: 12, reason: 'window' });
+  t.like(seen[1], { type: 'QUEUE_FULL', service: 's', callId: ctx.callId, capacity: 4 });
+  t.is(bus.listenerCount('rateLimited') + bus.listenerCount('queueFull'), 2);
+  mw.close!();
+  t.is(bus.listenerCount('rateLimited') + bus.listenerCount('queueFull'), 0);
+  t.notThrows(() => hooks(reg).close!(), 'closing a middleware never attached');
+  // With no hook for these types, the executor's events pass unnoticed.
+  const quiet = hooks(new HookRegistry());
+  quiet.attach!(bus as never);
+  t.notThrows(() => bus.emit('rateLimited', { service: 's', callId: 'c2', ctx, waitMs: 1, reason: 'window' }));
+  t.notThrows(() => bus.emit('queueFull', { service: 's', ctx, capacity: 4 }));
+});
+
+test.serial('hooks: the work starts only once the PRE_CALL hooks are done (fake clock)', async (t) => {
+  const clock = installClock();
+  try {
+    const reg = new HookRegistry();
+    const log: string[] = [];
+    reg.register(HookType.PRE_CALL, () => new Promise<void>((r) => setTimeout(() => r(void log.push('pre done')), 30)));
+    const p = hooks(reg).call!(fakeInv(), async () => {
+      log.push('work');
+      return 'v';
+    });
+    await settle();
+    t.deepEqual(log, []);
+    clock.tick(30);
+    t.is(await p, 'v');
+    t.deepEqual(log, ['pre done', 'work']);
+  } finally {
+    clock.uninstall();
+  }
 });

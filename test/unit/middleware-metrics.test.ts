@@ -28,7 +28,12 @@ test('metrics: per-service outcomes and latency for calls, in a snapshot and in 
   t.regex(text, /callpool_call_duration_seconds_bucket\{service="svc",kind="call",le="\+Inf"\} 4/);
   t.notRegex(text, /kind="stream"/);
   const json = await m.registry.getMetricsAsJSON();
-  t.is(json.find((x) => x.name === 'callpool_call_duration_seconds')?.type as unknown, 'histogram');
+  const histogram = json.find((x) => x.name === 'callpool_call_duration_seconds')!;
+  t.is(histogram.type as unknown, 'histogram');
+  t.is(histogram.aggregator, 'sum', 'processes\' histograms add up when a cluster registry merges them');
+  t.true(histogram.values.every((v) => /^callpool_call_duration_seconds_(bucket|sum|count)$/.test(String((v as { metricName?: unknown }).metricName))), 'buckets, sum and count only');
+  const sumS = Number(/callpool_call_duration_seconds_sum\{service="svc",kind="call"\} (\S+)/.exec(text)?.[1]);
+  t.true(Math.abs(sumS - s.calls.latency.sumMs / 1000) < 1e-9, `_sum ${sumS} s against ${s.calls.latency.sumMs} ms`);
   m.registry.resetMetrics();
   t.regex(await m.prometheus(), /callpool_call_duration_seconds_count\{service="svc",kind="call"\} 4/);
   t.regex(m.contentType, /text\/plain/);

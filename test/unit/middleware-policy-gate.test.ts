@@ -93,3 +93,50 @@ test('policyGate: grants compiled once per list content still decide per list, n
   await t.throwsAsync(gate.call!(inv([{ toString: () => 'a.b' }]), next), { instanceOf: PolicyError });
   t.is(await gate.call!(inv(['x', 'a.b']), next), 'ran');
 });
+
+test('policyGate: what a denial names (service, cause, empty lists when nothing could be read), and its own name', async (t) => {
+  const gate = policyGate();
+  t.is(gate.name, 'policyGate');
+  t.is(REQUIRES_ATTR, 'requires');
+  const denied = await t.throwsAsync(gate.call!(fakeInv({ service: fetcher, request: { url: 'https://evil.io/' }, ctx: ctxWith(['net.out']) }), async () => 1), { instanceOf: PolicyError });
+  t.like(denied!.context, { service: 'fetcher' });
+  const reasons: [string, Parameters<typeof policyGate>[0], unknown, unknown][] = [
+    ['granted capabilities must be an array', { granted: () => 'net.out' as never }, { url: 'https://a.io/' }, {}],
+    ['ctx.attrs.requires must be an array of capabilities', {}, { url: 'https://a.io/' }, { requires: 'net.out' }],
+    ['capabilities must be an array', {}, { url: 'https://a.io/' }, { requires: [] }],
+    ['a required capability must be a string, got number', {}, { url: 'https://a.io/' }, { requires: [42] }],
+  ];
+  const odd = defineService<{ url: string }>({ name: 'odd', handler: { call: (r) => r }, requires: ['net.out'], rights: () => 'x' as never });
+  for (const [message, options, request, attrs] of reasons) {
+    const svc = message === 'capabilities must be an array' ? odd : fetcher;
+    const err = await t.throwsAsync(policyGate(options).call!(fakeInv({ service: svc, request, ctx: ctxWith(['*'], attrs as Record<string, unknown>) }), async () => 1), { instanceOf: PolicyError }, message);
+    t.is((err!.cause as Error).message, message);
+    t.deepEqual(err!.missing, []);
+    t.like(err!.context, { service: svc.name });
+    if (message === 'granted capabilities must be an array') t.deepEqual(err!.granted, []);
+  }
+  // Nothing read when the rights function throws: both lists empty.
+  const throwing = defineService({ name: 'throws', handler: { call: (r: unknown) => r }, rights: () => { throw new Error('rights'); } });
+  const err = await t.throwsAsync(gate.call!(fakeInv({ service: throwing, ctx: ctxWith(['a']) }), async () => 1), { instanceOf: PolicyError });
+  t.deepEqual(err!.required, []);
+  t.deepEqual(err!.granted, []);
+  // The union lists each capability once, in order.
+  const overlap = defineService<{ url: string }>({ name: 'overlap', handler: { call: (r) => r }, requires: ['net.out'], rights: () => ['net.out', 'x'] });
+  const e2 = await t.throwsAsync(gate.call!(fakeInv({ service: overlap, request: { url: '' }, ctx: ctxWith([]) }), async () => 1), { instanceOf: PolicyError });
+  t.deepEqual(e2!.required, ['net.out', 'x']);
+});
+
+test('policyGate: a granted list that changes is read afresh; look-alike lists never share a compiled set', async (t) => {
+  const granted: string[] = [];
+  const gate = policyGate({ granted: () => granted });
+  const inv = fakeInv({ service: fetcher, request: { url: 'https://a.io/' }, ctx: ctxWith([]) });
+  await t.throwsAsync(gate.call!(inv, async () => 1), { instanceOf: PolicyError });
+  granted.push('net.out', 'net.out:*');
+  t.is(await gate.call!(inv, async () => 'ran'), 'ran');
+  // [42] and ['42'], ['a\nb'] and ['a', 'b'] would join into one key.
+  const needs = (cap: string) => defineService({ name: `needs-${cap}`, handler: { call: (r: unknown) => r }, requires: [cap] });
+  for (const [first, second, cap] of [[[42], ['42'], '42'], [['a\nb'], ['a', 'b'], 'a'], [['c d'], ['c', 'd'], 'c']] as const) {
+    await t.throwsAsync(policyGate({ granted: () => first as never }).call!(fakeInv({ service: needs(cap), ctx: ctxWith([]) }), async () => 1), { instanceOf: PolicyError });
+    t.is(await policyGate({ granted: () => second as never }).call!(fakeInv({ service: needs(cap), ctx: ctxWith([]) }), async () => 'ok'), 'ok', JSON.stringify(second));
+  }
+});

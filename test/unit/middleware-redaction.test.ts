@@ -99,8 +99,11 @@ test('redaction middleware: errors leaving a call or a stream are scrubbed, resu
 
 test('redaction middleware: a layer below that throws synchronously is still scrubbed', async (t) => {
   const mw = redaction({ secrets: [OPAQUE] });
+  t.is(mw.name, 'redaction');
   const e1 = await t.throwsAsync(mw.call!(fakeInv(), () => { throw new Error(`sync ${OPAQUE}`); }));
   t.false(e1!.message.includes(OPAQUE));
   const e2 = await t.throwsAsync(collect(mw.stream!(fakeInv({ kind: 'stream' }), () => { throw new Error(`sync ${OPAQUE}`); })));
   t.false(e2!.message.includes(OPAQUE));
+  // The very error thrown, scrubbed (not a TypeError from a missing stream).
+  t.true(e1!.message.startsWith('sync ') && e2!.message.startsWith('sync '), `${e1!.message} / ${e2!.message}`);
 });
