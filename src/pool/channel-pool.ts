@@ -7,7 +7,7 @@ import type { Service } from '../core/service.js';
 import type { ResultDecoder } from './codec.js';
 import { classInstanceIn } from './plain-data.js';
 import { Outbox } from './outbox.js';
-import { callRequest, Op, Progress, Reply, Req, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
+import { callRequest, Flag, Op, Progress, Reply, Req, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
 import { StreamChannel, type StreamOutcome } from './stream-channel.js';
 import { PendingTable } from './pending-table.js';
 import type { Pool, PoolTask } from './types.js';
@@ -156,7 +156,7 @@ export class ChannelPool implements Pool {
     const refused = this.#refuse(task, handle);
     if (refused !== undefined) return Promise.reject(refused);
     return new Promise<unknown>((resolve, reject) => {
-      const pending = new PendingCall(callRequest(task.service.module!, task.request, task.ctx, task.onSent !== undefined), resolve, reject, handle, task.onSent, this.#abortCallBound);
+      const pending = new PendingCall(callRequest(task.service.module!, task.request, task.ctx, (task.onSent === undefined ? 0 : Flag.REPORT_SENT) | (task.service.abortable ? 0 : Flag.NO_SIGNAL)), resolve, reject, handle, task.onSent, this.#abortCallBound);
       handle.onAbort(pending.onAbort);
       this.#dispatch(pending);
     });
@@ -166,7 +166,7 @@ export class ChannelPool implements Pool {
     const refused = this.#refuse(task, handle);
     if (refused !== undefined) return failing(refused);
     const { port1, port2 } = new MessageChannel();
-    const pending = new PendingStream(streamRequest(task.service.module!, task.request, task.ctx, task.onSent !== undefined, port2, this.#streamCredit), task.onSent);
+    const pending = new PendingStream(streamRequest(task.service.module!, task.request, task.ctx, task.onSent === undefined ? 0 : Flag.REPORT_SENT, port2, this.#streamCredit), task.onSent);
     pending.channel = new StreamChannel(
       port1,
       this.#streamCredit,

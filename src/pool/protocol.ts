@@ -62,8 +62,8 @@ export const Req = {
   CAPABILITIES: 7,
   ATTRS: 8,
   OPTIONS: 9,
-  /** 1: report the instant the request leaves (`Sent`); 0: nobody listens. */
-  REPORT_SENT: 10,
+  /** `Flag` bits. */
+  FLAGS: 10,
   /** A stream's own port (transferred): chunks go out on it, credit and cancel come in. */
   PORT: 11,
   /** Chunks a stream's producer may send before it waits for credit. */
@@ -71,6 +71,14 @@ export const Req = {
 } as const;
 
 /** The slots of every worker -> main message but `Ready`, and of a `Cancel`. */
+/** Bits of a request's `FLAGS` slot. */
+export const Flag = {
+  /** Report the instant the request leaves (`Sent`); without it nobody listens. */
+  REPORT_SENT: 1,
+  /** The service's handler never reads its signal (`abortable: false`): it gets a shared one. */
+  NO_SIGNAL: 2,
+} as const;
+
 export const Reply = {
   OP: 0,
   ID: 1,
@@ -89,7 +97,7 @@ export type CallRequest = [
   capabilities: string[],
   attrs: Record<string, unknown>,
   options: unknown,
-  reportSent: 0 | 1,
+  flags: number,
 ];
 
 export type StreamRequest = [
@@ -103,7 +111,7 @@ export type StreamRequest = [
   capabilities: string[],
   attrs: Record<string, unknown>,
   options: unknown,
-  reportSent: 0 | 1,
+  flags: number,
   port: MessagePort,
   credit: number,
 ];
@@ -150,13 +158,13 @@ export type FromWorker = Ready | CallResult | PackedResult | CallError | StreamD
  * thread, until the next full GC. Built this way neither was pretenured. The argument order
  * is the slot order of `Req`.
  */
-export function callRequest(module: string, request: unknown, ctx: HandlerContext, reportSent: boolean): CallRequest {
-  return Array.of<unknown>(Op.Call, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options, reportSent ? 1 : 0) as CallRequest;
+export function callRequest(module: string, request: unknown, ctx: HandlerContext, flags: number): CallRequest {
+  return Array.of<unknown>(Op.Call, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options, flags) as CallRequest;
 }
 
 /** A stream request (built like `callRequest`). */
-export function streamRequest(module: string, request: unknown, ctx: HandlerContext, reportSent: boolean, port: MessagePort, credit: number): StreamRequest {
-  return Array.of<unknown>(Op.Stream, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options, reportSent ? 1 : 0, port, credit) as StreamRequest;
+export function streamRequest(module: string, request: unknown, ctx: HandlerContext, flags: number, port: MessagePort, credit: number): StreamRequest {
+  return Array.of<unknown>(Op.Stream, 0, module, request, ctx.callId, ctx.branchId, ctx.deadlineEpochMs, ctx.capabilities, ctx.attrs, ctx.options, flags, port, credit) as StreamRequest;
 }
 
 /** The handler context of a call or stream request (without `sent`, which the session adds). */

@@ -1,0 +1,37 @@
+import test from 'ava';
+import { CallContext } from '../../src/core/call-context.js';
+import { defineService } from '../../src/core/service.js';
+import { Executor } from '../../src/executor/executor.js';
+import { counters, changed } from '../helpers/pool-fixtures.js';
+import { EXT } from '../helpers/paths.js';
+
+const handler = (name: string) => new URL(`../fixtures/handlers/${name}${EXT}`, import.meta.url);
+
+for (const kind of ['piscina', 'tinypool'] as const) {
+  test(`${kind}: a service that never reads its signal (abortable: false) shares one; every other call gets its own`, async (t) => {
+    const ex = new Executor({ pool: { kind, threads: 1 } });
+    t.teardown(() => ex.close());
+    const quiet = defineService({ name: 'quiet', module: handler('signal-identity'), abortable: false });
+    const live = defineService({ name: 'live', module: handler('signal-identity') });
+    let last: { distinct: number; aborted: boolean } | undefined;
+    for (let i = 0; i < 3; i++) last = (await ex.call(quiet, null, CallContext.new('b'))) as typeof last;
+    t.deepEqual(last, { distinct: 1, aborted: false });
+    for (let i = 0; i < 3; i++) last = (await ex.call(live, null, CallContext.new('b'))) as typeof last;
+    t.deepEqual(last, { distinct: 4, aborted: false }, 'three fresh signals beside the shared one');
+  });
+
+  test(`${kind}: cancelling an abortable: false call settles it at once; a handler still running is left to the grace period`, async (t) => {
+    const ex = new Executor({ pool: { kind, threads: 1, abortGraceMs: 100 } });
+    t.teardown(() => ex.close({ drain: false }));
+    const started = counters(1);
+    const stuck = defineService({ name: 'stuck', module: handler('ignores-abort'), abortable: false });
+    const ac = new AbortController();
+    const p = ex.call(stuck, { mode: 'pending', started }, CallContext.new('b'), { signal: ac.signal });
+    await changed(started, 0);
+    ac.abort();
+    await t.throwsAsync(p, { code: 'E_CANCELLED' });
+    // The pool terminated and replaced the worker: the next call runs.
+    const echo = defineService({ name: 'echo', module: handler('echo') });
+    t.is(await ex.call(echo, 'after', CallContext.new('b')), 'after');
+  });
+}
