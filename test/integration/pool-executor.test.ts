@@ -21,9 +21,14 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
   test(`${kind}: a deadline reaches the handler's signal in the worker`, async (t) => {
     const ex = new Executor({ concurrency: 8, pool: { kind, threads: 2 } });
     t.teardown(() => ex.close());
-    await ex.call(fixtureService('echo'), 'warm', ctx);
+    const slow = fixtureService('slow');
+    // Warm: a call whose deadline passes before its handler starts never reaches the worker.
+    await ex.ready([slow]);
     const seen = counters(1);
-    await t.throwsAsync(ex.call(fixtureService('slow'), { ms: 60_000, seen }, CallContext.withTimeout('b', 300)), { code: 'E_DEADLINE' });
+    const started = counters(1);
+    const call = ex.call(slow, { ms: 60_000, seen, started }, CallContext.withTimeout('b', 2000));
+    await changed(started, 0);
+    await t.throwsAsync(call, { code: 'E_DEADLINE' });
     t.is(await changed(seen, 0), 1);
     t.is(ex.running, 0);
   });
