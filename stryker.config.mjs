@@ -14,7 +14,7 @@ export default {
   // --fail-fast: the first failing assertion kills the mutant; no need to run the rest.
   // Built once per file (all mutants sit behind switches), then ava's CLI straight from
   // node_modules on the compiled tests: npx and tsx cost a second or more of CPU per run.
-  buildCommand: 'node test/mutation/build.mjs',
+  buildCommand: 'node test/build-js.mjs',
   commandRunner: { command: `node node_modules/ava/entrypoints/cli.mjs --config ava.mutate.config.js --fail-fast ${tests}` },
   mutate,
   // Two mutants at once, ava at one test file each (ava.mutate.config.js): the footprint of one

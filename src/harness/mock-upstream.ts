@@ -311,7 +311,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       if (th.repeatEveryMs !== undefined && at - route.stormStart >= th.repeatEveryMs) {
         route.stormStart += Math.floor((at - route.stormStart) / th.repeatEveryMs) * th.repeatEveryMs;
       }
-      const left = route.stormStart + th.durationMs - at;
+      const left = th.durationMs - (at - route.stormStart);
       if (left > 0) return tooMany(left, th.header ?? 'ms', anthropic);
     }
     if (limits.exceededMs !== undefined) return tooMany(limits.exceededMs, 'ms', anthropic);

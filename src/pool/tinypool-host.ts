@@ -1,4 +1,5 @@
-import { Tinypool } from 'tinypool';
+import type { Worker } from 'node:worker_threads';
+import { Tinypool, type TinypoolWorker } from 'tinypool';
 import { workerEntry, workerExecArgv, type HostOptions, type WorkerHost } from './worker-host.js';
 
 /** Worker threads kept by tinypool. Loaded on first use. */
@@ -17,8 +18,29 @@ export function tinypoolHost(options: HostOptions): WorkerHost {
   tinypool.on('error', noop);
   return {
     run: (start, transferList, signal) => tinypool.run(start, { transferList, signal }),
-    destroy: () => tinypool.destroy(),
+    destroy: () => destroy(tinypool),
   };
+}
+
+type Wrapper = TinypoolWorker & { thread?: Worker; removeListener?: unknown };
+
+/**
+ * tinypool's destroy() waits for each worker's 'exit' with `events.once` on its worker wrapper,
+ * which has no `removeListener`: a worker that reports an error while it exits (one that threw
+ * uncaught) then throws a TypeError no one can catch, and the process dies. The wrappers get the
+ * method; a worker's error ends that wait early, so the threads' own exits are awaited after it.
+ */
+async function destroy(tinypool: Tinypool): Promise<void> {
+  const threads: Worker[] = [];
+  for (const w of tinypool.threads as Wrapper[]) {
+    const thread = w.thread;
+    if (thread === undefined) continue;
+    threads.push(thread);
+    if (typeof w.removeListener !== 'function') w.removeListener = thread.removeListener.bind(thread);
+  }
+  const exited = threads.map((t) => (t.threadId === -1 ? undefined : new Promise((resolve) => t.once('exit', resolve))));
+  await tinypool.destroy().catch(noop);
+  await Promise.all(exited);
 }
 
 function noop(): void {}

@@ -1,13 +1,17 @@
 import { fileURLToPath } from 'node:url';
 
 /**
- * Tests run from source under tsx; the benchmark runs the same files compiled to .bench-build/
- * (plain node, as users run callpool). These name files either way.
+ * `npm test` runs the tests from source under tsx; `npm run test:fast` runs them compiled to
+ * .test-build/ and the benchmark to .bench-build/ (plain node, as users run callpool). These
+ * name files either way.
  */
 const fromSource = import.meta.url.endsWith('.ts');
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL(fromSource ? '../../' : '../../../', import.meta.url));
+
+/** The root of this tree's modules: ROOT from source, the build directory compiled. */
+export const TREE = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The extension of this tree's own modules: `.ts` from source, `.js` compiled. */
 export const EXT = fromSource ? '.ts' : '.js';

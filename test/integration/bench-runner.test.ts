@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compare, type Row } from '../bench/baseline.js';
 import { betterOf, judge, parseTarget } from '../bench/targets.js';
-import { ROOT } from '../helpers/paths.js';
+import { CHILD_EXEC_ARGV, EXT, TREE } from '../helpers/paths.js';
 import { runNode, type NodeRun } from '../helpers/run-node.js';
 
 function bench(args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeRun> {
-  return runNode(['--expose-gc', '--import', 'tsx', join(ROOT, 'test/bench/run.ts'), ...args], { ...process.env, CALLPOOL_BENCH_DIR: join(ROOT, 'test/fixtures/bench-runner'), ...env });
+  return runNode(['--expose-gc', ...CHILD_EXEC_ARGV, join(TREE, `test/bench/run${EXT}`), ...args], { ...process.env, CALLPOOL_BENCH_DIR: join(TREE, 'test/fixtures/bench-runner'), ...env });
 }
 
 test('parseTarget / judge: the note states the target; a machine-bound miss says so', (t) => {

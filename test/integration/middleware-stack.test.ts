@@ -13,6 +13,7 @@ import {
   type Middleware,
   type Service,
 } from '../../src/index.js';
+import { EXT } from '../helpers/paths.js';
 import { circuitBreaker, type StateChange } from '../../src/middleware/circuit-breaker.js';
 import { HookRegistry, HookType, type HookEvent } from '../../src/middleware/hook-registry.js';
 import { hooks } from '../../src/middleware/hooks.js';
@@ -278,7 +279,7 @@ test('redaction: a secret planted everywhere appears in no output', async (t) =>
 });
 
 test('stack on a piscina pool: calls and streams cross real worker threads through every layer', async (t) => {
-  const fixture = (name: string) => defineService({ name, module: new URL(`../fixtures/handlers/${name}.ts`, import.meta.url) });
+  const fixture = (name: string) => defineService({ name, module: new URL(`../fixtures/handlers/${name}${EXT}`, import.meta.url) });
   const s = stack({ maxAttempts: 2, trip: 100 });
   const ex = new Executor({ pool: { kind: 'piscina', threads: 2 }, middleware: s.middleware });
   t.teardown(() => ex.close({ drain: false }));

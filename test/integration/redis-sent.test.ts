@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { CHILD_EXEC_ARGV, EXT } from '../helpers/paths.js';
 import { maxInWindow } from '../helpers/services.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { redisAvailable, redisTest } from '../helpers/redis-test.js';
@@ -9,8 +10,8 @@ import { redisAvailable, redisTest } from '../helpers/redis-test.js';
 // leaves (Limiter.sent): the upstream's own arrival log never shows more than the limit in a
 // rolling window, with no guard band and no tolerance.
 const test = redisTest();
-const CHILD = fileURLToPath(new URL('../helpers/redis-sent-child.ts', import.meta.url));
-const UPSTREAM = fileURLToPath(new URL('../helpers/upstream-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL(`../helpers/redis-sent-child${EXT}`, import.meta.url));
+const UPSTREAM = fileURLToPath(new URL(`../helpers/upstream-child${EXT}`, import.meta.url));
 const LIMIT = 20;
 const WINDOW_MS = 1000;
 const DURATION_MS = 5000;
@@ -19,7 +20,7 @@ test('three processes on one redis-server, send instants reported: strict count 
   if (!redisAvailable) return;
   const redis = await startRedis();
   // The upstream runs in a process of its own: its arrival stamps must not wait for this one's event loop.
-  const upstream = fork(UPSTREAM, [], { execArgv: ['--import', 'tsx'] });
+  const upstream = fork(UPSTREAM, [], { execArgv: CHILD_EXEC_ARGV });
   const children: ChildProcess[] = [];
   t.teardown(async () => {
     for (const c of [...children, upstream]) if (c.exitCode === null) c.kill('SIGKILL');
@@ -29,7 +30,7 @@ test('three processes on one redis-server, send instants reported: strict count 
   const up = { url };
   for (let i = 0; i < 3; i++) {
     const child = fork(CHILD, [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: CHILD_EXEC_ARGV,
       // 3 x 4 workers against 20/s: each process alone could offer several times the limit.
       env: { ...process.env, REDIS_URL: redis.url, UPSTREAM_URL: `${up.url}/json/shared`, LIMIT_KEY: 'sent', LIMIT: String(LIMIT), WINDOW_MS: String(WINDOW_MS), WORKERS: '4' },
     });

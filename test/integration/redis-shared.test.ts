@@ -3,12 +3,13 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { fromEpoch } from '../../src/core/clock.js';
 import { startMockUpstream, type MockUpstream } from '../../src/harness/mock-upstream.js';
+import { CHILD_EXEC_ARGV, EXT } from '../helpers/paths.js';
 import { maxInWindow } from '../helpers/services.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { redisAvailable, redisTest } from '../helpers/redis-test.js';
 
 const test = redisTest();
-const CHILD = fileURLToPath(new URL('../helpers/redis-shared-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL(`../helpers/redis-shared-child${EXT}`, import.meta.url));
 const PROCESSES = 3;
 const LIMIT = 50;
 const DURATION_MS = 5000;
@@ -49,7 +50,7 @@ test('three processes share one limit of 50 requests per 1000 ms + 100 ms guard 
   for (let i = 0; i < PROCESSES; i++) {
     children.push(
       fork(CHILD, [], {
-        execArgv: ['--import', 'tsx'],
+        execArgv: CHILD_EXEC_ARGV,
         env: { ...process.env, REDIS_URL: redis.url, UPSTREAM_URL: `${upstream.url}/json/shared`, LIMIT_KEY: 'shared', LIMIT: String(LIMIT), WINDOW_MS: String(1000 + GUARD_MS), BACKLOG: String(backlog) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),

@@ -7,14 +7,14 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { model, startMockUpstream, TransportError, type MockUpstreamOptions } from '../../src/index.js';
+import { CHILD_EXEC_ARGV, EXT, ROOT, TREE } from '../helpers/paths.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function otel() {
   const spans = new InMemorySpanExporter();
@@ -108,7 +108,7 @@ test('without @opentelemetry/api installed the handle works and telemetry is a n
   writeFileSync(join(dir, 'hide-otel.mjs'), `import { register } from 'node:module';
 register('data:text/javascript,' + encodeURIComponent("export async function resolve(s, c, next) { if (s === '@opentelemetry/api') { const e = new Error('Cannot find package @opentelemetry/api'); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }"));
 `);
-  writeFileSync(join(dir, 'main.mts'), `import { model, startMockUpstream, telemetry } from ${JSON.stringify(pathToFileURL(join(root, 'src', 'index.ts')).href)};
+  writeFileSync(join(dir, 'main.mjs'), `import { model, startMockUpstream, telemetry } from ${JSON.stringify(pathToFileURL(join(TREE, 'src', `index${EXT}`)).href)};
 let importable = true;
 try { await import('@opentelemetry/api'); } catch { importable = false; }
 const up = await startMockUpstream();
@@ -120,6 +120,6 @@ const ready = await telemetry().ready();
 await m.close(); await up.close();
 console.log(JSON.stringify({ importable, ready, content: out.choices[0].message.content, chunks }));
 `);
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--import', join(dir, 'hide-otel.mjs'), join(dir, 'main.mts')], { cwd: root });
+  const { stdout } = await promisify(execFile)(process.execPath, [...CHILD_EXEC_ARGV, '--import', join(dir, 'hide-otel.mjs'), join(dir, 'main.mjs')], { cwd: ROOT });
   t.deepEqual(JSON.parse(stdout), { importable: false, ready: false, content: 'lorem ipsum dolor sit amet conse', chunks: 11 });
 });

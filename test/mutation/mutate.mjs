@@ -9,6 +9,9 @@ import { join } from 'node:path';
 /** Source file -> the fast ava files that cover it. A file not listed uses its folder's entry. */
 const SUBSETS = {
   'src/limits': ['test/unit/limiter.test.ts', 'test/unit/limits-window.test.ts'],
+  'src/limits/memory-limiter.ts': ['test/unit/limiter.test.ts', 'test/unit/limiter-send-time.test.ts', 'test/unit/limiter-provider.test.ts'],
+  'src/limits/provider-ceiling.ts': ['test/unit/limiter-provider.test.ts', 'test/unit/limiter.test.ts'],
+  'src/limits/feedback.ts': ['test/unit/limiter-send-time.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/executor-timing.test.ts'],
   'src/limits/redis-limiter.ts': ['test/integration/redis-limiter.test.ts'],
   'src/limits/redis-scripts.ts': ['test/integration/redis-limiter.test.ts'],
   'src/middleware/retry.ts': ['test/unit/middleware-retry.test.ts', 'test/unit/middleware-timing.test.ts'],
@@ -31,7 +34,9 @@ const SUBSETS = {
   'src/executor/wake-timer.ts': ['test/unit/executor-timing.test.ts', 'test/unit/executor.test.ts'],
   'src/executor/deadline-heap.ts': ['test/unit/executor-timing.test.ts', 'test/unit/executor.test.ts'],
   'src/executor/latency-histogram.ts': ['test/unit/latency-histogram.test.ts'],
-  'src/executor': ['test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-promises.test.ts'],
+  'src/executor/executor-stats.ts': ['test/unit/stats-history.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
+  'src/executor/dispatch-jitter.ts': ['test/unit/executor-attempts.test.ts', 'test/unit/limiter-send-time.test.ts'],
+  'src/executor': ['test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts'],
 };
 
 /** Type-only files: nothing to mutate. */
@@ -60,7 +65,7 @@ if (args.length === 0) {
 const rows = [];
 for (const target of args.flatMap(sources)) {
   const file = target.replace(/:.*/, '');
-  // The runs use the tests as test/mutation/build.mjs compiles them (see ava.mutate.config.js).
+  // The runs use the tests as test/build-js.mjs compiles them (see ava.mutate.config.js).
   const tests = subset(target).map((t) => `.mutate-build/${t.replace(/\.ts$/, '.js')}`).join(' ');
   console.log(`\n== ${target}  (tests: ${tests})`);
   const r = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_FILE: target, MUTATE_TESTS: tests } });

@@ -4,7 +4,7 @@ import test from 'ava';
 import { Type } from '@sinclair/typebox';
 import { CallContext, CallpoolError, ConfigError, Executor, HandlerLoadError, ValidationError, defineService } from '../../src/index.js';
 import { fixtureService } from '../helpers/pool-fixtures.js';
-import { ROOT } from '../helpers/paths.js';
+import { CHILD_EXEC_ARGV, ROOT } from '../helpers/paths.js';
 
 /** Defect 6 of #12: every error the library throws or rejects with is coded, the original as `cause`. */
 
@@ -63,7 +63,7 @@ test('a request schema AJV cannot compile is E_CONFIG with the AJV error as caus
 
 for (const kind of ['inline', 'piscina'] as const) {
   test(`${kind}: a handler module that does not exist or throws on import fails the call with HandlerLoadError (E_HANDLER_LOAD)`, async (t) => {
-    const ex = new Executor({ pool: { kind, threads: 1, execArgv: ['--import', 'tsx'] } as never });
+    const ex = new Executor({ pool: { kind, threads: 1, execArgv: CHILD_EXEC_ARGV } as never });
     t.teardown(() => ex.close());
     const missing = defineService({ name: 'missing', module: pathToFileURL(join(ROOT, 'test/fixtures/handlers/does-not-exist.ts')) });
     const e1 = await t.throwsAsync(ex.call(missing, {}), { instanceOf: HandlerLoadError });

@@ -3,7 +3,7 @@ import test from 'ava';
 import { CallContext, Executor, ValidationError } from '../../src/index.js';
 import { setLongTimeout } from '../../src/core/timers.js';
 import { WakeTimer } from '../../src/executor/wake-timer.js';
-import { ROOT } from '../helpers/paths.js';
+import { CHILD_EXEC_ARGV, EXT, TREE } from '../helpers/paths.js';
 import { runNode, type NodeRun } from '../helpers/run-node.js';
 import { gate } from '../helpers/services.js';
 
@@ -89,7 +89,7 @@ test('defect 3: setLongTimeout waits in steps Node can take, and fires at the en
 });
 
 function runChild(mode: string): Promise<NodeRun> {
-  return runNode(['--import', 'tsx', join(ROOT, 'test/helpers/far-timers-child.ts'), mode]);
+  return runNode([...CHILD_EXEC_ARGV, join(TREE, `test/helpers/far-timers-child${EXT}`), mode]);
 }
 
 test('defect 3: far deadlines and timers cost nothing: no TimeoutOverflowWarning, idle CPU near a control', async (t) => {

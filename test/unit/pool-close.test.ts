@@ -45,3 +45,25 @@ for (const kind of ['piscina', 'tinypool', 'inline'] as PoolKind[]) {
     if (kind !== 'inline') await t.throwsAsync(runOn(pool, task('echo', 'late'), never), { code: 'E_CLOSED' });
   });
 }
+
+for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
+  test.serial(`${kind}: close() while a worker throws uncaught resolves, and the process lives on`, async (t) => {
+    // close() starts as the last chunk arrives, so the worker's 'error' event comes while the
+    // pool waits for its threads to exit (tinypool once threw an uncatchable TypeError there).
+    for (let round = 0; round < 4; round++) {
+      const pool = createPool({ kind, threads: 1 });
+      const chunks: unknown[] = [];
+      let closed: Promise<void> | undefined;
+      const read = async () => {
+        for await (const c of pool.stream(task('stream-crash', { before: 3, throwAfter: true }), AbortHandle.from(new AbortController().signal))) {
+          chunks.push(c);
+          if (chunks.length === 3) closed = pool.close();
+        }
+      };
+      const err = await t.throwsAsync(read());
+      t.true(['E_WORKER', 'E_CLOSED'].includes((err as { code?: string }).code ?? ''), String(err));
+      await closed;
+      t.deepEqual(chunks, [0, 1, 2]);
+    }
+  });
+}
