@@ -12,6 +12,7 @@ import {
   type ServiceCall,
 } from '../../src/index.js';
 import { installClock, settle, type FakeClock } from '../helpers/fake-clock.js';
+import { ScriptedLimiter, deferred, notYet, yes, type Deferred } from '../helpers/scripted-limiter.js';
 import { echo, gate } from '../helpers/services.js';
 
 // Admission through the public API, with a limiter whose every answer the test writes (as a
@@ -30,55 +31,6 @@ async function advance(ms: number): Promise<void> {
   clock.tick(ms);
   await settle();
 }
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(v: T): void;
-  reject(e: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
-
-/** A limiter that answers the n-th `acquire` (from 1) with `answer(n)` and records everything. */
-class ScriptedLimiter implements Limiter {
-  readonly asks: number[] = [];
-  readonly sentLog: [unknown, number][] = [];
-  readonly reconciled: [unknown, number][] = [];
-  reconcileResult: () => void | Promise<void> = () => undefined;
-  /** false: no ticket waits for a send report (as a limiter with no window says). */
-  holdsTickets = true;
-  sentResult: () => void | Promise<void> = () => undefined;
-  constructor(public answer: (n: number) => Acquisition | Promise<Acquisition>) {}
-  check(): void {}
-  acquire(): Acquisition | Promise<Acquisition> {
-    this.asks.push(performance.now());
-    return this.answer(this.asks.length);
-  }
-  holds(): boolean {
-    return this.holdsTickets;
-  }
-  sent(ticket: unknown, at: number): void | Promise<void> {
-    this.sentLog.push([ticket, at]);
-    return this.sentResult();
-  }
-  reconcile(ticket: unknown, tokens: number): void | Promise<void> {
-    this.reconciled.push([ticket, tokens]);
-    return this.reconcileResult();
-  }
-  pause(): void {}
-  observe(): void {}
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-const yes = (ticket: unknown): Acquisition => ({ admitted: true, ticket });
-const notYet = (retryInMs: number, reason: Extract<Acquisition, { admitted: false }>['reason'] = 'requests'): Acquisition => ({ admitted: false, retryInMs, reason });
 
 function executor(limiter: Limiter, extra: Partial<ConstructorParameters<typeof Executor>[0] & object> = {}): Executor {
   return new Executor({ pool: { kind: 'inline' }, limits: limiter, ...extra });
