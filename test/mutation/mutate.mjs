@@ -9,6 +9,7 @@ import { join } from 'node:path';
 /** Source file -> the fast ava files that cover it. A file not listed uses its folder's entry. */
 const SUBSETS = {
   'src/limits': ['test/unit/limiter.test.ts', 'test/unit/limits-window.test.ts'],
+  'src/limits/sliding-window.ts': ['test/unit/sliding-window.test.ts', 'test/unit/limits-window.test.ts', 'test/unit/limiter.test.ts'],
   'src/limits/memory-limiter.ts': ['test/unit/limiter.test.ts', 'test/unit/limiter-send-time.test.ts', 'test/unit/limiter-provider.test.ts'],
   'src/limits/provider-ceiling.ts': ['test/unit/limiter-provider.test.ts', 'test/unit/limiter.test.ts'],
   'src/limits/feedback.ts': ['test/unit/limiter-send-time.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/executor-timing.test.ts'],
@@ -37,7 +38,9 @@ const SUBSETS = {
   'src/executor/admission.ts': ['test/unit/admission.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-attempts.test.ts'],
   'src/executor/terminal.ts': ['test/unit/terminal.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
   'src/executor/executor.ts': ['test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts'],
-  'src/executor/executor-stats.ts': ['test/unit/stats-history.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
+  'src/executor/executor-stats.ts': ['test/unit/stats-history.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
+  'src/executor/submission.ts': ['test/unit/coded-errors.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
+  'src/executor/call-stream.ts': ['test/unit/executor-promises.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts'],
   'src/executor/dispatch-jitter.ts': ['test/unit/executor-attempts.test.ts', 'test/unit/limiter-send-time.test.ts'],
   'src/executor': ['test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts'],
 };
