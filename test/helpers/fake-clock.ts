@@ -11,7 +11,11 @@ export type FakeClock = ReturnType<typeof FakeTimers.install>;
  * the real immediates and microtasks run.
  */
 export function installClock(): FakeClock {
-  return FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'], now: 1_000_000 });
+  const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'], now: 1_000_000 });
+  // The fake performance.now() starts at 0, where `now() - start` and `now() + start` agree:
+  // start the monotonic clock well past it, so a broken sign shows.
+  clock.tick(1_000.25);
+  return clock;
 }
 
 /** A few real event-loop turns: pending immediates and microtasks run, fake time stands still. */
