@@ -35,7 +35,7 @@ const SUBSETS = {
   'src/executor/wake-timer.ts': ['test/unit/wake-timer.test.ts', 'test/unit/executor-timing.test.ts'],
   'src/executor/deadline-heap.ts': ['test/unit/deadline-heap.test.ts', 'test/unit/executor.test.ts'],
   'src/executor/latency-histogram.ts': ['test/unit/latency-histogram.test.ts'],
-  'src/executor/admission.ts': ['test/unit/admission.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-attempts.test.ts'],
+  'src/executor/admission.ts': ['test/unit/admission.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-attempts.test.ts'],
   'src/executor/terminal.ts': ['test/unit/terminal.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
   'src/executor/executor.ts': ['test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts'],
   'src/executor/executor-stats.ts': ['test/unit/stats-history.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
