@@ -330,3 +330,49 @@ test.serial("a retry's admitted event counts its wait from when the retry asked,
   t.true(Math.abs(admitted[1]!.queueWaitMs - 50) < 1e-6, `${admitted[1]!.queueWaitMs} ms`);
   await ex.close();
 });
+
+test('middleware that tries again after the call settled gets the call\'s error, and no attempt runs', async (t) => {
+  let runs = 0;
+  const failing = defineService<unknown, number>({
+    name: 'failing',
+    handler: {
+      call: () => {
+        runs++;
+        throw Object.assign(new Error('no'), { code: 'E_NO' });
+      },
+    },
+  });
+  let late: unknown;
+  let retried!: () => void;
+  const done = new Promise<void>((r) => (retried = r));
+  // Ignores cancellation: waits, then asks for another attempt anyway.
+  const stubborn: Middleware = {
+    name: 'stubborn',
+    call: async (inv, next) => {
+      try {
+        return await next(inv);
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+        try {
+          return await next({ ...inv, attempt: inv.attempt + 1 });
+        } catch (err) {
+          late = err;
+          throw err;
+        } finally {
+          retried();
+        }
+      }
+    },
+  };
+  const ex = new Executor({ pool: { kind: 'inline' }, middleware: [stubborn] });
+  t.teardown(() => ex.close());
+  const ac = new AbortController();
+  const c = ex.submit(failing, {}, undefined, { signal: ac.signal });
+  while (runs < 1) await new Promise((r) => setTimeout(r, 1));
+  ac.abort();
+  await t.throwsAsync(c.result(), { code: 'E_CANCELLED' });
+  // Bounded: an attempt let through after the settle would wait for admission forever.
+  await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+  t.is(runs, 1);
+  t.is(late, c.error);
+});
