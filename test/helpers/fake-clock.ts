@@ -1,4 +1,5 @@
 import FakeTimers from '@sinonjs/fake-timers';
+import type { TestFn } from 'ava';
 
 export type FakeClock = ReturnType<typeof FakeTimers.install>;
 
@@ -21,4 +22,29 @@ export function installClock(): FakeClock {
 /** A few real event-loop turns: pending immediates and microtasks run, fake time stands still. */
 export async function settle(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/**
+ * A fake clock installed before each test of the file and removed after it (the tests must be
+ * serial). `fake.clock` is the current one; `fake.advance(ms)` moves it, then lets the real
+ * immediates and microtasks run.
+ */
+export function fakeClockEach(test: TestFn): { readonly clock: FakeClock; advance(ms: number): Promise<void> } {
+  let current: FakeClock | undefined;
+  test.beforeEach(() => {
+    current = installClock();
+  });
+  test.afterEach.always(() => {
+    current?.uninstall();
+    current = undefined;
+  });
+  return {
+    get clock() {
+      return current!;
+    },
+    async advance(ms: number) {
+      current!.tick(ms);
+      await settle();
+    },
+  };
 }

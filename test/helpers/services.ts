@@ -66,3 +66,19 @@ export function percentile(values: readonly number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 }
+
+/** Fails (retryably) on its first `failures` attempts, then answers the attempt number. */
+export function flaky(failures: number): { service: Service<unknown, number>; attempts: () => number } {
+  let attempts = 0;
+  const service = defineService<unknown, number>({
+    name: 'flaky',
+    handler: {
+      call: () => {
+        attempts++;
+        if (attempts <= failures) throw Object.assign(new Error(`attempt ${attempts} failed`), { retryable: true });
+        return attempts;
+      },
+    },
+  });
+  return { service, attempts: () => attempts };
+}

@@ -11,26 +11,17 @@ import {
   type Limiter,
   type ServiceCall,
 } from '../../src/index.js';
-import { installClock, settle, type FakeClock } from '../helpers/fake-clock.js';
+import { fakeClockEach, settle } from '../helpers/fake-clock.js';
 import { ScriptedLimiter, deferred, notYet, yes, type Deferred } from '../helpers/scripted-limiter.js';
-import { echo, gate } from '../helpers/services.js';
+import { echo, flaky, gate } from '../helpers/services.js';
 
 // Admission through the public API, with a limiter whose every answer the test writes (as a
 // shared store's would arrive: now, later, or never), on a fake clock: who is asked, when, and
 // what a call that waits is told.
 
-let clock: FakeClock;
-test.beforeEach(() => {
-  clock = installClock();
-});
-test.afterEach.always(() => {
-  clock.uninstall();
-});
+const fake = fakeClockEach(test);
+const { advance } = fake;
 
-async function advance(ms: number): Promise<void> {
-  clock.tick(ms);
-  await settle();
-}
 
 function executor(limiter: Limiter, extra: Partial<ConstructorParameters<typeof Executor>[0] & object> = {}): Executor {
   return new Executor({ pool: { kind: 'inline' }, limits: limiter, ...extra });
@@ -285,25 +276,10 @@ test.serial('a refund or a send report while the head waits lets it in at once; 
   await Promise.all([ex.close(), ex2.close()]);
 });
 
-/** Fails (retryably) on its first attempt, then answers the attempt number. */
-function flakyOnce() {
-  let attempts = 0;
-  return defineService<unknown, number>({
-    name: 'flaky',
-    handler: {
-      call: () => {
-        attempts++;
-        if (attempts === 1) throw Object.assign(new Error('first attempt failed'), { retryable: true });
-        return attempts;
-      },
-    },
-  });
-}
-
 test.serial('a retry waiting for rate capacity counts as running, not queued, and goes in at the instant named', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 2 ? notYet(50) : yes(`t${n}`)));
   const ex = executor(limiter, { middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 })] });
-  const c = ex.submit(flakyOnce(), {}, CallContext.withTimeout('r', 1000));
+  const c = ex.submit(flaky(1).service, {}, CallContext.withTimeout('r', 1000));
   await settle();
   await advance(1);
   t.is(limiter.asks.length, 2);
@@ -325,7 +301,7 @@ test.serial('a retry cancelled while it waits for rate capacity leaves the count
   const limiter = new ScriptedLimiter((n) => (n === 2 ? notYet(500) : yes(`t${n}`)));
   const ex = executor(limiter, { middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 })] });
   const ac = new AbortController();
-  const c = ex.submit(flakyOnce(), {}, undefined, { signal: ac.signal });
+  const c = ex.submit(flaky(1).service, {}, undefined, { signal: ac.signal });
   await settle();
   await advance(1);
   t.is(limiter.asks.length, 2);
@@ -352,7 +328,7 @@ test.serial('a retry whose wait for rate capacity reaches its deadline fails at 
   const ex = executor(limiter, { middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 })] });
   const ctx = CallContext.withTimeout('r', 400);
   deadline = ctx.deadline!;
-  const c: ServiceCall<number> = ex.submit(flakyOnce(), {}, ctx);
+  const c: ServiceCall<number> = ex.submit(flaky(1).service, {}, ctx);
   await settle();
   await advance(1);
   const err = await t.throwsAsync(c.result(), { instanceOf: DeadlineExceededError });
@@ -366,7 +342,7 @@ test.serial('a retry whose wait for rate capacity reaches its deadline fails at 
 test.serial('a retry waiting on an unreachable store is not failed early; at its deadline it fails E_LIMITER_UNAVAILABLE', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 1 ? yes('t1') : notYet(100, 'unavailable')));
   const ex = executor(limiter, { middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 })] });
-  const c = ex.submit(flakyOnce(), {}, CallContext.withTimeout('r', 250));
+  const c = ex.submit(flaky(1).service, {}, CallContext.withTimeout('r', 250));
   await settle();
   await advance(1);
   t.is(c.status, 'EXECUTING', 'a 100 ms wait on a 250 ms deadline: not failed early');

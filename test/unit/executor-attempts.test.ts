@@ -1,21 +1,6 @@
 import test from 'ava';
 import { CallContext, defineService, Executor, retry, type ExecutorEventMap } from '../../src/index.js';
-
-/** Fails (retryably) until its `n`-th attempt, then answers the attempt number. */
-function flaky(failures: number) {
-  let attempts = 0;
-  const service = defineService<unknown, number>({
-    name: 'flaky',
-    handler: {
-      call: () => {
-        attempts++;
-        if (attempts <= failures) throw Object.assign(new Error(`attempt ${attempts} failed`), { retryable: true });
-        return attempts;
-      },
-    },
-  });
-  return { service, attempts: () => attempts };
-}
+import { flaky } from '../helpers/services.js';
 
 test('every retry is admitted through the same queue and announced like a first attempt', async (t) => {
   const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 100, windowMs: 1000 } }, middleware: [retry({ maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 })] });

@@ -17,7 +17,7 @@ import {
 } from '../../src/index.js';
 import { installClock, settle, type FakeClock } from '../helpers/fake-clock.js';
 import { ScriptedLimiter, notYet, yes } from '../helpers/scripted-limiter.js';
-import { echo, gate } from '../helpers/services.js';
+import { echo, flaky, gate } from '../helpers/services.js';
 
 // The executor's public surface, each promise checked so that it fails when broken: warm-up,
 // close, refusals, events and their figures, the one settle path.
@@ -202,48 +202,30 @@ test('a retry cancelled while it waits for rate capacity: the middleware above i
         },
       ),
   };
-  let attempts = 0;
-  const flaky = defineService<unknown, number>({
-    name: 'flaky',
-    handler: {
-      call: () => {
-        attempts++;
-        throw Object.assign(new Error('again'), { retryable: true });
-      },
-    },
-  });
+  const f = flaky(Infinity);
   const ex = new Executor({ pool: { kind: 'inline' }, limits: limiter, middleware: [outer, retry({ maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 })] });
   t.teardown(() => ex.close({ drain: false }));
   const ac = new AbortController();
-  const c = ex.submit(flaky, {}, undefined, { signal: ac.signal });
+  const c = ex.submit(f.service, {}, undefined, { signal: ac.signal });
   while (limiter.asks.length < 2) await new Promise((r) => setTimeout(r, 1));
   ac.abort();
   await t.throwsAsync(c.result(), { code: 'E_CANCELLED' });
   await settle();
   t.deepEqual(outcomes, ['rejected E_CANCELLED']);
-  t.is(attempts, 1, 'the waiting retry never ran');
+  t.is(f.attempts(), 1, 'the waiting retry never ran');
 });
 
 test('a call cancelled while its retry sleeps runs no further attempt', async (t) => {
-  let attempts = 0;
-  const flaky = defineService<unknown, number>({
-    name: 'flaky',
-    handler: {
-      call: () => {
-        attempts++;
-        throw Object.assign(new Error('again'), { retryable: true });
-      },
-    },
-  });
+  const f = flaky(Infinity);
   const ex = new Executor({ pool: { kind: 'inline' }, middleware: [retry({ maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 200 })] });
   t.teardown(() => ex.close());
   const ac = new AbortController();
-  const c = ex.submit(flaky, {}, undefined, { signal: ac.signal });
-  while (attempts < 1) await new Promise((r) => setTimeout(r, 1));
+  const c = ex.submit(f.service, {}, undefined, { signal: ac.signal });
+  while (f.attempts() < 1) await new Promise((r) => setTimeout(r, 1));
   ac.abort();
   await t.throwsAsync(c.result(), { code: 'E_CANCELLED' });
   await new Promise((r) => setTimeout(r, 400));
-  t.is(attempts, 1);
+  t.is(f.attempts(), 1);
 });
 
 // Figures on the fake clock: exact, with no milliseconds of luck.
@@ -305,20 +287,10 @@ test.serial('admitted and settled events and the queue-wait stats carry exact fi
 test.serial("a retry's admitted event counts its wait from when the retry asked, not from the call's queueing", async (t) => {
   clock = installClock();
   const limiter = new ScriptedLimiter((n) => (n === 2 ? notYet(50) : yes(`t${n}`)));
-  let attempts = 0;
-  const flaky = defineService<unknown, number>({
-    name: 'flaky',
-    handler: {
-      call: () => {
-        if (++attempts === 1) throw Object.assign(new Error('again'), { retryable: true });
-        return attempts;
-      },
-    },
-  });
   const ex = new Executor({ pool: { kind: 'inline' }, limits: limiter, middleware: [retry({ maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 5 })] });
   const admitted: ExecutorEventMap['admitted'][] = [];
   ex.on('admitted', (e) => admitted.push(e));
-  const c = ex.submit(flaky, {});
+  const c = ex.submit(flaky(1).service, {});
   await settle();
   clock.tick(5);
   await settle();

@@ -1,24 +1,14 @@
 import test from 'ava';
 import { CallContext, DeadlineExceededError, Executor, RateLimitError, defineService, withMeta, type Middleware } from '../../src/index.js';
-import { installClock, settle, type FakeClock } from '../helpers/fake-clock.js';
+import { fakeClockEach, settle } from '../helpers/fake-clock.js';
 import { echo, gate, sleeper } from '../helpers/services.js';
 
-// Time is the subject here: the clock is fake (see helpers/fake-clock.ts), so each instant is
+// Time is the subject here: the clock is fake (see helpers/fake-fake.clock.ts), so each instant is
 // checked exactly, with no milliseconds of luck either way. Public API only.
 
-let clock: FakeClock;
-test.beforeEach(() => {
-  clock = installClock();
-});
-test.afterEach.always(() => {
-  clock.uninstall();
-});
+const fake = fakeClockEach(test);
+const { advance } = fake;
 
-/** Moves the fake clock by `ms` and lets the real immediates and microtasks run. */
-async function advance(ms: number): Promise<void> {
-  clock.tick(ms);
-  await settle();
-}
 
 const passThrough: Middleware = { name: 'pass', call: (inv, next) => next(inv), stream: (inv, next) => next(inv) };
 
@@ -49,7 +39,7 @@ test.serial('rate capacity: while the head waits, the executor holds one timer a
   ex.submit(echo, 1);
   const second = ex.submit(echo, 2);
   await settle();
-  t.is(clock.countTimers(), 1, 'one timer for the exact instant');
+  t.is(fake.clock.countTimers(), 1, 'one timer for the exact instant');
   // Walk the clock up to 4 ms short of the instant in 10 ms steps: a poll would show as timers
   // that fire and re-arm; the exact timer stays the same single one.
   const fired: number[] = [];
@@ -136,7 +126,7 @@ test.serial('several deadlines: each call fails at its own instant, in order, fr
   const calls = deadlines.map((ms, i) => ex.submit(g.service, { id: i + 1 }, CallContext.withTimeout('t', ms)));
   for (const c of calls) c.result().catch(() => undefined);
   await settle();
-  t.is(clock.countTimers(), 1);
+  t.is(fake.clock.countTimers(), 1);
   for (const due of [...deadlines].sort((a, b) => a - b)) {
     await advance(due - (performance.now() - t0) - 0.01);
     t.is(calls[deadlines.indexOf(due)]!.status, 'QUEUED', `${due} ms call before its deadline`);
@@ -213,6 +203,6 @@ test.serial('a waiting head cancelled in the last millisecond leaves no timer be
   ac.abort();
   await settle(10);
   t.is(waiting.status, 'CANCELLED');
-  t.is(clock.countTimers(), 0, 'nothing re-armed after the cancel');
+  t.is(fake.clock.countTimers(), 0, 'nothing re-armed after the cancel');
   await ex.close();
 });

@@ -1,17 +1,12 @@
 import test from 'ava';
 import { MAX_TIMER_MS } from '../../src/core/bounds.js';
 import { WakeTimer } from '../../src/executor/wake-timer.js';
-import { installClock, settle, type FakeClock } from '../helpers/fake-clock.js';
+import { fakeClockEach, settle } from '../helpers/fake-clock.js';
 
 // The executor's one timer, on a fake clock: each instant is checked exactly.
 
-let clock: FakeClock;
-test.beforeEach(() => {
-  clock = installClock();
-});
-test.afterEach.always(() => {
-  clock.uninstall();
-});
+const fake = fakeClockEach(test);
+const { advance } = fake;
 
 function counting(): { timer: WakeTimer; fired: number[] } {
   const fired: number[] = [];
@@ -19,11 +14,6 @@ function counting(): { timer: WakeTimer; fired: number[] } {
   return { timer, fired };
 }
 
-/** Moves the fake clock by `ms` and lets the real immediates and microtasks run. */
-async function advance(ms: number): Promise<void> {
-  clock.tick(ms);
-  await settle();
-}
 
 test.serial('fires once, at the exact instant and not before, then is disarmed', async (t) => {
   const { timer, fired } = counting();
@@ -69,16 +59,16 @@ test.serial('NaN means now: it fires on a later turn and leaves no loop running'
   await settle();
   t.is(fired.length, 1);
   t.false(timer.armed);
-  t.is(clock.countTimers(), 0);
+  t.is(fake.clock.countTimers(), 0);
 });
 
 test.serial('cancel() disarms: nothing fires, no timer is left', async (t) => {
   const { timer, fired } = counting();
   timer.at(performance.now() + 30);
-  t.is(clock.countTimers(), 1);
+  t.is(fake.clock.countTimers(), 1);
   timer.cancel();
   t.false(timer.armed);
-  t.is(clock.countTimers(), 0);
+  t.is(fake.clock.countTimers(), 0);
   await advance(100);
   t.deepEqual(fired, []);
   // Armed again after a cancel, for an instant later than the cancelled one.
@@ -94,7 +84,7 @@ test.serial('a far instant waits in steps a Node timer can take, and still fires
   await advance(MAX_TIMER_MS);
   await advance(MAX_TIMER_MS);
   t.deepEqual(fired, []);
-  t.is(clock.countTimers(), 1, 're-armed for what is left');
+  t.is(fake.clock.countTimers(), 1, 're-armed for what is left');
   await advance(123.4);
   t.deepEqual(fired, []);
   await advance(0.1);
