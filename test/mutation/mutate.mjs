@@ -11,7 +11,7 @@ const SUBSETS = {
   'src/limits': ['test/unit/limiter.test.ts', 'test/unit/limits-window.test.ts'],
   'src/limits/sliding-window.ts': ['test/unit/sliding-window.test.ts', 'test/unit/limits-window.test.ts', 'test/unit/limiter.test.ts'],
   'src/limits/memory-limiter.ts': ['test/unit/memory-limiter.test.ts', 'test/unit/limiter.test.ts', 'test/unit/limiter-send-time.test.ts', 'test/unit/limiter-provider.test.ts'],
-  'src/limits/provider-ceiling.ts': ['test/unit/limiter-provider.test.ts', 'test/unit/limiter.test.ts'],
+  'src/limits/provider-ceiling.ts': ['test/unit/provider-ceiling.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/limiter.test.ts'],
   'src/limits/feedback.ts': ['test/unit/limiter-feedback.test.ts', 'test/unit/limiter-send-time.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/executor-timing.test.ts'],
   'src/limits/redis-limiter.ts': ['test/integration/redis-limiter.test.ts'],
   'src/limits/redis-scripts.ts': ['test/integration/redis-limiter.test.ts'],
