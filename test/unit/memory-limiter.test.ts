@@ -91,8 +91,8 @@ test('reconcile(): before the send it changes the held amount, after it the plac
   m.reconcile('not a ticket', 0);
   m.reconcile(3, 0);
   t.deepEqual(m.acquire(5), { admitted: false, retryInMs: 1000, reason: 'tokens' }, 'still 8 charged');
-  m.reconcile(placed, 1);
-  t.true(m.acquire(5).admitted, 'placed, then refunded to 1');
+  m.reconcile(placed, 0);
+  t.true(m.acquire(10).admitted, 'placed, then refunded to nothing');
   // A second reconcile after the send adjusts the placed entry again, not the held amount.
   const n = new MemoryLimiter([], [{ limit: 10, windowMs: 1000 }], c.now);
   const a = admitted(n.acquire(4));
@@ -133,8 +133,22 @@ test("observe(): with a plain ticket, the provider's remaining is reduced by the
   t.deepEqual(l.acquire(0), { admitted: false, retryInMs: 1000, reason: 'paused' });
   const m = new MemoryLimiter([], [], c.now);
   for (let i = 0; i < 3; i++) admitted(m.acquire(0));
-  m.observe({ remainingRequests: 2, resetRequestsMs: 1000 }, 'foreign');
+  m.observe({ remainingRequests: 2, resetRequestsMs: 1000, remainingTokens: 10, resetTokensMs: 1000 }, 'foreign');
   t.true(m.acquire(0).admitted);
+  t.deepEqual(m.acquire(20), { admitted: false, retryInMs: 1000, reason: 'paused' }, 'the token ceiling holds too');
   t.true(m.acquire(0).admitted);
   t.false(m.acquire(0).admitted);
+});
+
+test('a ticket admitted before the provider announced its limit is added to the learned window when sent, not placed from a hold it never had', (t) => {
+  const c = at();
+  const l = new MemoryLimiter([{ limit: 100, windowMs: 1000 }], [], c.now);
+  const early = admitted(l.acquire(0));
+  // Unsent when the header arrives: the learned window (2 per 1000 ms) is seeded with it.
+  l.observe({ limitRequests: 2, remainingRequests: 2, resetRequestsMs: 1000 }, early);
+  admitted(l.acquire(0));
+  c.set(1300);
+  l.sent(early, 1300);
+  // Seeded at 1000, early added at 1300, the second still held: 3 in a window of 2.
+  t.deepEqual(l.acquire(0), { admitted: false, retryInMs: 1000, reason: 'paused' });
 });

@@ -155,6 +155,7 @@ test('a held unit counts in every window and names a whole window as its wait, u
   t.is(w.held, 0);
   // Placed out of order: written at the latest time already there, never earlier.
   t.is(w.waitFor(1, 600), 900);
+  t.is(w.waitFor(2, 600), 900, 'the second entry counts from 500 too, not from 400');
   t.is(w.used(1499.999), 2);
   t.is(w.used(1500), 0);
 });
