@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CallContext, Executor, defineService, metaOnly, withMeta, type HandlerContext, type Pool } from '../../src/index.js';
+import { CallContext, Executor, defineService, metaOnly, retry, withMeta, type HandlerContext, type Pool } from '../../src/index.js';
 import type { PoolTask } from '../../src/pool/types.js';
 import { ScriptedLimiter, yes } from '../helpers/scripted-limiter.js';
 
@@ -45,6 +45,19 @@ test('a pool that never reports when it sent: each held slot is placed when its 
   t.deepEqual([...new Set(limiter.sentLog.map(([tk]) => tk))], ['t1', 't2', 't3', 't4']);
   t.true(tasks.every((task) => typeof task.onSent === 'function'), 'the pool was asked for the send instant');
 });
+
+for (const first of ['throw', 'reject']) {
+  test(`a pool that never reports: a retried attempt (${first}) places its own slot when it ends, before the next attempt takes another`, async (t) => {
+    const limiter = new ScriptedLimiter((n) => yes(`t${n}`));
+    const pool = silentPool([]);
+    let runs = 0;
+    const once: Pool = { ...pool, run: (task, handle) => pool.run({ ...task, request: ++runs === 1 ? first : 'value' }, handle) };
+    const ex = new Executor({ pool: once, limits: limiter, middleware: [retry({ maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0, shouldRetry: () => true })] });
+    t.teardown(() => ex.close());
+    t.is(await ex.call(any, 'x'), 'value');
+    t.deepEqual([...new Set(limiter.sentLog.map(([tk]) => tk))], ['t1', 't2']);
+  });
+}
 
 test('a ticket that holds no slot: the pool is not asked for a send instant, nothing is reported or measured', async (t) => {
   const limiter = new ScriptedLimiter((n) => yes(`t${n}`));
@@ -98,6 +111,7 @@ test("a stream's usage is the sum its chunks report (envelopes and tokensFromChu
         yield 'b';
         yield 'c';
         yield metaOnly({ usage: { tokens: 4 } }) as never;
+        yield metaOnly({ providerLimits: { remainingRequests: 100, resetRequestsMs: 1000 } }) as never;
       },
     },
   });
