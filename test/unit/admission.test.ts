@@ -88,7 +88,7 @@ test.serial('a queued call past its deadline while the limiter only says "not ye
   await advance(50);
   const e2 = await t.throwsAsync(behind.result(), { instanceOf: DeadlineExceededError });
   t.like(e2, { phase: 'queued' });
-  t.is((e2 as DeadlineExceededError).context?.['waitingFor'], undefined, 'it never reached the head');
+  t.is((e2 as DeadlineExceededError).context, undefined, 'it never reached the head: nothing to name');
   await advance(50);
   const e1 = await t.throwsAsync(head.result(), { instanceOf: DeadlineExceededError });
   t.like(e1, { phase: 'queued', context: { waitingFor: 'tokens' } });
@@ -348,5 +348,51 @@ test.serial('a retry waiting on an unreachable store is not failed early; at its
   t.is(c.status, 'EXECUTING', 'a 100 ms wait on a 250 ms deadline: not failed early');
   await advance(249);
   await t.throwsAsync(c.result(), { instanceOf: LimiterUnavailableError });
+  await ex.close();
+});
+
+test.serial('a store\'s late "not yet" for a call that is no longer the head (a retry went in front) asks again for the new head at once', async (t) => {
+  let pendingB: Deferred<Acquisition> | undefined;
+  const limiter = new ScriptedLimiter((n) => {
+    if (n === 2) {
+      pendingB = deferred<Acquisition>();
+      return pendingB.promise;
+    }
+    return yes(`t${n}`);
+  });
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let runs = 0;
+  const failsOnceLater = defineService<unknown, number>({
+    name: 'later',
+    handler: {
+      call: async () => {
+        if (++runs === 1) {
+          await held;
+          throw Object.assign(new Error('again'), { retryable: true });
+        }
+        return runs;
+      },
+    },
+  });
+  const ex = executor(limiter, { middleware: [retry({ maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 })] });
+  const limited: ExecutorEventMap['rateLimited'][] = [];
+  ex.on('rateLimited', (e) => limited.push(e));
+  const a = ex.submit(failsOnceLater, {});
+  await settle();
+  const b = ex.submit(echo, 'b');
+  await settle();
+  t.is(limiter.asks.length, 2, 'b is being asked for');
+  release();
+  await settle();
+  await advance(1);
+  // a's retry is now at the head, behind the store's pending answer for b.
+  pendingB!.resolve(notYet(5000));
+  await settle();
+  t.deepEqual(limited, [], 'nobody is told to wait: b is no longer the head');
+  t.is(await a.result(), 2, 'the retry was asked for at once and went in');
+  await settle();
+  t.is(b.status, 'COMPLETED', 'then b, asked again');
+  t.is(limiter.asks.length, 4);
   await ex.close();
 });

@@ -188,6 +188,28 @@ test('onIdle() resolves when the last running call settles, not before', async (
   t.true(idle);
 });
 
+test.serial('onIdle() waits for calls queued for rate capacity while nothing runs', async (t) => {
+  const fc = installClock();
+  try {
+    const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs: 1000 } } });
+    ex.submit(echo, 1);
+    const second = ex.submit(echo, 2);
+    await settle();
+    t.is(ex.running, 0);
+    t.is(ex.queued, 1);
+    let idle = false;
+    const waiting = ex.onIdle().then(() => (idle = true));
+    await settle();
+    t.false(idle, 'a call still waits in the queue');
+    fc.tick(1000);
+    await waiting;
+    t.is(second.status, 'COMPLETED');
+    await ex.close();
+  } finally {
+    fc.uninstall();
+  }
+});
+
 test('a retry cancelled while it waits for rate capacity: the middleware above it learns the outcome', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 2 ? notYet(60_000) : yes(`t${n}`)));
   const outcomes: string[] = [];
