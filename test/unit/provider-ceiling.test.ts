@@ -136,3 +136,41 @@ test('learned window: a send admitted before it was learned is added, one admitt
   // before added at 10, after still held, plus before's own hold never placed: 3 in the window.
   t.is(p.wait(0, 10), 1000);
 });
+
+test('token ceiling: tokens admitted after a later slot are measured from that slot; a 0-token request passes even an overdrawn ceiling', (t) => {
+  const p = new ProviderCeiling();
+  admit(p, 10, 0);
+  const b = admit(p, 20, 0);
+  admit(p, 5, 0);
+  // b's response: 5 tokens admitted after it, 35 unsent.
+  p.observe({ remainingTokens: 100, resetTokensMs: 500 }, 10, b);
+  t.is(p.wait(60, 10), 0);
+  t.is(p.wait(61, 10), 500);
+  p.observe({ remainingTokens: 10, resetTokensMs: 500 }, 10, b);
+  t.is(p.wait(1, 10), 500, 'overdrawn: 10 - 5 - 35');
+  t.is(p.wait(0, 10), 0);
+});
+
+test('a limit announced without its reset teaches nothing; a request ceiling alone takes token-charged admissions in stride', (t) => {
+  const p = new ProviderCeiling();
+  p.observe({ limitRequests: 3 }, 0, undefined);
+  t.false(p.active);
+  p.observe({ remainingRequests: 2, resetRequestsMs: 1000 }, 0, undefined);
+  t.notThrows(() => admit(p, 10, 0));
+  t.notThrows(() => admit(p, 0, 0));
+  t.is(p.wait(0, 0), 1000);
+});
+
+test('learned window: seeded with ours admitted after the response, too, and outlasting the ceiling', (t) => {
+  const p = new ProviderCeiling();
+  const a = admit(p, 0, 0);
+  send(p, a, 0);
+  const b = admit(p, 0, 0);
+  send(p, b, 0);
+  // a's response at 100 (round trip 100) says 2 of 2 remain; b was admitted after it: seed 1,
+  // span 1100. The ceiling (2 - 1 = 1 left) ends at 1100, the seed leaves at 1200.
+  p.observe({ limitRequests: 2, remainingRequests: 2, resetRequestsMs: 1000 }, 100, a);
+  t.is(p.wait(0, 1150), 0);
+  admit(p, 0, 1150);
+  t.is(p.wait(0, 1150), 50, 'the seed and the new hold fill the window until the seed leaves');
+});
