@@ -294,7 +294,8 @@ test('real time: a rate-limited head is admitted at the instant capacity frees, 
   t.true(late.every((l) => l >= -1e-6), 'never early');
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
   t.log(`wake-up lateness median ${median(late).toFixed(3)} ms; plain timer ${median(controlLate).toFixed(3)} ms`);
-  // Measured: about 0.02 ms against about 1 ms for the plain timer; a 10 ms poll lands ~5 ms late.
-  t.true(median(late) <= Math.max(median(controlLate), 0) + 1, `median lateness ${median(late).toFixed(3)} ms, control ${median(controlLate).toFixed(3)} ms`);
+  // Measured: about 0.02 ms against about 1 ms for the plain timer, quiet; 1.5 ms against 0.4 ms
+  // with three test files on two cores. A 10 ms poll lands ~5 ms late: 2 ms of slack still fails it.
+  t.true(median(late) <= Math.max(median(controlLate), 0) + 2, `median lateness ${median(late).toFixed(3)} ms, control ${median(controlLate).toFixed(3)} ms`);
   await ex.close();
 });
