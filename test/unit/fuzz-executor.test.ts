@@ -79,7 +79,9 @@ for (const [label, middleware] of [
     await new Promise((r) => setTimeout(r, 300));
     const used = process.cpuUsage(before);
     const ms = (used.user + used.system) / 1000;
-    t.true(ms < 60, `idle executor used ${ms.toFixed(1)} ms of CPU in 300 ms`);
+    // A spinning timer takes the whole 300 ms; the file's other test may run meanwhile (60.5 ms
+    // was seen in CI with nothing spinning).
+    t.true(ms < 150, `idle executor used ${ms.toFixed(1)} ms of CPU in 300 ms`);
   });
 }
 
