@@ -78,3 +78,60 @@ test('HookRegistry.transform: hooks in order, each may replace the chunk; undefi
   reg.register(HookType.STREAM_CHUNK, async (e) => `${String(e.chunk)}2`);
   t.is(await reg.transform('a', event), 'a12');
 });
+
+test('HookRegistry: each HookError names its hook type in its context', async (t) => {
+  const reg = new HookRegistry();
+  const notFn = t.throws(() => reg.register(HookType.PRE_CALL, 5 as never), { instanceOf: HookError });
+  t.deepEqual(notFn!.context, { type: 'PRE_CALL' });
+  const unknown = t.throws(() => reg.register('NOPE' as never, () => 1), { instanceOf: HookError });
+  t.deepEqual(unknown!.context, { type: 'NOPE' });
+  reg.register(HookType.POST_CALL, () => {
+    throw new Error('x');
+  });
+  const [out] = await reg.emit(HookType.POST_CALL, event);
+  t.deepEqual((out!.error as HookError).context, { type: 'POST_CALL' });
+});
+
+test('HookRegistry: removing a hook after clear() is harmless; hooks removed or added while a hook runs do not change that run', async (t) => {
+  const reg = new HookRegistry();
+  const off = reg.register(HookType.PRE_CALL, () => 1);
+  reg.clear();
+  t.notThrows(() => off());
+  t.notThrows(() => off());
+  const ran: string[] = [];
+  let offB: () => void = () => {};
+  reg.register(HookType.PRE_CALL, () => {
+    ran.push('a');
+    offB();
+  });
+  offB = reg.register(HookType.PRE_CALL, () => void ran.push('b'));
+  await reg.emit(HookType.PRE_CALL, event);
+  t.deepEqual(ran, ['a', 'b'], 'b was removed during the run, after the run began');
+  await reg.emit(HookType.PRE_CALL, event);
+  t.deepEqual(ran, ['a', 'b', 'a']);
+  const chunks = new HookRegistry();
+  let offSecond: () => void = () => {};
+  chunks.register(HookType.STREAM_CHUNK, (e) => {
+    offSecond();
+    return `${String(e.chunk)}1`;
+  });
+  offSecond = chunks.register(HookType.STREAM_CHUNK, (e) => `${String(e.chunk)}2`);
+  t.is(await chunks.transform('a', event), 'a12');
+  t.is(await chunks.transform('a', event), 'a1');
+});
+
+test('HookRegistry: a hook returning null, a plain object or a function is ok with that value (only a thenable is awaited)', async (t) => {
+  const reg = new HookRegistry();
+  const fn = Object.assign(() => 0, { then: 'not a method' });
+  const obj = { then: 5, a: 1 };
+  reg.register(HookType.PRE_CALL, () => null);
+  reg.register(HookType.PRE_CALL, () => obj);
+  reg.register(HookType.PRE_CALL, () => fn);
+  reg.register(HookType.PRE_CALL, () => ({ a: 2 }));
+  const outs = await reg.emit(HookType.PRE_CALL, event);
+  t.deepEqual(outs.map((o) => o.status), ['ok', 'ok', 'ok', 'ok']);
+  t.is(outs[0]!.value, null);
+  t.is(outs[1]!.value, obj);
+  t.is(outs[2]!.value, fn);
+  t.deepEqual(outs[3]!.value, { a: 2 });
+});
