@@ -180,8 +180,11 @@ test('a held admission is renewed while its process lives (every key of its wind
   const key = uniqueKey('lease');
   const requests = [{ limit: 1, windowMs: 200 }];
   const tokens = [{ limit: 10, windowMs: 250 }];
-  const holder = limiter(requests, tokens, key, { pendingLeaseMs: 300 });
-  const other = limiter(requests, tokens, key, { pendingLeaseMs: 300 });
+  // A lease of 1 s, renewed every third of it: a renewal that waits out a whole lease behind a
+  // busy event loop would need a stall of over 600 ms (a 300 ms lease lapsed in CI under load).
+  const LEASE = 1000;
+  const holder = limiter(requests, tokens, key, { pendingLeaseMs: LEASE });
+  const other = limiter(requests, tokens, key, { pendingLeaseMs: LEASE });
   const raw = new Redis(server!.url);
   t.teardown(() => raw.disconnect());
   // Never reported sent: held, its score a lease ahead of Redis's clock.
@@ -189,15 +192,15 @@ test('a held admission is renewed while its process lives (every key of its wind
   if (!held.admitted) return t.fail('the first admission is refused');
   const { seq, at } = held.ticket as RedisTicket;
   const base = `callpool:{${key}}`;
-  await sleep(1000);
-  // Unrenewed, the lease ends at 300 ms and every key expires by 550 ms (lease + window).
+  await sleep(3 * LEASE);
+  // Unrenewed, the lease ends at 1000 ms and every key expires by 1250 ms (lease + window).
   t.false((await other.acquire(0)).admitted, 'still held after three leases');
-  t.true(Number(await raw.zscore(`${base}:r:200`, seq)) > at + 900, 'the requests entry moved a lease ahead of now');
-  t.true(Number(await raw.zscore(`${base}:t:250`, seq)) > at + 900, 'the tokens entry too');
+  t.true(Number(await raw.zscore(`${base}:r:200`, seq)) > at + 3 * LEASE - 100, 'the requests entry moved a lease ahead of now');
+  t.true(Number(await raw.zscore(`${base}:t:250`, seq)) > at + 3 * LEASE - 100, 'the tokens entry too');
   t.is(await raw.exists(`${base}:t:250:amt`, `${base}:t:250:sum`), 2, "the tokens window's amounts and sum live on");
   await holder.close();
   const stopped = performance.now();
   await acquireWhenAdmitted(other, 0);
   const freedAfter = performance.now() - stopped;
-  t.true(freedAfter <= 300 + 250 + 200, `freed ${freedAfter.toFixed(0)} ms after the renewals stopped`);
+  t.true(freedAfter <= LEASE + 250 + 200, `freed ${freedAfter.toFixed(0)} ms after the renewals stopped`);
 });
