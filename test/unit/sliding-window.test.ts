@@ -68,7 +68,7 @@ const ops = fc.array(
 );
 
 test('agrees with a plain model on every operation, through ring growth and out-of-order reports', (t) => {
-  fc.assert(
+  const run = fc.check(
     fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 50, max: 1000 }), ops, (limit, windowMs, list: Op[]) => {
       // A small initial ring: growing it is part of what is checked.
       const w = new SlidingWindow(limit, windowMs, 1);
@@ -114,11 +114,13 @@ test('agrees with a plain model on every operation, through ring growth and out-
     }),
     { numRuns: 400 },
   );
-  t.pass();
+  // Every generated case held (the report names the smallest failing one otherwise).
+  t.false(run.failed, fc.defaultReportMessage(run));
+  t.is(run.numRuns, 400);
 });
 
 test('never more than the limit in any window: each unit admitted only when waitFor says 0, at the instant it names', (t) => {
-  fc.assert(
+  const run = fc.check(
     fc.property(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 10, max: 500 }), fc.array(fc.record({ amount: fc.integer({ min: 1, max: 3 }), gap: fc.integer({ min: 0, max: 50 }) }), { maxLength: 200 }), (limit, windowMs, offers) => {
       const w = new SlidingWindow(limit, windowMs, 1);
       const admitted: { at: number; amount: number }[] = [];
@@ -137,7 +139,9 @@ test('never more than the limit in any window: each unit admitted only when wait
     }),
     { numRuns: 300 },
   );
-  t.pass();
+  // Every generated case held (the report names the smallest failing one otherwise).
+  t.false(run.failed, fc.defaultReportMessage(run));
+  t.is(run.numRuns, 300);
 });
 
 test('a held unit counts in every window and names a whole window as its wait, until it is placed', (t) => {
