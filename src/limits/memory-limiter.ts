@@ -107,7 +107,7 @@ export class MemoryLimiter implements Limiter {
   }
 
   holds(ticket: Ticket): boolean {
-    return ticket instanceof MemoryTicket;
+    return ticket instanceof MemoryTicket && ticket.sentAt === undefined;
   }
 
   reconcile(ticket: Ticket, actualTokens: number): void {

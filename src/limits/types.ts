@@ -44,8 +44,9 @@ export interface Limiter {
   sent?(ticket: Ticket, at: number): void | Promise<void>;
   /**
    * false when `ticket` holds no slot waiting for its send instant (a limiter with no window
-   * that no provider has spoken to yet): the executor then reports nothing for it, and a call
-   * costs no send tracking. Absent: every ticket holds.
+   * that no provider has spoken to yet, or a ticket already placed): the executor then reports
+   * nothing for it, so a call costs no send tracking and a placed slot is not reported again.
+   * Absent: every ticket holds.
    */
   holds?(ticket: Ticket): boolean;
   /** Corrects the token window with the actual usage of an admitted call (refund or charge). */

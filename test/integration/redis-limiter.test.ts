@@ -165,6 +165,23 @@ test('pause() is shared: another process sees it through Redis', async (t) => {
   t.true((await admit(b, 0)).admitted);
 });
 
+test('holds(): an admission waits for its send report until the first one; later reports change nothing', async (t) => {
+  const l = limiter([{ limit: 1, windowMs: 600 }], [], uniqueKey('holds'));
+  const a = await l.acquire(0);
+  if (!a.admitted) return t.fail('the first admission is refused');
+  t.true(l.holds(a.ticket));
+  t.false(l.holds('x'));
+  await l.sent(a.ticket, performance.now());
+  t.false(l.holds(a.ticket), 'placed: nothing more to report');
+  const refused = await l.acquire(0);
+  if (refused.admitted) return t.fail('admitted past the limit');
+  await sleep(200);
+  await l.sent(a.ticket, performance.now());
+  const again = await l.acquire(0);
+  if (again.admitted) return t.fail('admitted past the limit');
+  t.true(again.retryInMs <= refused.retryInMs - 150, `a second report moved the slot: ${again.retryInMs} then ${refused.retryInMs} ms`);
+});
+
 test('keys expire with their window: nothing is left behind in Redis', async (t) => {
   const key = uniqueKey('expire');
   const l = limiter([{ limit: 5, windowMs: 100 }], [{ limit: 50, windowMs: 150 }], key);

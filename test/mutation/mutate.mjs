@@ -19,7 +19,7 @@ const SUBSETS = {
   'src/middleware/backoff.ts': ['test/unit/middleware-retry.test.ts'],
   'src/middleware/sleep.ts': ['test/unit/middleware-retry.test.ts'],
   'src/middleware/timeout.ts': ['test/unit/middleware-timeout.test.ts', 'test/unit/middleware-timing.test.ts'],
-  'src/middleware/circuit-breaker.ts': ['test/unit/middleware-circuit-breaker.test.ts'],
+  'src/middleware/circuit-breaker.ts': ['test/unit/middleware-circuit-breaker.test.ts', 'test/unit/middleware-breaker-policy.test.ts'],
   'src/middleware/breaker-policy.ts': ['test/unit/middleware-breaker-policy.test.ts', 'test/unit/middleware-circuit-breaker.test.ts'],
   'src/middleware/hook-registry.ts': ['test/unit/middleware-hook-registry.test.ts', 'test/unit/middleware-hooks.test.ts', 'test/unit/middleware-timing.test.ts'],
   'src/middleware/hooks.ts': ['test/unit/middleware-hooks.test.ts'],
@@ -41,8 +41,10 @@ const SUBSETS = {
   'src/executor/executor-stats.ts': ['test/unit/stats-history.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
   'src/executor/submission.ts': ['test/unit/coded-errors.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
   'src/executor/call-stream.ts': ['test/unit/executor-promises.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts'],
-  'src/executor/dispatch-jitter.ts': ['test/unit/executor-attempts.test.ts', 'test/unit/limiter-send-time.test.ts'],
-  'src/executor': ['test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts'],
+  'src/executor/dispatch-jitter.ts': ['test/unit/executor-parts.test.ts', 'test/unit/executor-attempts.test.ts', 'test/unit/limiter-send-time.test.ts', 'test/unit/terminal.test.ts'],
+  'src/executor/linked-queue.ts': ['test/unit/executor-parts.test.ts', 'test/unit/admission.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-surface.test.ts'],
+  'src/executor': ['test/unit/executor-parts.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts', 'test/unit/admission.test.ts', 'test/unit/terminal.test.ts', 'test/unit/executor-timing.test.ts'],
+  'src/limits/create-limiter.ts': ['test/unit/limiter.test.ts', 'test/unit/coded-errors.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/executor-surface.test.ts'],
 };
 
 /** Type-only files: nothing to mutate. */

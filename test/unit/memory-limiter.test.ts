@@ -51,6 +51,9 @@ test('a window ticket holds its slot until sent; holds() says which tickets wait
   t.deepEqual(l.acquire(0), { admitted: false, retryInMs: 1000, reason: 'requests' }, 'held: counts whatever the time');
   l.sent(ticket, 5200);
   t.deepEqual(l.acquire(0), { admitted: false, retryInMs: 1200, reason: 'requests' }, 'placed at its send instant');
+  t.false(l.holds(ticket), 'placed: nothing more to report');
+  l.sent(ticket, 5900);
+  t.deepEqual(l.acquire(0), { admitted: false, retryInMs: 1200, reason: 'requests' }, 'a second report moves nothing');
 });
 
 test('the longest wait wins and names its limit; a request window full means wait, however roomy the token window', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CallContext, Executor, defineService, metaOnly, retry, withMeta, type HandlerContext, type Pool } from '../../src/index.js';
+import { CallContext, Executor, MemoryLimiter, defineService, metaOnly, retry, withMeta, type HandlerContext, type Limiter, type Pool } from '../../src/index.js';
 import type { PoolTask } from '../../src/pool/types.js';
 import { ScriptedLimiter, yes } from '../helpers/scripted-limiter.js';
 
@@ -146,4 +146,31 @@ test("the handler's context: call and branch ids, the deadline as epoch ms (null
   t.like(a, { callId: withDeadline.callId, branchId: 'branch-a', capabilities: ['net.out:*'], attrs: { user: 'u1' }, options: { model: 'm' } });
   t.true(Math.abs(a!.deadlineEpochMs! - (performance.timeOrigin + withDeadline.deadline!)) < 1e-3, 'the same instant, on the wall clock');
   t.like(b, { branchId: 'branch-b', deadlineEpochMs: null, capabilities: [], attrs: {} });
+});
+
+test('a held slot is reported to the limiter once per attempt: the pool\'s send report, not again at the attempt\'s end or at settle', async (t) => {
+  const inner = new MemoryLimiter([{ limit: 1000, windowMs: 60_000 }], []);
+  const reports = new Map<unknown, number>();
+  let holdsAsked = 0;
+  const counting: Limiter = {
+    check: (tokens) => inner.check(tokens),
+    acquire: (tokens, at) => inner.acquire(tokens, at),
+    holds: (ticket) => (holdsAsked++, inner.holds(ticket)),
+    sent: (ticket, at) => {
+      reports.set(ticket, (reports.get(ticket) ?? 0) + 1);
+      inner.sent(ticket, at);
+    },
+    reconcile: (ticket, used) => inner.reconcile(ticket, used),
+    pause: (ms) => inner.pause(ms),
+    observe: (limits, ticket) => inner.observe(limits, ticket),
+    close: () => inner.close(),
+  };
+  const echo = defineService<string, string>({ name: 'echo-once', handler: { call: (r: string) => r } });
+  const ex = new Executor({ pool: { kind: 'inline' }, limits: counting });
+  t.teardown(() => ex.close());
+  for (let i = 0; i < 20; i++) await ex.call(echo, 'x');
+  await Promise.all(Array.from({ length: 20 }, () => ex.call(echo, 'y')));
+  t.is(reports.size, 40, 'every admission reported');
+  t.deepEqual([...new Set(reports.values())], [1], 'and only once');
+  t.true(holdsAsked > 0);
 });
