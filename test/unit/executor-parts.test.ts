@@ -119,6 +119,11 @@ test('EventHub: listening says which events have listeners, through on/off of se
   hub.emit('settled', { service: 's', callId: 'c', status: 'COMPLETED', runMs: 0 });
   t.deepEqual(seen, ['two']);
   t.deepEqual(Object.keys(hub.listening).sort(), ['admitted', 'queueFull', 'rateLimited', 'settled']);
+  // A name that is not an executor event (a listener added through a cast) is never tracked.
+  const untracked = 'somethingElse' as 'settled';
+  hub.on(untracked, one);
+  hub.off(untracked, one);
+  t.deepEqual(Object.keys(hub.listening).sort(), ['admitted', 'queueFull', 'rateLimited', 'settled']);
 });
 
 test('EventHub: a throwing listener never reaches the emitter (the listeners before it have run); many listeners raise no warning', (t) => {
@@ -186,9 +191,11 @@ test("DispatchJitter.forGuard: 'auto' widens the limiter's windows by the p99; n
   DispatchJitter.forGuard(undefined, plain).record(0, 7, 7);
   t.is(widened.length, 1, 'no guard asked, no widening');
   t.notThrows(() => DispatchJitter.forGuard('auto', limiter));
-  const err = t.throws(() => DispatchJitter.forGuard('auto', { ...spy, widen: undefined }));
-  t.is((err as { code?: string }).code, 'E_CONFIG');
-  t.regex(err!.message, /guard/);
+  const err = t.throws(() => DispatchJitter.forGuard('auto', { ...spy, widen: undefined })) as unknown as { code: string; message: string; issues: { path: string; rule: string; message: string }[] };
+  t.is(err.code, 'E_CONFIG');
+  t.regex(err.message, /^invalid executor config/);
+  t.deepEqual(err.issues.map((i) => [i.path, i.rule]), [['/guard', 'requires']]);
+  t.regex(err.issues[0]!.message, /'auto' needs a limiter that can widen its windows/);
 });
 
 test('outcome: statusOf tells cancellations from failures; cancelled() keeps coded reasons and wraps the rest with their text', (t) => {
