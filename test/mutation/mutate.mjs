@@ -38,7 +38,7 @@ const SUBSETS = {
   'src/executor/admission.ts': ['test/unit/admission.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-attempts.test.ts'],
   'src/executor/terminal.ts': ['test/unit/terminal.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
   'src/executor/executor.ts': ['test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts'],
-  'src/executor/executor-stats.ts': ['test/unit/stats-history.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
+  'src/executor/executor-stats.ts': ['test/unit/executor-stats.test.ts', 'test/unit/stats-history.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
   'src/executor/submission.ts': ['test/unit/submission.test.ts', 'test/unit/coded-errors.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
   'src/executor/call-stream.ts': ['test/unit/call-stream.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts'],
   'src/executor/dispatch-jitter.ts': ['test/unit/executor-parts.test.ts', 'test/unit/executor-attempts.test.ts', 'test/unit/limiter-send-time.test.ts', 'test/unit/terminal.test.ts'],
