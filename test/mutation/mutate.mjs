@@ -34,7 +34,7 @@ const SUBSETS = {
   'src/middleware': ['test/unit/middleware-*.test.ts'],
   'src/executor/wake-timer.ts': ['test/unit/wake-timer.test.ts', 'test/unit/executor-timing.test.ts'],
   'src/executor/deadline-heap.ts': ['test/unit/deadline-heap.test.ts', 'test/unit/executor.test.ts'],
-  'src/executor/latency-histogram.ts': ['test/unit/latency-histogram.test.ts'],
+  'src/executor/latency-histogram.ts': ['test/unit/latency-histogram.test.ts', 'test/unit/soak-measurements.test.ts'],
   'src/executor/admission.ts': ['test/unit/admission.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-timing.test.ts', 'test/unit/executor-attempts.test.ts'],
   'src/executor/terminal.ts': ['test/unit/terminal.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts'],
   'src/executor/executor.ts': ['test/unit/executor-surface.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts'],
@@ -45,7 +45,7 @@ const SUBSETS = {
   'src/executor/call-entry.ts': ['test/unit/call-stream.test.ts', 'test/unit/executor-parts.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/admission.test.ts'],
   'src/executor/linked-queue.ts': ['test/unit/executor-parts.test.ts', 'test/unit/admission.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-surface.test.ts'],
   'src/executor': ['test/unit/executor-parts.test.ts', 'test/unit/executor.test.ts', 'test/unit/executor-surface.test.ts', 'test/unit/executor-promises.test.ts', 'test/unit/executor-attempts.test.ts', 'test/unit/admission.test.ts', 'test/unit/terminal.test.ts', 'test/unit/executor-timing.test.ts'],
-  'src/limits/create-limiter.ts': ['test/unit/limiter.test.ts', 'test/unit/coded-errors.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/executor-surface.test.ts'],
+  'src/limits/create-limiter.ts': ['test/unit/create-limiter.test.ts', 'test/unit/limiter.test.ts', 'test/unit/coded-errors.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/executor-surface.test.ts'],
 };
 
 /** Type-only files: nothing to mutate. */
