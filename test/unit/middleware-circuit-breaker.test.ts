@@ -170,3 +170,99 @@ test('breaker options are checked, naming the option', (t) => {
   t.throws(() => circuitBreaker({ trip: { ratio: 1.5 } }), { code: 'E_CONFIG', message: /trip.ratio/ });
   t.throws(() => circuitBreaker({ halfOpenProbes: 0, openMs: -1 }), { code: 'E_CONFIG', message: /openMs.*halfOpenProbes|halfOpenProbes.*openMs/ });
 });
+
+test('breaker: closing resets the trip count, so a closed circuit starts from zero failures', async (t) => {
+  const clock = new ManualClock();
+  const b = circuitBreaker({ trip: { consecutive: 2 }, openMs: 100, clock: clock.now });
+  const inv = fakeInv();
+  await t.throwsAsync(b.call!(inv, fail));
+  await t.throwsAsync(b.call!(inv, fail));
+  t.is(b.state('svc'), 'open');
+  clock.advance(100);
+  t.is(await b.call!(inv, succeed), 'ok', 'the probe succeeds');
+  t.is(b.state('svc'), 'closed');
+  await t.throwsAsync(b.call!(inv, fail));
+  t.is(b.state('svc'), 'closed', 'one failure after closing is one, not three');
+});
+
+test('breaker: late outcomes of calls admitted before a state change count neither as success nor as failure', async (t) => {
+  const clock = new ManualClock();
+  const b = circuitBreaker({ trip: { consecutive: 2 }, openMs: 100, clock: clock.now });
+  const inv = fakeInv();
+  const late: { ok: () => void; bad: () => void }[] = [];
+  const slow = (): Promise<unknown> =>
+    new Promise((resolve, reject) => late.push({ ok: () => resolve('late'), bad: () => reject(flaky()) }));
+  const slowOk = b.call!(inv, slow);
+  const slowBad = b.call!(inv, slow);
+  await t.throwsAsync(b.call!(inv, fail));
+  await t.throwsAsync(b.call!(inv, fail));
+  clock.advance(100);
+  await b.call!(inv, succeed);
+  t.is(b.state('svc'), 'closed');
+  await t.throwsAsync(b.call!(inv, fail));
+  // A late success would reset the run of failures; a late failure would complete it.
+  late[0]!.ok();
+  await slowOk;
+  t.is(b.state('svc'), 'closed');
+  await t.throwsAsync(b.call!(inv, fail));
+  t.is(b.state('svc'), 'open', 'the late success did not reset the run');
+  clock.advance(100);
+  await b.call!(inv, succeed);
+  await t.throwsAsync(b.call!(inv, fail));
+  late[1]!.bad();
+  await t.throwsAsync(slowBad);
+  t.is(b.state('svc'), 'closed', 'the late failure was not counted');
+});
+
+test("breaker: a probe released from an older half-open period frees no slot in the current one", async (t) => {
+  const clock = new ManualClock();
+  const b = circuitBreaker({ trip: { consecutive: 1 }, openMs: 100, halfOpenProbes: 2, clock: clock.now });
+  const inv = fakeInv();
+  const sinv = fakeInv({ kind: 'stream' });
+  await t.throwsAsync(b.call!(inv, fail));
+  clock.advance(100);
+  // Probe 1: a stream the consumer will leave later; probe 2 fails and opens the circuit again.
+  const old = b.stream!(sinv, () => chunks([1, 2, 3]))[Symbol.asyncIterator]();
+  t.deepEqual(await old.next(), { done: false, value: 1 });
+  await t.throwsAsync(b.call!(inv, fail));
+  t.is(b.state('svc'), 'open');
+  clock.advance(100);
+  const hold: (() => void)[] = [];
+  const held = (): Promise<string> => new Promise((r) => hold.push(() => r('ok')));
+  const p1 = b.call!(inv, held);
+  const p2 = b.call!(inv, held);
+  await old.return!();
+  const refused = await t.throwsAsync(b.call!(inv, succeed), { instanceOf: CircuitOpenError });
+  t.deepEqual(refused!.context, { state: 'half-open', probesInFlight: 2 });
+  for (const h of hold) h();
+  await Promise.all([p1, p2]);
+});
+
+test('breaker: CircuitOpenError says which state refused; state() of a circuit never seen is closed; name, on/off and a custom trip policy', async (t) => {
+  const clock = new ManualClock();
+  let made = 0;
+  const b = circuitBreaker({
+    trip: () => {
+      made++;
+      return { failure: () => true, success: () => undefined, reset: () => undefined };
+    },
+    openMs: 100,
+    clock: clock.now,
+  });
+  t.is(b.name, 'circuitBreaker');
+  t.is(b.state('never-seen'), 'closed');
+  t.deepEqual(b.states(), {});
+  const seen: string[] = [];
+  const listener = (c: StateChange): number => seen.push(`${c.from}->${c.to}`);
+  t.is(b.on('stateChange', listener), b);
+  const inv = fakeInv();
+  await t.throwsAsync(b.call!(inv, fail));
+  t.is(made, 1, 'the custom policy made the decision');
+  t.is(b.state('svc'), 'open', 'one failure trips the custom policy');
+  const err = await t.throwsAsync(b.call!(inv, succeed), { instanceOf: CircuitOpenError });
+  t.deepEqual(err!.context, { state: 'open' });
+  t.is(b.off('stateChange', listener), b);
+  clock.advance(100);
+  t.is(b.state('svc'), 'half-open');
+  t.deepEqual(seen, ['closed->open'], 'removed before the move to half-open');
+});
