@@ -26,7 +26,7 @@ const SUBSETS = {
   'src/middleware/redaction.ts': ['test/unit/middleware-redaction.test.ts'],
   'src/middleware/policy-gate.ts': ['test/unit/middleware-policy-gate.test.ts'],
   'src/middleware/capabilities.ts': ['test/unit/middleware-capabilities.test.ts', 'test/unit/middleware-policy-gate.test.ts'],
-  'src/middleware/metrics.ts': ['test/unit/middleware-metrics.test.ts'],
+  'src/middleware/metrics.ts': ['test/unit/middleware-metrics-exact.test.ts', 'test/unit/middleware-metrics.test.ts'],
   'src/middleware/compose.ts': ['test/unit/middleware-compose.test.ts'],
   'src/middleware/next-safely.ts': ['test/unit/middleware-redaction.test.ts'],
   'src/middleware/observe-stream.ts': ['test/unit/middleware-observe-stream.test.ts'],
