@@ -72,7 +72,7 @@ export class CallStream<T = unknown> implements AsyncIterableIterator<T> {
     if (!this.#done) {
       this.#done = true;
       this.#owner.stop('the consumer stopped iterating');
-      this.#iterator?.return?.()?.catch(noop);
+      closeQuietly(this.#iterator);
     }
     return { done: true, value: undefined };
   }
@@ -81,10 +81,22 @@ export class CallStream<T = unknown> implements AsyncIterableIterator<T> {
     if (!this.#done) {
       this.#done = true;
       this.#owner.stop(err ?? 'the consumer threw');
-      this.#iterator?.return?.()?.catch(noop);
+      closeQuietly(this.#iterator);
     }
     throw err;
   }
 }
 
 function noop(): void {}
+
+/**
+ * Closes the producer the consumer left. A middleware's iterator may have no `return()`, or one
+ * that answers synchronously or throws: the consumer is leaving either way.
+ */
+function closeQuietly(it: AsyncIterator<unknown> | undefined): void {
+  try {
+    Promise.resolve(it?.return?.()).catch(noop);
+  } catch {
+    // A return() that throws has nothing left to close.
+  }
+}

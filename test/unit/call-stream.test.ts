@@ -170,3 +170,115 @@ test("middleware sees each invocation's kind: 'stream' for streams, 'call' for c
   await ex.call(echo, 1);
   t.deepEqual(kinds, ['stream', 'call']);
 });
+
+test('a producer that ends quietly after its deadline passed: iteration throws E_DEADLINE, it does not look complete', async (t) => {
+  const quiet = defineService<unknown, unknown, unknown>({
+    name: 'quiet',
+    handler: {
+      async *stream(_r: unknown, _c: unknown, signal: AbortSignal) {
+        yield 'first';
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      },
+    },
+  });
+  const ex = inline(t);
+  const s = ex.stream(quiet, 1, CallContext.withTimeout('d', 60));
+  t.deepEqual(await s.next(), { done: false, value: 'first' });
+  await t.throwsAsync(s.next(), { code: 'E_DEADLINE' });
+  t.is(s.call.status, 'FAILED');
+});
+
+test("a middleware that fails its own way after the caller aborted: the caller sees the call's E_CANCELLED", async (t) => {
+  const own: Middleware = {
+    name: 'own-error',
+    async *stream(inv, next) {
+      for await (const c of next(inv)) {
+        yield c;
+        await new Promise((resolve) => inv.signal.addEventListener('abort', resolve, { once: true }));
+        throw new Error('the middleware saw the abort');
+      }
+    },
+  };
+  const ex = inline(t, [own]);
+  const ac = new AbortController();
+  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const s = ex.stream(counting(probe, ['a', 'b']), 1, CallContext.new('c'), { signal: ac.signal });
+  t.deepEqual(await s.next(), { done: false, value: 'a' });
+  const pending = s.next();
+  ac.abort();
+  await t.throwsAsync(pending, { code: 'E_CANCELLED' });
+});
+
+test('a middleware whose iterator has no return(), or a return() that answers synchronously: leaving early still cancels cleanly', async (t) => {
+  const bare = (withReturn: boolean): Middleware => ({
+    name: 'bare-iterator',
+    stream(inv, next) {
+      const inner = next(inv)[Symbol.asyncIterator]();
+      const it: AsyncIterator<unknown> = { next: () => inner.next() };
+      if (withReturn) it.return = (() => ({ done: true, value: undefined })) as unknown as AsyncIterator<unknown>['return'];
+      return { [Symbol.asyncIterator]: () => it };
+    },
+  });
+  for (const withReturn of [false, true]) {
+    const ex = inline(t, [bare(withReturn)]);
+    const probe: Probe = { finished: 0, producerReturned: 0 };
+    const a = ex.stream(counting(probe, ['a', 'b']), 1);
+    t.deepEqual(await a.next(), { done: false, value: 'a' });
+    t.deepEqual(await a.return(), { done: true, value: undefined });
+    t.is(a.call.status, 'CANCELLED');
+    const b = ex.stream(counting(probe, ['a', 'b']), 1);
+    t.deepEqual(await b.next(), { done: false, value: 'a' });
+    const mine = new Error('stop');
+    t.is(await t.throwsAsync(b.throw(mine)), mine);
+    t.is(b.call.status, 'CANCELLED');
+  }
+});
+
+test("a middleware iterator whose return() throws: return() and throw() still settle the call as cancelled", async (t) => {
+  const throwing: Middleware = {
+    name: 'throwing-return',
+    stream(inv, next) {
+      const inner = next(inv)[Symbol.asyncIterator]();
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () => inner.next(),
+          return: () => {
+            throw new Error('return() broke');
+          },
+        }),
+      };
+    },
+  };
+  const ex = inline(t, [throwing]);
+  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const s = ex.stream(counting(probe, ['a', 'b']), 1);
+  t.deepEqual(await s.next(), { done: false, value: 'a' });
+  t.deepEqual(await s.return(), { done: true, value: undefined });
+  t.is(s.call.status, 'CANCELLED');
+});
+
+test('a middleware that swallows the failure and ends the stream quietly after the deadline: iteration still throws E_DEADLINE', async (t) => {
+  const swallow: Middleware = {
+    name: 'swallow',
+    async *stream(inv, next) {
+      try {
+        yield* next(inv);
+      } catch {
+        // Ends the stream as if it had finished.
+      }
+    },
+  };
+  const slow = defineService<unknown, unknown, unknown>({
+    name: 'slow-quiet',
+    handler: {
+      async *stream(_r: unknown, _c: unknown, signal: AbortSignal) {
+        yield 'first';
+        await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+      },
+    },
+  });
+  const ex = inline(t, [swallow]);
+  const s = ex.stream(slow, 1, CallContext.withTimeout('d', 60));
+  t.deepEqual(await s.next(), { done: false, value: 'first' });
+  await t.throwsAsync(s.next(), { code: 'E_DEADLINE' });
+});
