@@ -214,15 +214,16 @@ export class RedisLimiter implements Limiter {
     return { admitted: true, ticket };
   }
 
+  /** A ticket waits for its send report until the first one (see `Limiter.holds`). */
+  holds(ticket: Ticket): boolean {
+    return ticket instanceof SharedTicket && ticket.local.sentAt === undefined;
+  }
+
   /**
    * The request of `ticket` left at `at` (monotonic, this process): the local mirror places it
    * there, and Redis at its own clock's now less the time since `at`, never before the
    * admission. If Redis cannot be told, the member stays held there until the next sync.
    */
-  holds(ticket: Ticket): boolean {
-    return ticket instanceof SharedTicket && ticket.local.sentAt === undefined;
-  }
-
   async sent(ticket: Ticket, at: number): Promise<void> {
     if (!(ticket instanceof SharedTicket) || ticket.local.sentAt !== undefined) return;
     this.#local.sent(ticket.local, at);
