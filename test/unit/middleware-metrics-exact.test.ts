@@ -80,6 +80,7 @@ test.serial('outcomes: cancellations, well-formed codes, and anything else bucke
   const failures: unknown[] = [
     new CancelledError('stop'),
     null,
+    undefined,
     'a string',
     42,
     Object.assign(new Error('x'), { code: 42 }),
@@ -87,6 +88,7 @@ test.serial('outcomes: cancellations, well-formed codes, and anything else bucke
     Object.assign(new Error('x'), { code: 'junk E_FINE' }),
     Object.assign(new Error('x'), { code: `E_${'A'.repeat(40)}` }),
     Object.assign(new Error('x'), { code: 'E_FINE_2' }),
+    Object.assign(new Error('x'), { code: { toString: () => 'E_SNEAKY' } }),
   ];
   for (const f of failures) {
     const err = await m.call!(inv, () => Promise.reject(f)).then(
@@ -95,7 +97,7 @@ test.serial('outcomes: cancellations, well-formed codes, and anything else bucke
     );
     t.is(err, f, 'the caller gets the very error');
   }
-  t.deepEqual(m.snapshot().services['svc']!.calls.outcomes, { cancelled: 1, E_HANDLER: 3, E_OTHER: 4, E_FINE_2: 1 });
+  t.deepEqual(m.snapshot().services['svc']!.calls.outcomes, { cancelled: 1, E_HANDLER: 4, E_OTHER: 5, E_FINE_2: 1 });
 });
 
 test.serial('stream bytes: null, undefined and functions count 0, a chunk JSON cannot encode counts 0, others their JSON size', async (t) => {
