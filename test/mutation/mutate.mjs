@@ -14,7 +14,7 @@ const SUBSETS = {
   'src/limits/provider-ceiling.ts': ['test/unit/provider-ceiling.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/limiter.test.ts'],
   'src/limits/feedback.ts': ['test/unit/limiter-feedback.test.ts', 'test/unit/limiter-send-time.test.ts', 'test/unit/limiter-provider.test.ts', 'test/unit/executor-timing.test.ts'],
   'src/limits/redis-limiter.ts': ['test/integration/redis-limiter.test.ts', 'test/integration/redis-outage.test.ts'],
-  'src/limits/redis-scripts.ts': ['test/integration/redis-limiter.test.ts'],
+  'src/limits/redis-scripts.ts': ['test/integration/redis-limiter.test.ts', 'test/integration/redis-outage.test.ts'],
   'src/middleware/retry.ts': ['test/unit/middleware-retry.test.ts', 'test/unit/middleware-timing.test.ts'],
   'src/middleware/backoff.ts': ['test/unit/middleware-retry.test.ts'],
   'src/middleware/sleep.ts': ['test/unit/middleware-retry.test.ts'],
