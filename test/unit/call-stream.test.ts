@@ -26,6 +26,21 @@ function counting(probe: Probe, chunks: unknown[], fail?: Error) {
   });
 }
 
+/** A producer that yields once, then waits for its signal: it fails when aborted, or ends quietly. */
+function firstThenAbort(name: string, ends: 'fails' | 'quietly') {
+  return defineService<unknown, unknown, unknown>({
+    name,
+    handler: {
+      async *stream(_r: unknown, _c: unknown, signal: AbortSignal) {
+        yield 'first';
+        await new Promise<void>((resolve, reject) =>
+          signal.addEventListener('abort', () => (ends === 'fails' ? reject(new Error('producer aborted')) : resolve()), { once: true }),
+        );
+      },
+    },
+  });
+}
+
 function inline(t: { teardown(fn: () => unknown): void }, middleware: Middleware[] = []): Executor {
   const ex = new Executor({ pool: { kind: 'inline' }, middleware });
   t.teardown(() => ex.close({ drain: false }));
@@ -63,24 +78,13 @@ test('a failing producer: next() throws the error once, then says done; the call
 });
 
 test("a stream whose deadline passes mid-stream throws the call's E_DEADLINE, not the abort the producer saw", async (t) => {
-  const gate = deferred<void>();
-  const slow = defineService<unknown, unknown, unknown>({
-    name: 'slow',
-    handler: {
-      async *stream(_r: unknown, _c: unknown, signal: AbortSignal) {
-        yield 'first';
-        await new Promise((_res, rej) => signal.addEventListener('abort', () => rej(new Error('producer aborted')), { once: true }));
-        await gate.promise;
-      },
-    },
-  });
+  const slow = firstThenAbort('slow', 'fails');
   const ex = inline(t);
   const s = ex.stream(slow, 1, CallContext.withTimeout('d', 60));
   t.deepEqual(await s.next(), { done: false, value: 'first' });
   const err = await t.throwsAsync(s.next());
   t.is((err as { code?: string }).code, 'E_DEADLINE');
   t.is(s.call.status, 'FAILED');
-  gate.resolve();
 });
 
 test("return() cancels the call once (the consumer stopped), closes the producer, answers done; later next() and return() are done too", async (t) => {
@@ -172,15 +176,7 @@ test("middleware sees each invocation's kind: 'stream' for streams, 'call' for c
 });
 
 test('a producer that ends quietly after its deadline passed: iteration throws E_DEADLINE, it does not look complete', async (t) => {
-  const quiet = defineService<unknown, unknown, unknown>({
-    name: 'quiet',
-    handler: {
-      async *stream(_r: unknown, _c: unknown, signal: AbortSignal) {
-        yield 'first';
-        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      },
-    },
-  });
+  const quiet = firstThenAbort('quiet', 'quietly');
   const ex = inline(t);
   const s = ex.stream(quiet, 1, CallContext.withTimeout('d', 60));
   t.deepEqual(await s.next(), { done: false, value: 'first' });
@@ -268,15 +264,7 @@ test('a middleware that swallows the failure and ends the stream quietly after t
       }
     },
   };
-  const slow = defineService<unknown, unknown, unknown>({
-    name: 'slow-quiet',
-    handler: {
-      async *stream(_r: unknown, _c: unknown, signal: AbortSignal) {
-        yield 'first';
-        await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
-      },
-    },
-  });
+  const slow = firstThenAbort('slow-quiet', 'fails');
   const ex = inline(t, [swallow]);
   const s = ex.stream(slow, 1, CallContext.withTimeout('d', 60));
   t.deepEqual(await s.next(), { done: false, value: 'first' });
