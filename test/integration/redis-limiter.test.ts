@@ -221,3 +221,85 @@ test('a held admission is renewed while its process lives (every key of its wind
   const freedAfter = performance.now() - stopped;
   t.true(freedAfter <= LEASE + 250 + 200, `freed ${freedAfter.toFixed(0)} ms after the renewals stopped`);
 });
+
+test('the URL is checked when the limiter is made: E_CONFIG naming /url and the rule', (t) => {
+  const err = t.throws(() => new RedisLimiter([{ limit: 1, windowMs: 1000 }], [], { url: 'not a url' })) as unknown as { code: string; message: string; issues: unknown[] };
+  t.is(err.code, 'E_CONFIG');
+  t.regex(err.message, /^invalid redis limiter: /);
+  t.deepEqual(err.issues, [{ path: '/url', rule: 'format', message: 'must be a redis:// or rediss:// URL' }]);
+});
+
+test('pause(ms): this process refuses at once, naming the pause and the time left; 0, negative and NaN pause nothing', async (t) => {
+  const key = uniqueKey('local-pause');
+  const l = limiter([{ limit: 100, windowMs: 1000 }], [], key);
+  const other = limiter([{ limit: 100, windowMs: 1000 }], [], key);
+  t.true((await admit(l, 0)).admitted);
+  t.true(l.connected);
+  for (const ms of [0, -5, Number.NaN]) {
+    l.pause(ms);
+    await t.notThrowsAsync(l.pauseShared(ms));
+  }
+  t.true((await admit(l, 0)).admitted, 'nothing paused');
+  t.true((await admit(other, 0)).admitted, 'nothing paused through Redis');
+  l.pause(400);
+  const r = await l.acquire(0);
+  if (r.admitted) return t.fail('admitted while paused');
+  t.is(r.reason, 'paused');
+  t.true(r.retryInMs > 300 && r.retryInMs <= 400 + 25, `retryInMs ${r.retryInMs}`);
+  // The pause reaches Redis too: the other process waits as well.
+  let seen: Acquisition = await admit(other, 0);
+  for (let i = 0; i < 20 && seen.admitted; i++) {
+    await sleep(5);
+    seen = await admit(other, 0);
+  }
+  t.like(seen, { admitted: false, reason: 'paused' });
+});
+
+test('an unreachable Redis: not connected, acquire() says unavailable (fail-closed), pauseShared() rejects saying the pause holds here only', async (t) => {
+  const l = new RedisLimiter([{ limit: 5, windowMs: 1000 }], [], { url: 'redis://127.0.0.1:1', key: uniqueKey('down'), commandTimeoutMs: 200 });
+  t.teardown(() => l.close());
+  const a = await l.acquire(0);
+  t.like(a, { admitted: false, reason: 'unavailable' });
+  t.false(l.connected);
+  const err = await t.throwsAsync(l.pauseShared(100));
+  t.is((err as { code?: string }).code, 'E_LIMITER_UNAVAILABLE');
+  t.regex(err!.message, /unreachable; the pause holds in this process only/);
+  // The local pause still holds.
+  l.pause(300);
+  t.like(await l.acquire(0), { admitted: false, reason: 'paused' });
+});
+
+test('widen(ms) adds the guard band to every window, in Redis too; NaN or a negative band is none', async (t) => {
+  const wide = limiter([{ limit: 1, windowMs: 300 }], [], uniqueKey('widen'));
+  wide.widen(300);
+  admittedAt(await admit(wide, 0));
+  const r = await admit(wide, 0);
+  if (r.admitted) return t.fail('admitted inside the widened window');
+  t.true(r.retryInMs > 450 && r.retryInMs <= 605, `retryInMs ${r.retryInMs}`);
+  // Without a band (NaN or negative asked for), the window is its own length.
+  for (const band of [Number.NaN, -50]) {
+    const plain = limiter([{ limit: 1, windowMs: 300 }], [], uniqueKey('widen-none'));
+    plain.widen(band);
+    admittedAt(await admit(plain, 0));
+    const p = await admit(plain, 0);
+    if (p.admitted) return t.fail('admitted past the limit');
+    t.true(p.retryInMs > 150 && p.retryInMs <= 305, `band ${band}: retryInMs ${p.retryInMs}`);
+  }
+});
+
+test('reconcile() ignores what it cannot use: a foreign ticket, NaN, negative or infinite usage, a limiter with no token window', async (t) => {
+  const l = limiter([], [{ limit: 100, windowMs: 60_000 }], uniqueKey('reconcile-bad'));
+  const a = await admit(l, 60);
+  if (!a.admitted) return t.fail('the first admission is refused');
+  await t.notThrowsAsync(l.reconcile('not a ticket', 5));
+  for (const used of [Number.NaN, -50, Number.POSITIVE_INFINITY]) await l.reconcile(a.ticket, used);
+  // Still 60 charged: 50 more do not fit, and the refusal names the tokens, not an outage.
+  t.like(await l.acquire(50), { admitted: false, reason: 'tokens' });
+  await l.reconcile(a.ticket, 10);
+  t.true((await admit(l, 50)).admitted, 'a real usage refunds the difference');
+  const requestsOnly = limiter([{ limit: 1, windowMs: 60_000 }], [], uniqueKey('reconcile-none'));
+  const b = await admit(requestsOnly, 0);
+  if (!b.admitted) return t.fail('the first admission is refused');
+  await requestsOnly.reconcile(b.ticket, 10);
+  t.like(await requestsOnly.acquire(0), { admitted: false, reason: 'requests' }, 'no token window to reconcile: Redis was not asked, nothing failed');
+});
