@@ -1,9 +1,11 @@
 // Stryker over one source file at a time, each with the fast ava subset that covers it.
 // Run it through `npm run mutate -- <folder or file>` (test/mutation/mutate.mjs), which sets
 // MUTATE_FILE and MUTATE_TESTS; see README "Mutation testing".
+import { reportName } from './test/mutation/report-name.mjs';
+
 const file = process.env.MUTATE_FILE ?? 'src/limits/sliding-window.ts';
 const tests = process.env.MUTATE_TESTS ?? '.mutate-build/test/unit/limiter.test.js';
-const name = file.replace(/^src\//, '').replace(/\W+/g, '-');
+const name = reportName(file);
 // `file:10-12+40-41`: only the mutants on those lines (a re-run of the survivors).
 const [path, ranges] = file.split(':');
 const mutate = ranges === undefined ? [path] : ranges.split('+').map((r) => `${path}:${r}`);

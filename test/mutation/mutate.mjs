@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { reportName } from './report-name.mjs';
 
 /** Source file -> the fast ava files that cover it. A file not listed uses its folder's entry. */
 const SUBSETS = {
@@ -78,7 +79,7 @@ for (const target of args.flatMap(sources)) {
   const tests = subset(target).map((t) => `.mutate-build/${t.replace(/\.ts$/, '.js')}`).join(' ');
   console.log(`\n== ${target}  (tests: ${tests})`);
   const r = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_FILE: target, MUTATE_TESTS: tests } });
-  const json = `reports/mutation/${target.replace(/^src\//, '').replace(/\W+/g, '-')}.json`;
+  const json = `reports/mutation/${reportName(target)}.json`;
   if (r.status !== 0 || !existsSync(json)) {
     rows.push({ file: target, error: `stryker exited ${r.status}` });
     continue;
