@@ -6,7 +6,6 @@ import { deferred } from '../helpers/scripted-limiter.js';
 // call once, with the error the caller should see.
 
 interface Probe {
-  finished: number;
   producerReturned: number;
 }
 
@@ -48,7 +47,7 @@ function inline(t: { teardown(fn: () => unknown): void }, middleware: Middleware
 }
 
 test('after the last chunk every next() says done, with no value, and the call completed once', async (t) => {
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   const ex = inline(t);
   let settled = 0;
   ex.on('settled', () => settled++);
@@ -64,7 +63,7 @@ test('after the last chunk every next() says done, with no value, and the call c
 });
 
 test('a failing producer: next() throws the error once, then says done; the call failed once', async (t) => {
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   const ex = inline(t);
   const s = ex.stream(counting(probe, ['a'], Object.assign(new Error('producer broke'), { code: 'E_HANDLER' })), 1);
   t.deepEqual(await s.next(), { done: false, value: 'a' });
@@ -88,7 +87,7 @@ test("a stream whose deadline passes mid-stream throws the call's E_DEADLINE, no
 });
 
 test("return() cancels the call once (the consumer stopped), closes the producer, answers done; later next() and return() are done too", async (t) => {
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   const ex = inline(t);
   let settled = 0;
   ex.on('settled', () => settled++);
@@ -106,7 +105,7 @@ test("return() cancels the call once (the consumer stopped), closes the producer
 });
 
 test('break in for-await cancels the call and frees its slot at once', async (t) => {
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   const ex = inline(t);
   const s = ex.stream(counting(probe, ['a', 'b', 'c']), 1);
   for await (const c of s) {
@@ -118,7 +117,7 @@ test('break in for-await cancels the call and frees its slot at once', async (t)
 });
 
 test('throw(err) cancels the call with that reason and rethrows it; throw() with nothing says the consumer threw; once only', async (t) => {
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   const ex = inline(t);
   const s = ex.stream(counting(probe, ['a', 'b']), 1);
   t.deepEqual(await s.next(), { done: false, value: 'a' });
@@ -141,7 +140,7 @@ test('throw(err) cancels the call with that reason and rethrows it; throw() with
 });
 
 test('return() or throw() before admission cancel the queued stream: it never starts and leaves the queue', async (t) => {
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   const ex = new Executor({ pool: { kind: 'inline' }, concurrency: 1 });
   t.teardown(() => ex.close({ drain: false }));
   const hold = deferred<void>();
@@ -168,7 +167,7 @@ test("middleware sees each invocation's kind: 'stream' for streams, 'call' for c
     stream: (inv, next) => (kinds.push(inv.kind), next(inv)),
   };
   const ex = inline(t, [spy]);
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   for await (const _ of ex.stream(counting(probe, ['a']), 1)) void _;
   const echo = defineService({ name: 'echo', handler: { call: (r: unknown) => r } });
   await ex.call(echo, 1);
@@ -197,7 +196,7 @@ test("a middleware that fails its own way after the caller aborted: the caller s
   };
   const ex = inline(t, [own]);
   const ac = new AbortController();
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   const s = ex.stream(counting(probe, ['a', 'b']), 1, CallContext.new('c'), { signal: ac.signal });
   t.deepEqual(await s.next(), { done: false, value: 'a' });
   const pending = s.next();
@@ -217,7 +216,7 @@ test('a middleware whose iterator has no return(), or a return() that answers sy
   });
   for (const withReturn of [false, true]) {
     const ex = inline(t, [bare(withReturn)]);
-    const probe: Probe = { finished: 0, producerReturned: 0 };
+    const probe: Probe = { producerReturned: 0 };
     const a = ex.stream(counting(probe, ['a', 'b']), 1);
     t.deepEqual(await a.next(), { done: false, value: 'a' });
     t.deepEqual(await a.return(), { done: true, value: undefined });
@@ -246,7 +245,7 @@ test("a middleware iterator whose return() throws: return() and throw() still se
     },
   };
   const ex = inline(t, [throwing]);
-  const probe: Probe = { finished: 0, producerReturned: 0 };
+  const probe: Probe = { producerReturned: 0 };
   const s = ex.stream(counting(probe, ['a', 'b']), 1);
   t.deepEqual(await s.next(), { done: false, value: 'a' });
   t.deepEqual(await s.return(), { done: true, value: undefined });

@@ -17,7 +17,7 @@ interface Node extends QueueNode {
 
 const node = (id: number): Node => ({ id, prev: undefined, next: undefined, inQueue: false });
 
-/** The queue walked both ways, checked against its own head, size and every node's links. */
+/** The queue's ids head to tail, or 'broken' if its size, head, a back link or a node's flag disagrees. */
 function contents(q: LinkedQueue<Node>): number[] | 'broken' {
   const ids = [...q].map((n) => n.id);
   if (ids.length !== q.size || q.head?.id !== ids[0]) return 'broken';

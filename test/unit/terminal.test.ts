@@ -1,6 +1,7 @@
 import test from 'ava';
-import { CallContext, Executor, MemoryLimiter, defineService, metaOnly, retry, withMeta, type HandlerContext, type Limiter, type Pool } from '../../src/index.js';
+import { CallContext, Executor, MemoryLimiter, defineService, metaOnly, retry, withMeta, type HandlerContext, type Pool, type Ticket } from '../../src/index.js';
 import type { PoolTask } from '../../src/pool/types.js';
+import { Recording } from '../helpers/door.js';
 import { ScriptedLimiter, yes } from '../helpers/scripted-limiter.js';
 
 // The innermost step of an attempt, through the public API: what the limiter is told about each
@@ -23,6 +24,20 @@ function silentPool(tasks: PoolTask[]): Pool {
     },
     close: () => Promise.resolve(),
   };
+}
+
+/** A limiter that counts every send report per ticket and every holds() question. */
+class CountingReports extends Recording {
+  readonly reports = new Map<Ticket, number>();
+  holdsAsked = 0;
+  override sent(ticket: Ticket, at: number): void | Promise<void> {
+    this.reports.set(ticket, (this.reports.get(ticket) ?? 0) + 1);
+    return super.sent(ticket, at);
+  }
+  override holds(ticket: Ticket): boolean {
+    this.holdsAsked++;
+    return super.holds(ticket);
+  }
 }
 
 const any = defineService<string, string>({ name: 'any', module: new URL('file:///nowhere.js') });
@@ -149,28 +164,13 @@ test("the handler's context: call and branch ids, the deadline as epoch ms (null
 });
 
 test('a held slot is reported to the limiter once per attempt: the pool\'s send report, not again at the attempt\'s end or at settle', async (t) => {
-  const inner = new MemoryLimiter([{ limit: 1000, windowMs: 60_000 }], []);
-  const reports = new Map<unknown, number>();
-  let holdsAsked = 0;
-  const counting: Limiter = {
-    check: (tokens) => inner.check(tokens),
-    acquire: (tokens, at) => inner.acquire(tokens, at),
-    holds: (ticket) => (holdsAsked++, inner.holds(ticket)),
-    sent: (ticket, at) => {
-      reports.set(ticket, (reports.get(ticket) ?? 0) + 1);
-      inner.sent(ticket, at);
-    },
-    reconcile: (ticket, used) => inner.reconcile(ticket, used),
-    pause: (ms) => inner.pause(ms),
-    observe: (limits, ticket) => inner.observe(limits, ticket),
-    close: () => inner.close(),
-  };
+  const counting = new CountingReports(new MemoryLimiter([{ limit: 1000, windowMs: 60_000 }], []));
   const echo = defineService<string, string>({ name: 'echo-once', handler: { call: (r: string) => r } });
   const ex = new Executor({ pool: { kind: 'inline' }, limits: counting });
   t.teardown(() => ex.close());
   for (let i = 0; i < 20; i++) await ex.call(echo, 'x');
   await Promise.all(Array.from({ length: 20 }, () => ex.call(echo, 'y')));
-  t.is(reports.size, 40, 'every admission reported');
-  t.deepEqual([...new Set(reports.values())], [1], 'and only once');
-  t.true(holdsAsked > 0);
+  t.is(counting.reports.size, 40, 'every admission reported');
+  t.deepEqual([...new Set(counting.reports.values())], [1], 'and only once');
+  t.true(counting.holdsAsked > 0);
 });
