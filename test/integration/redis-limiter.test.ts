@@ -165,7 +165,7 @@ test('pause() is shared: another process sees it through Redis', async (t) => {
   t.true((await admit(b, 0)).admitted);
 });
 
-test('holds(): an admission waits for its send report until the first one; later reports change nothing', async (t) => {
+test.serial('holds(): an admission waits for its send report until the first one; later reports change nothing', async (t) => {
   const l = limiter([{ limit: 1, windowMs: 600 }], [], uniqueKey('holds'));
   const a = await l.acquire(0);
   if (!a.admitted) return t.fail('the first admission is refused');
@@ -222,14 +222,14 @@ test('a held admission is renewed while its process lives (every key of its wind
   t.true(freedAfter <= LEASE + 250 + 200, `freed ${freedAfter.toFixed(0)} ms after the renewals stopped`);
 });
 
-test('the URL is checked when the limiter is made: E_CONFIG naming /url and the rule', (t) => {
+test.serial('the URL is checked when the limiter is made: E_CONFIG naming /url and the rule', (t) => {
   const err = t.throws(() => new RedisLimiter([{ limit: 1, windowMs: 1000 }], [], { url: 'not a url' })) as unknown as { code: string; message: string; issues: unknown[] };
   t.is(err.code, 'E_CONFIG');
   t.regex(err.message, /^invalid redis limiter: /);
   t.deepEqual(err.issues, [{ path: '/url', rule: 'format', message: 'must be a redis:// or rediss:// URL' }]);
 });
 
-test('pause(ms): this process refuses at once, naming the pause and the time left; 0, negative and NaN pause nothing', async (t) => {
+test.serial('pause(ms): this process refuses at once, naming the pause and the time left; 0, negative and NaN pause nothing', async (t) => {
   const key = uniqueKey('local-pause');
   const l = limiter([{ limit: 100, windowMs: 1000 }], [], key);
   const other = limiter([{ limit: 100, windowMs: 1000 }], [], key);
@@ -255,7 +255,7 @@ test('pause(ms): this process refuses at once, naming the pause and the time lef
   t.like(seen, { admitted: false, reason: 'paused' });
 });
 
-test('an unreachable Redis: not connected, acquire() says unavailable (fail-closed), pauseShared() rejects saying the pause holds here only', async (t) => {
+test.serial('an unreachable Redis: not connected, acquire() says unavailable (fail-closed), pauseShared() rejects saying the pause holds here only', async (t) => {
   const l = new RedisLimiter([{ limit: 5, windowMs: 1000 }], [], { url: 'redis://127.0.0.1:1', key: uniqueKey('down'), commandTimeoutMs: 200 });
   t.teardown(() => l.close());
   const a = await l.acquire(0);
@@ -269,7 +269,7 @@ test('an unreachable Redis: not connected, acquire() says unavailable (fail-clos
   t.like(await l.acquire(0), { admitted: false, reason: 'paused' });
 });
 
-test('widen(ms) adds the guard band to every window, in Redis too; NaN or a negative band is none', async (t) => {
+test.serial('widen(ms) adds the guard band to every window, in Redis too; NaN or a negative band is none', async (t) => {
   const wide = limiter([{ limit: 1, windowMs: 300 }], [], uniqueKey('widen'));
   wide.widen(300);
   admittedAt(await admit(wide, 0));
@@ -287,7 +287,7 @@ test('widen(ms) adds the guard band to every window, in Redis too; NaN or a nega
   }
 });
 
-test('reconcile() ignores what it cannot use: a foreign ticket, NaN, negative or infinite usage, a limiter with no token window', async (t) => {
+test.serial('reconcile() ignores what it cannot use: a foreign ticket, NaN, negative or infinite usage, a limiter with no token window', async (t) => {
   const l = limiter([], [{ limit: 100, windowMs: 60_000 }], uniqueKey('reconcile-bad'));
   const a = await admit(l, 60);
   if (!a.admitted) return t.fail('the first admission is refused');
