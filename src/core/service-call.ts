@@ -35,7 +35,6 @@ export class IllegalTransitionError extends Error {
  * the monotonic timestamps of each step, and the promise of its outcome. It settles exactly once.
  */
 export class ServiceCall<T = unknown> {
-  readonly id: string;
   readonly service: string;
   readonly ctx: CallContext;
   /** Estimated tokens charged to the token limiter at admission. */
@@ -49,15 +48,22 @@ export class ServiceCall<T = unknown> {
   #outcome: unknown;
   /** Made on the first `result()`, so a call nobody awaits costs no promise (and no unhandled rejection). */
   #promise: Promise<T> | undefined;
-  #resolve: ((v: T) => void) | undefined;
-  #reject: ((e: unknown) => void) | undefined;
+  /**
+   * The pending promise's resolve function. Its `reject` is not kept: a rejection settles by
+   * resolving with a rejected promise, and a queued call holds one function less (about 56 bytes).
+   */
+  #resolve: ((v: T | PromiseLike<T>) => void) | undefined;
 
   constructor(service: string, ctx: CallContext, tokens: number, createdAt: number = now()) {
-    this.id = ctx.callId;
     this.service = service;
     this.ctx = ctx;
     this.tokens = tokens;
     this.createdAt = createdAt;
+  }
+
+  /** The call's id: its context's `callId` (read through, so a queued call keeps one field less). */
+  get id(): string {
+    return this.ctx.callId;
   }
 
   get status(): CallStatus {
@@ -79,9 +85,8 @@ export class ServiceCall<T = unknown> {
       if (this.#status === 'COMPLETED') this.#promise = Promise.resolve(this.#outcome as T);
       else if (this.#status === 'FAILED' || this.#status === 'CANCELLED') this.#promise = Promise.reject(this.#outcome);
       else {
-        this.#promise = new Promise<T>((resolve, reject) => {
+        this.#promise = new Promise<T>((resolve) => {
           this.#resolve = resolve;
-          this.#reject = reject;
         });
       }
     }
@@ -118,7 +123,7 @@ export class ServiceCall<T = unknown> {
     this.#to(status);
     this.endedAt = at;
     this.#outcome = error;
-    this.#reject?.(error);
+    this.#resolve?.(Promise.reject(error));
   }
 
   #to(next: CallStatus): void {

@@ -67,10 +67,10 @@ export class Admission {
     this.pump(false);
   }
 
-  /** A retry attempt goes to the head; resolves with its ticket once admitted. */
-  readmit(entry: CallEntry): Promise<Ticket> {
+  /** A retry attempt, asking since `at`, goes to the head; resolves with its ticket once admitted. */
+  readmit(entry: CallEntry, at: number): Promise<Ticket> {
     return new Promise<Ticket>((resolve, reject) => {
-      entry.readmit = { resolve, reject };
+      entry.readmit = { at, resolve, reject };
       entry.deferReason = undefined;
       this.#readmitting++;
       this.queue.unshift(entry);

@@ -25,11 +25,10 @@ export class CallEntry implements QueueNode, HeapItem {
   ticket: Ticket = undefined;
   /** 1, then 2, 3, ... as retries re-enter admission. */
   attempt = 1;
-  /** When the current attempt was admitted, and when a retry attempt asked to be (monotonic). */
+  /** When the current attempt was admitted (monotonic). */
   admittedAt!: number;
-  readmitAt!: number;
-  /** A retry attempt waiting at the head of the queue: told when it is admitted. */
-  readmit: { resolve: (ticket: Ticket) => void; reject: (err: unknown) => void } | undefined = undefined;
+  /** A retry attempt waiting at the head of the queue since `at`: told when it is admitted. */
+  readmit: { at: number; resolve: (ticket: Ticket) => void; reject: (err: unknown) => void } | undefined = undefined;
   /** The caller's signal and our listener on it, removed when the call settles. */
   userAbort: { signal: AbortSignal; listener: () => void } | undefined = undefined;
   /** Why the limiter last said no while this attempt was the head of the queue. */

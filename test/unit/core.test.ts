@@ -85,6 +85,29 @@ test('an unread failed ServiceCall does not raise an unhandled rejection', async
   t.is(c.toJSON().error?.message, 'nobody listens');
 });
 
+test('a ServiceCall awaited before it fails rejects with that very error, once, and leaves no unhandled rejection behind', async (t) => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    for (const status of ['FAILED', 'CANCELLED'] as const) {
+      const c = new ServiceCall('svc', CallContext.new('b'), 0);
+      c.markQueued();
+      const p = c.result();
+      t.is(c.result(), p);
+      const err = new Error(status);
+      c.fail(err, status);
+      t.is(await t.throwsAsync(p), err);
+      t.is(c.result(), p);
+      t.is(c.error, err);
+    }
+    await new Promise((r) => setImmediate(r));
+    t.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 test('errors keep their code and class across a thread boundary', (t) => {
   const samples = [
     new QueueFullError(10),
