@@ -1,4 +1,5 @@
-export { Executor, type SubmitOptions, type CloseOptions } from './executor/executor.js';
+export { Executor } from './executor/executor.js';
+export type { SubmitOptions, CloseOptions } from './core/call-options.js';
 export { CallStream } from './executor/call-stream.js';
 export type { ExecutorStats } from './executor/executor-stats.js';
 export type { LatencySummary } from './executor/latency-histogram.js';

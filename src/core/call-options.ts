@@ -6,6 +6,18 @@ import { ValidationError, type Issue } from './errors.js';
  * nothing already accepted.
  */
 
+export interface SubmitOptions {
+  /** Aborting it cancels the call: a queued call leaves the queue, a running one is aborted. */
+  signal?: AbortSignal;
+}
+
+export interface CloseOptions {
+  /** true: finish queued and running work first; false: cancel queued, abort running. @default true */
+  drain?: boolean;
+  /** With `drain`, cancel whatever is still unfinished after this many ms. @default Infinity */
+  timeoutMs?: number;
+}
+
 const SUBMIT_KEYS = new Set(['signal']);
 
 /** An AbortSignal, or one from another realm or polyfill with the same surface. */

@@ -1,5 +1,5 @@
 import { CallContext } from '../core/call-context.js';
-import { checkSubmitOptions, closeOptionsError } from '../core/call-options.js';
+import { checkSubmitOptions, closeOptionsError, type CloseOptions, type SubmitOptions } from '../core/call-options.js';
 import { now } from '../core/clock.js';
 import { resolveConfig, type ExecutorConfig, type ResolvedConfig } from '../core/config.js';
 import type { Unwrapped } from '../core/envelope.js';
@@ -26,18 +26,6 @@ import { StatsCollector, type ExecutorStats } from './executor-stats.js';
 import { cancelled, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
 import { checkSubmission, type SubmissionOptions } from './submission.js';
 import { Terminal } from './terminal.js';
-
-export interface SubmitOptions {
-  /** Aborting it cancels the call: a queued call leaves the queue, a running one is aborted. */
-  signal?: AbortSignal;
-}
-
-export interface CloseOptions {
-  /** true: finish queued and running work first; false: cancel queued, abort running. @default true */
-  drain?: boolean;
-  /** With `drain`, cancel whatever is still unfinished after this many ms. @default Infinity */
-  timeoutMs?: number;
-}
 
 type Status = 'COMPLETED' | 'FAILED' | 'CANCELLED';
 // A service's chunk type does not matter to `call`, nor its result type to `stream`; `any`
@@ -239,7 +227,7 @@ export class Executor {
   /** Admission let `entry`'s attempt in at `t`: a retry goes back to its middleware, a first attempt starts. */
   #admitted(entry: CallEntry, t: number): void {
     const call = entry.call;
-    if (this.#events.listening.admitted) this.#events.emit('admitted', { service: call.service, callId: call.id, at: t, queueWaitMs: t - (entry.readmit === undefined ? call.queuedAt! : entry.readmitAt), attempt: entry.attempt });
+    if (this.#events.listening.admitted) this.#events.emit('admitted', { service: call.service, callId: call.id, at: t, queueWaitMs: t - (entry.readmit === undefined ? call.queuedAt! : entry.readmit.at), attempt: entry.attempt });
     entry.admittedAt = t;
     if (entry.readmit !== undefined) {
       const r = entry.readmit;
@@ -268,8 +256,7 @@ export class Executor {
     if (entry.settled) throw entry.call.error;
     if (inv.attempt <= entry.attempt) return run(entry, entry.admittedAt);
     entry.attempt = inv.attempt;
-    entry.readmitAt = now();
-    const admitted = this.#admission.readmit(entry).then(() => run(entry, entry.admittedAt));
+    const admitted = this.#admission.readmit(entry, now()).then(() => run(entry, entry.admittedAt));
     return (entry.stream === undefined ? admitted : flatten(admitted as Promise<AsyncIterable<unknown>>)) as T;
   }
 
