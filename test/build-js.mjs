@@ -17,12 +17,23 @@ function files(dir) {
     .map((e) => join(e.parentPath, e.name));
 }
 
-const isTs = (f) => f.endsWith('.ts') && !f.endsWith('.d.ts');
+const isTs = (f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.endsWith('.cts');
 rmSync(outdir, { recursive: true, force: true });
 // test/bench/_dev: local scratch, not part of the tree.
 const all = roots.flatMap(files).filter((f) => !f.includes('/_dev/'));
+// CommonJS sources (.cts) become .cjs, as tsc emits them.
 await build({
-  entryPoints: all.filter(isTs),
+  entryPoints: all.filter((f) => f.endsWith('.cts')),
+  outdir,
+  outbase: '.',
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: all.filter((f) => isTs(f) && !f.endsWith('.cts')),
   outdir,
   outbase: '.',
   format: 'esm',

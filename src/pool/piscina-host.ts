@@ -4,7 +4,7 @@ import { workerEntry, workerExecArgv, type HostOptions, type WorkerHost } from '
 /** Worker threads kept by piscina (spawn, replace after a crash, terminate, heap limits). Loaded on first use. */
 export function piscinaHost(options: HostOptions): WorkerHost {
   const piscina = new Piscina({
-    filename: workerEntry(),
+    filename: workerEntry('require'),
     ...workerExecArgv(options.execArgv),
     // Each worker runs exactly one long-lived session, so the pool is always "full".
     minThreads: options.threads,

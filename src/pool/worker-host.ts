@@ -25,10 +25,13 @@ export interface HostOptions {
 /**
  * The worker entry: from source (tests, development) `workers/ts-entry.mjs`, which registers
  * tsx in the worker and serves `workers/entry.ts`; when built, `workers/entry.js` beside
- * `dist/src/`.
+ * `dist/src/`. A host that loads its worker file with `require()` (piscina) gets the built
+ * entry through `workers/piscina-entry.cjs`, which import()s it: never through require(esm).
+ * (From source, ts-entry.mjs awaits at its top level, so require() refuses it at once and
+ * piscina falls back to import().)
  */
-export function workerEntry(): string {
-  return fileURLToPath(packageFile('workers/', { source: 'ts-entry.mjs', build: 'entry.js' }));
+export function workerEntry(loader: 'import' | 'require' = 'import'): string {
+  return fileURLToPath(packageFile('workers/', { source: 'ts-entry.mjs', build: loader === 'require' ? 'piscina-entry.cjs' : 'entry.js' }));
 }
 
 /** Given explicitly, execArgv replaces the inherited flags (Node rejects process-wide ones). */
