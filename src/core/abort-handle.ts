@@ -61,7 +61,11 @@ export class AbortHandle {
     this.#controller?.abort(reason);
   }
 
-  /** A handle that follows `signal` (for code that holds a signal, not a call). */
+  /**
+   * A handle that follows `signal` (for code that holds a signal, not a call). It listens on
+   * `signal` until that aborts: for a signal that outlives many calls, give each call a
+   * `new AbortHandle()` and abort those from one listener of your own.
+   */
   static from(signal: AbortSignal): AbortHandle {
     const handle = new AbortHandle();
     if (signal.aborted) handle.abort(signal.reason);

@@ -35,7 +35,11 @@ export function signalAt(arr: Int32Array, index: number, value = 1): void {
   Atomics.notify(arr, index);
 }
 
-/** `pool.run` as a promise, aborted by `signal` (a pool may answer synchronously or throw). */
-export async function runOn(pool: Pool, task: PoolTask, signal: AbortSignal): Promise<unknown> {
-  return pool.run(task, AbortHandle.from(signal));
+/**
+ * `pool.run` as a promise, aborted by `signal` if one is given (a pool may answer synchronously or
+ * throw). Without one, a handle of its own: a signal shared by many calls would keep a listener
+ * per call until it aborts.
+ */
+export async function runOn(pool: Pool, task: PoolTask, signal?: AbortSignal): Promise<unknown> {
+  return pool.run(task, signal === undefined ? new AbortHandle() : AbortHandle.from(signal));
 }

@@ -3,8 +3,6 @@ import { ChannelPool } from '../../src/pool/channel-pool.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { PoolKind } from '../../src/pool/types.js';
 import { changed, counters, runOn, task } from '../helpers/pool-fixtures.js';
-
-const never = new AbortController().signal;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Two threads where worker starts are the subject; one where a single worker shows it. */
@@ -31,7 +29,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
       t.true(settled.every((s) => s.status === 'rejected'));
       await sleep(100);
     }
-    t.is(await runOn(pool, task('echo', 'after'), never), 'after');
+    t.is(await runOn(pool, task('echo', 'after')), 'after');
     t.is(pool.workers.lost, 0);
     t.true(pool.workers.started <= 2);
   });
@@ -39,7 +37,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
   test(`${kind}: a call cancelled while its handler module loads costs no worker`, async (t) => {
     const pool = open(kind, 10);
     t.teardown(() => pool.close());
-    t.is(await runOn(pool, task('echo', 1), never), 1);
+    t.is(await runOn(pool, task('echo', 1)), 1);
     const ac = new AbortController();
     const p = runOn(pool, task('slow-import', 'x'), ac.signal);
     await sleep(30);
@@ -47,7 +45,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     await t.throwsAsync(p, { message: 'gave up' });
     // Past the module's 400 ms load and 40 times the grace period.
     await sleep(600);
-    t.is(await runOn(pool, task('slow-import', 'y'), never), 'y');
+    t.is(await runOn(pool, task('slow-import', 'y')), 'y');
     t.is(pool.workers.lost, 0);
   });
 
@@ -68,7 +66,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
   test(`${kind}: a handler that ignores its abort still costs its worker (the control)`, async (t) => {
     const pool = open(kind, 10);
     t.teardown(() => pool.close());
-    t.is(await runOn(pool, task('echo', 1), never), 1);
+    t.is(await runOn(pool, task('echo', 1)), 1);
     const ac = new AbortController();
     const started = counters(1);
     const p = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
@@ -77,6 +75,6 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     await t.throwsAsync(p);
     while (pool.workers.lost === 0) await sleep(10);
     t.is(pool.workers.lost, 1);
-    t.is(await runOn(pool, task('echo', 2), never), 2);
+    t.is(await runOn(pool, task('echo', 2)), 2);
   });
 }

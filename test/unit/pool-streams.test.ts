@@ -6,7 +6,6 @@ import type { Pool, PoolKind } from '../../src/pool/types.js';
 import { changed, counters, task } from '../helpers/pool-fixtures.js';
 
 const kinds: PoolKind[] = ['piscina', 'tinypool', 'inline'];
-const never = new AbortController().signal;
 const pools = new Map<PoolKind, Pool>();
 
 test.before(() => {
@@ -25,14 +24,14 @@ async function collect(it: AsyncIterable<unknown>): Promise<unknown[]> {
 for (const kind of kinds) {
   test(`${kind}: .stream() yields the handler's chunks in order, then ends`, async (t) => {
     const pool = pools.get(kind)!;
-    t.deepEqual(await collect(pool.stream(task('echo', { n: 1000 }), AbortHandle.from(never))), Array.from({ length: 1000 }, (_, i) => i));
-    t.deepEqual(await collect(pool.stream(task('echo', { n: 0 }), AbortHandle.from(never))), []);
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 1000 }), new AbortHandle())), Array.from({ length: 1000 }, (_, i) => i));
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 0 }), new AbortHandle())), []);
   });
 
   test(`${kind}: an unread stream's producer stops at its credit`, async (t) => {
     const pool = pools.get(kind)!;
     const produced = counters(2);
-    const it = pool.stream(task('stream-counted', { n: 10_000, produced }), AbortHandle.from(never))[Symbol.asyncIterator]();
+    const it = pool.stream(task('stream-counted', { n: 10_000, produced }), new AbortHandle())[Symbol.asyncIterator]();
     t.is((await it.next()).value, 0);
     // No signal says "the producer is waiting", so give it ample time to overrun if it could.
     await new Promise((r) => setTimeout(r, 300));
@@ -60,7 +59,7 @@ for (const kind of kinds) {
 
   test(`${kind}: a stream on a module without a stream export fails with E_CONFIG`, async (t) => {
     const pool = pools.get(kind)!;
-    await t.throwsAsync(collect(pool.stream(task('noop', {}), AbortHandle.from(never))), { code: 'E_CONFIG' });
+    await t.throwsAsync(collect(pool.stream(task('noop', {}), new AbortHandle())), { code: 'E_CONFIG' });
   });
 }
 
@@ -70,11 +69,11 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     t.teardown(() => pool.close());
     const got: unknown[] = [];
     const err = await t.throwsAsync(async () => {
-      for await (const c of pool.stream(task('stream-crash', { before: 3 }), AbortHandle.from(never))) got.push(c);
+      for await (const c of pool.stream(task('stream-crash', { before: 3 }), new AbortHandle())) got.push(c);
     });
     t.deepEqual(got, [0, 1, 2]);
     t.true(err instanceof WorkerCrashError);
-    t.deepEqual(await collect(pool.stream(task('echo', { n: 3 }), AbortHandle.from(never))), [0, 1, 2]);
+    t.deepEqual(await collect(pool.stream(task('echo', { n: 3 }), new AbortHandle())), [0, 1, 2]);
   });
 
   const deaths = [
@@ -88,7 +87,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
       t.teardown(() => pool.close());
       const got: unknown[] = [];
       const err = await t.throwsAsync(async () => {
-        for await (const c of pool.stream(task('stream-crash', request), AbortHandle.from(never))) got.push(c);
+        for await (const c of pool.stream(task('stream-crash', request), new AbortHandle())) got.push(c);
       });
       t.deepEqual(got, [0, 1, 2]);
       t.true(err instanceof WorkerCrashError, String(err));
