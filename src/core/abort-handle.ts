@@ -1,3 +1,6 @@
+import { isAbortSignal } from './call-options.js';
+import { ValidationError } from './errors.js';
+
 /**
  * The abort state of one call, owned by reference: whoever holds the handle (the executor,
  * a pool running the call, a middleware) reads `aborted`/`reason`, registers `onAbort`, or
@@ -67,6 +70,7 @@ export class AbortHandle {
    * `new AbortHandle()` and abort those from one listener of your own.
    */
   static from(signal: AbortSignal): AbortHandle {
+    if (!isAbortSignal(signal)) throw new ValidationError('AbortHandle.from() argument', [{ path: '/signal', rule: 'instanceOf', message: 'must be an AbortSignal' }]);
     const handle = new AbortHandle();
     if (signal.aborted) handle.abort(signal.reason);
     else signal.addEventListener('abort', () => handle.abort(signal.reason), { once: true });

@@ -4,6 +4,9 @@
  * in-place rewrite, `scrubError`, for errors still on their way to the caller).
  */
 
+import { Type } from '@sinclair/typebox';
+import { assertConfig, compile } from './validate.js';
+
 export const REDACTED = '[redacted]';
 
 /** Keys whose value is a secret whatever it looks like (compared lower-case, without `-`/`_`). */
@@ -52,7 +55,30 @@ const TEXT_PATTERNS: readonly [RegExp, string][] = [
   [/((?:set-)?cookie)("?\s*[:=]\s*"?)(?!\[redacted\])[^"\r\n]+/gi, `$1$2${REDACTED}`],
 ];
 
+/** `createRedactor`'s options (and the `redaction` middleware's): each list bounded. */
+export const RedactorOptionsSchema = Type.Object(
+  {
+    /** More key names to redact (any case; `-` and `_` ignored); at most 1000. */
+    keys: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 1000 })),
+    /** Exact secret values known ahead (an API key from config); at most 1000. */
+    secrets: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1000 })),
+    /** More patterns whose whole match is masked inside strings (use the `g` flag); at most 100. */
+    patterns: Type.Optional(Type.Array(Type.Unsafe<RegExp>({ regexp: true }), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+const validOptions = compile(RedactorOptionsSchema, { lazy: true });
+
+/**
+ * A redactor with more keys, known secrets and patterns than the built-in ones.
+ * @throws ConfigError (`E_CONFIG`) naming each bad option
+ */
 export function createRedactor(options: RedactorOptions = {}): Redactor {
+  assertConfig(validOptions, options, 'redactor options');
+  return build(options);
+}
+
+function build(options: RedactorOptions): Redactor {
   const extraKeys = new Set((options.keys ?? []).map(normalize));
   const secrets = (options.secrets ?? []).filter((s) => typeof s === 'string' && s.length >= 4);
   const patterns = options.patterns ?? [];
@@ -177,4 +203,4 @@ function frozenCopy(original: object, fields: unknown): object {
 }
 
 /** The default redactor: the built-in keys and patterns. */
-export const redact: Redactor = createRedactor();
+export const redact: Redactor = build({});

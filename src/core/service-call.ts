@@ -1,6 +1,6 @@
 import { now } from './clock.js';
-import type { CallContext } from './call-context.js';
-import { CallpoolError } from './errors.js';
+import { CallContext } from './call-context.js';
+import { CallpoolError, ValidationError } from './errors.js';
 import type { ServiceCallData } from './schemas.js';
 
 export const CallStatus = {
@@ -54,7 +54,9 @@ export class ServiceCall<T = unknown> {
    */
   #resolve: ((v: T | PromiseLike<T>) => void) | undefined;
 
+  /** @throws ValidationError (`E_VALIDATION`) when `ctx` is not a CallContext */
   constructor(service: string, ctx: CallContext, tokens: number, createdAt: number = now()) {
+    if (!(ctx instanceof CallContext)) throw new ValidationError('call context', [{ path: '/ctx', rule: 'instanceOf', message: 'must be a CallContext (CallContext.new or CallContext.withTimeout)' }]);
     this.service = service;
     this.ctx = ctx;
     this.tokens = tokens;

@@ -62,6 +62,11 @@ function compileNow(schema: TSchema): ValidateFunction {
   }
 }
 
+const FORMAT_MESSAGES: Record<string, string> = {
+  'redis-url': 'must be a redis:// or rediss:// URL',
+  'http-url': 'must be an http:// or https:// URL',
+};
+
 export function toIssues(errors: readonly ErrorObject[] | null | undefined): Issue[] {
   if (!errors) return [];
   return errors.map((e) => {
@@ -74,7 +79,7 @@ export function toIssues(errors: readonly ErrorObject[] | null | undefined): Iss
       path = `${path}/${String(e.params['additionalProperty'])}`;
       message = 'is not an allowed property';
     } else if (e.keyword === 'format') {
-      message = `must be a valid ${String(e.params['format'])}`;
+      message = FORMAT_MESSAGES[String(e.params['format'])] ?? `must be a valid ${String(e.params['format'])}`;
     } else if (e.keyword === 'callable') {
       message = 'must be a function';
     } else if (e.keyword === 'regexp') {

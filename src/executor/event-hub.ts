@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { ValidationError, type Issue } from '../core/errors.js';
 import type { ExecutorEventMap, ExecutorEventName } from '../core/events.js';
 
 /**
@@ -20,12 +21,24 @@ export class EventHub {
     });
   }
 
+  /** @throws ValidationError (`E_VALIDATION`) for an unknown event or a listener that is not a function */
   on<K extends ExecutorEventName>(event: K, listener: (e: ExecutorEventMap[K]) => void): void {
+    this.#check(event, listener);
     this.#events.on(event, listener);
   }
 
   off<K extends ExecutorEventName>(event: K, listener: (e: ExecutorEventMap[K]) => void): void {
+    this.#check(event, listener);
     this.#events.off(event, listener);
+  }
+
+  #check(event: unknown, listener: unknown): void {
+    const issues: Issue[] = [];
+    if (typeof event !== 'string' || !Object.hasOwn(this.listening, event)) {
+      issues.push({ path: '/event', rule: 'enum', message: `must be one of ${Object.keys(this.listening).join(', ')}` });
+    }
+    if (typeof listener !== 'function') issues.push({ path: '/listener', rule: 'type', message: 'must be a function' });
+    if (issues.length > 0) throw new ValidationError('event listener', issues);
   }
 
   emit<K extends ExecutorEventName>(event: K, payload: ExecutorEventMap[K]): void {

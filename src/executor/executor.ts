@@ -24,7 +24,7 @@ import { CallStream } from './call-stream.js';
 import { DispatchJitter } from './dispatch-jitter.js';
 import { StatsCollector, type ExecutorStats } from './executor-stats.js';
 import { cancelled, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
-import { checkSubmission, type SubmissionOptions } from './submission.js';
+import { checkServices, checkSubmission, type SubmissionOptions } from './submission.js';
 import { Terminal } from './terminal.js';
 
 type Status = 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -112,7 +112,7 @@ export class Executor {
    * service seen so far), so the first admitted calls do not leave late behind a cold start.
    */
   async ready(services: readonly Service[] = []): Promise<void> {
-    for (const s of services) this.#warmed.add(s);
+    for (const s of checkServices(services)) this.#warmed.add(s);
     await this.#pool.ready?.([...this.#warmed]);
   }
 

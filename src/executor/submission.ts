@@ -50,3 +50,16 @@ export function checkSubmission(service: Service, request: unknown, context: Cal
   }
   return tokens;
 }
+
+/**
+ * `ready(services)`: an array of services made with defineService(); returned as it is.
+ * @throws ValidationError (`E_VALIDATION`) naming each bad entry
+ */
+export function checkServices(services: unknown): readonly Service[] {
+  if (!Array.isArray(services)) throw new ValidationError('services', [{ path: '/', rule: 'type', message: 'must be an array of services made with defineService()' }]);
+  const issues = services.flatMap((s: unknown, i) =>
+    typeof s === 'object' && s !== null && typeof (s as Service).name === 'string' ? [] : [{ path: `/${i}`, rule: 'type', message: 'must be a service made with defineService()' }],
+  );
+  if (issues.length > 0) throw new ValidationError('services', issues);
+  return services as readonly Service[];
+}

@@ -1,3 +1,4 @@
+import { ConfigError } from '../core/errors.js';
 import { ROUTE_NAMES, type RouteName } from './mock-options.js';
 
 /** Route codes kept per arrival: 0 is any path that is not a known route. */
@@ -16,7 +17,11 @@ export class ArrivalLog {
   readonly #routes: Uint8Array;
   #total = 0;
 
+  /** @throws ConfigError (`E_CONFIG`) unless `capacity` is a whole number in [1, 2^27] (1.2 GB of log) */
   constructor(capacity: number) {
+    if (!(Number.isInteger(capacity) && capacity >= 1 && capacity <= 2 ** 27)) {
+      throw new ConfigError('arrival log', [{ path: '/capacity', rule: 'maximum', message: `must be a whole number in [1, ${2 ** 27}], got ${String(capacity)}` }]);
+    }
     this.capacity = capacity;
     this.#times = new Float64Array(capacity);
     this.#routes = new Uint8Array(capacity);

@@ -1,5 +1,7 @@
 import { now } from '../core/clock.js';
-import type { RateWindow } from '../core/schemas.js';
+import { ConfigError, type Issue } from '../core/errors.js';
+import { RateWindowSchema, type RateWindow } from '../core/schemas.js';
+import { compile } from '../core/validate.js';
 import { SlidingWindow } from './sliding-window.js';
 import { ProviderCeiling, type ProviderSlot } from './provider-ceiling.js';
 import { assertTokensFit } from './token-fit.js';
@@ -36,7 +38,9 @@ export class MemoryLimiter implements Limiter {
   /** No window configured: until a provider speaks, admissions cost a counter. */
   readonly #plain: boolean;
 
+  /** @throws ConfigError (`E_CONFIG`) naming each bad window (or a clock that is not a function) */
   constructor(requests: readonly RateWindow[], tokens: readonly RateWindow[], private readonly clock: () => number = now) {
+    checkWindows(requests, tokens, clock);
     this.#requests = requests.map((w) => new SlidingWindow(w.limit, w.windowMs));
     this.#tokens = tokens.map((w) => new SlidingWindow(w.limit, w.windowMs));
     this.#plain = requests.length === 0 && tokens.length === 0;
@@ -137,4 +141,19 @@ export class MemoryLimiter implements Limiter {
   }
 
   async close(): Promise<void> {}
+}
+
+const validWindow = compile(RateWindowSchema, { lazy: true });
+
+function checkWindows(requests: unknown, tokens: unknown, clock: unknown): void {
+  const issues: Issue[] = [];
+  for (const [name, list] of [['requests', requests], ['tokens', tokens]] as const) {
+    if (!Array.isArray(list)) issues.push({ path: `/${name}`, rule: 'type', message: 'must be an array of { limit, windowMs }' });
+    else if (list.length > 16) issues.push({ path: `/${name}`, rule: 'maxItems', message: 'must have at most 16 windows' });
+    else list.forEach((w: unknown, i) => {
+      if (!validWindow(w)) issues.push(...validWindow.issues().map((x) => ({ ...x, path: `/${name}/${i}${x.path}` })));
+    });
+  }
+  if (typeof clock !== 'function') issues.push({ path: '/clock', rule: 'type', message: 'must be a function' });
+  if (issues.length > 0) throw new ConfigError('memory limiter windows', issues);
 }

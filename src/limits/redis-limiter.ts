@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { now } from '../core/clock.js';
-import { ConfigError, LimiterUnavailableError } from '../core/errors.js';
-import type { RateWindow } from '../core/schemas.js';
+import { LimiterUnavailableError } from '../core/errors.js';
+import { Type } from '@sinclair/typebox';
+import { MAX_WINDOW_MS, Ms } from '../core/bounds.js';
+import { RedisUrlSchema, type RateWindow } from '../core/schemas.js';
+import { assertConfig, compile } from '../core/validate.js';
 import { MemoryLimiter, type MemoryTicket } from './memory-limiter.js';
 import { ADMIT_SCRIPT, PAUSE_SCRIPT, RECONCILE_SCRIPT, RENEW_SCRIPT, SENT_SCRIPT, SYNC_SCRIPT } from './redis-scripts.js';
 import { assertTokensFit } from './token-fit.js';
@@ -31,6 +34,21 @@ export interface RedisLimiterOptions {
    */
   pendingLeaseMs?: number;
 }
+
+const RedisLimiterOptionsSchema = Type.Object(
+  {
+    /** Passed through from a `limits.store` configuration. */
+    kind: Type.Optional(Type.Literal('redis')),
+    url: RedisUrlSchema,
+    prefix: Type.Optional(Type.String({ maxLength: 256 })),
+    key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    onUnavailable: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')])),
+    commandTimeoutMs: Type.Optional(Ms({ max: 60_000 })),
+    pendingLeaseMs: Type.Optional(Ms({ max: MAX_WINDOW_MS })),
+  },
+  { additionalProperties: false },
+);
+const validOptions = compile(RedisLimiterOptionsSchema, { lazy: true });
 
 /** What an admission hands back: `at` is the Redis server's epoch ms (0 for a local admission). */
 export interface RedisTicket {
@@ -123,7 +141,10 @@ export class RedisLimiter implements Limiter {
   #renewTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
+  /** @throws ConfigError (`E_CONFIG`) naming each bad window or option */
   constructor(requests: readonly RateWindow[], tokens: readonly RateWindow[], options: RedisLimiterOptions) {
+    this.#local = new MemoryLimiter(requests, tokens);
+    assertConfig(validOptions, options, 'redis limiter');
     this.#requests = requests;
     this.#tokens = tokens;
     const base = `${options.prefix ?? 'callpool:'}{${options.key ?? 'default'}}`;
@@ -132,11 +153,9 @@ export class RedisLimiter implements Limiter {
     this.#windowKeys = [...requests.map((w) => `${base}:r:${w.windowMs}`), ...this.#tokenKeys];
     this.#keys = [this.#pauseKey, ...this.#windowKeys];
     this.#failOpen = options.onUnavailable === 'fail-open';
-    this.#local = new MemoryLimiter(requests, tokens);
     this.#leaseMs = options.pendingLeaseMs ?? 3000;
     this.widen(0);
     const timeout = options.commandTimeoutMs ?? 500;
-    if (!URL.canParse(options.url)) throw new ConfigError('redis limiter', [{ path: '/url', rule: 'format', message: 'must be a redis:// or rediss:// URL' }]);
     this.#connecting = import('ioredis').then(({ Redis }) => this.#connect(new Redis(options.url, {
       // A command must fail fast while Redis is away, never wait in a queue to be replayed:
       // a replayed admission could be granted after the caller stopped waiting for it.

@@ -1,3 +1,5 @@
+import { ConfigError, type Issue } from '../core/errors.js';
+
 /**
  * An exact rolling-window log: never more than `limit` units with times inside any window of
  * `windowMs`. Entries live in a growable ring indexed by a monotonically increasing sequence
@@ -25,7 +27,13 @@ export class SlidingWindow {
   #held = 0;
   #last = -Infinity;
 
+  /** @throws ConfigError (`E_CONFIG`) unless `limit` >= 1, `windowMs` >= 0 and `initialCapacity` >= 1 are finite numbers */
   constructor(limit: number, windowMs: number, initialCapacity = 64) {
+    const issues: Issue[] = [];
+    if (!(typeof limit === 'number' && limit >= 1 && limit <= Number.MAX_SAFE_INTEGER)) issues.push({ path: '/limit', rule: 'minimum', message: `must be a finite number >= 1, got ${describe(limit)}` });
+    if (!(typeof windowMs === 'number' && windowMs >= 0 && windowMs < Infinity)) issues.push({ path: '/windowMs', rule: 'minimum', message: `must be a finite number of ms >= 0, got ${describe(windowMs)}` });
+    if (!(Number.isInteger(initialCapacity) && initialCapacity >= 1)) issues.push({ path: '/initialCapacity', rule: 'minimum', message: `must be a whole number >= 1, got ${describe(initialCapacity)}` });
+    if (issues.length > 0) throw new ConfigError('sliding window', issues);
     this.limit = limit;
     this.baseWindowMs = windowMs;
     this.windowMs = windowMs;
@@ -129,4 +137,8 @@ export class SlidingWindow {
     this.#amounts = amounts;
     this.#mask = mask;
   }
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'symbol' ? v.toString() : typeof v === 'bigint' ? `${v}n` : String(v);
 }

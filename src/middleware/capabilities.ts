@@ -1,3 +1,4 @@
+import { ConfigError } from '../core/errors.js';
 /**
  * Capability matching. A capability is a non-empty string without spaces, its parts separated
  * by `.` or `:` (`net.out:api.example.com`, `fs.read:/tmp/x`). Wildcards exist only on the
@@ -40,7 +41,9 @@ export class GrantSet {
   readonly #stems: string[] = [];
   #all = false;
 
+  /** @throws ConfigError (`E_CONFIG`) when `granted` is not an array (entries that are no grant are ignored) */
   constructor(granted: readonly unknown[]) {
+    if (!Array.isArray(granted)) throw new ConfigError('grants', [{ path: '/', rule: 'type', message: 'must be an array of capability strings' }]);
     const kept: string[] = [];
     for (const g of granted) {
       if (!isGrant(g)) continue;

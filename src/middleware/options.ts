@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Fn, Int, MAX_TIMER_MS, MAX_WINDOW_MS, Ms } from '../core/bounds.js';
 import type { HookError } from '../core/errors.js';
-import type { Redactor, RedactorOptions } from '../core/redact.js';
+import { RedactorOptionsSchema, type Redactor, type RedactorOptions } from '../core/redact.js';
 import { optionsResolver } from '../core/validate.js';
 import type { Sleep } from './sleep.js';
 import type { Invocation } from './types.js';
@@ -217,15 +217,4 @@ export const PolicyGateOptionsSchema = Type.Object(
 export type PolicyGateOptions = Static<typeof PolicyGateOptionsSchema>;
 export const resolvePolicyGateOptions = optionsResolver<typeof PolicyGateOptionsSchema>(PolicyGateOptionsSchema, 'policy gate options');
 
-export const RedactionOptionsSchema = Type.Object(
-  {
-    /** More key names to redact (any case; `-` and `_` ignored); at most 1000. */
-    keys: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 1000 })),
-    /** Exact secret values known ahead (an API key from config); at most 1000. */
-    secrets: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1000 })),
-    /** More patterns whose whole match is masked inside strings (use the `g` flag); at most 100. */
-    patterns: Type.Optional(Type.Array(Type.Unsafe<RegExp>({ regexp: true }), { maxItems: 100 })),
-  },
-  { additionalProperties: false },
-);
-export const resolveRedactionOptions = optionsResolver<typeof RedactionOptionsSchema, RedactorOptions>(RedactionOptionsSchema, 'redaction options');
+export const resolveRedactionOptions = optionsResolver<typeof RedactorOptionsSchema, RedactorOptions>(RedactorOptionsSchema, 'redaction options');

@@ -1,4 +1,5 @@
 import type { CallContext } from '../core/call-context.js';
+import { ValidationError } from '../core/errors.js';
 import type { ExecutorEvents } from '../core/events.js';
 import type { Service } from '../core/service.js';
 import type { ServiceCall } from '../core/service-call.js';
@@ -30,6 +31,9 @@ export interface Invocation {
  * making an AbortSignal costs more than the rest of a small call).
  */
 export function derive(inv: Invocation, changes: Partial<Omit<Invocation, typeof CALL_STATE>>): Invocation {
+  if (!isRecord(inv) || !isRecord(changes)) {
+    throw new ValidationError('derive() arguments', [{ path: isRecord(inv) ? '/changes' : '/inv', rule: 'type', message: 'must be an object (an invocation, and the fields to change)' }]);
+  }
   const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(inv)) as Record<PropertyKey, unknown>;
   for (const [k, v] of Object.entries(changes)) Object.defineProperty(copy, k, { value: v, enumerable: true, configurable: true, writable: false });
   return copy as unknown as Invocation;
@@ -51,4 +55,8 @@ export interface Middleware {
   attach?(events: ExecutorEvents): void;
   /** Called by `executor.close()`. */
   close?(): void | Promise<void>;
+}
+
+function isRecord(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,5 +1,8 @@
+import { Type } from '@sinclair/typebox';
+import { Fn } from '../core/bounds.js';
 import { ConfigError } from '../core/errors.js';
 import type { LimitsConfig } from '../core/schemas.js';
+import { assertConfig, compile } from '../core/validate.js';
 import { anthropic } from '../services/anthropic.js';
 import { jsonService } from '../services/json-service.js';
 import { openai } from '../services/openai.js';
@@ -19,8 +22,25 @@ const openaiOptions = (c: AdapterConfig, base: string | undefined) => ({
   ...(c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs }),
 });
 
-/** An adapter for an OpenAI-compatible server (`/chat/completions`, Bearer key). */
+const OpenAICompatibleSpecSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    apiKeyEnv: Type.Optional(Type.String({ minLength: 1 })),
+    baseURLEnv: Type.Optional(Type.String({ minLength: 1 })),
+    defaultBaseURL: Type.Optional(Type.String({ format: 'http-url' })),
+    limits: Type.Optional(Fn<(model: string) => LimitsConfig | undefined>()),
+    host: Type.Optional(Fn<(url: URL) => boolean>()),
+  },
+  { additionalProperties: false },
+);
+const validSpec = compile(OpenAICompatibleSpecSchema, { lazy: true });
+
+/**
+ * An adapter for an OpenAI-compatible server (`/chat/completions`, Bearer key).
+ * @throws ConfigError (`E_CONFIG`) naming each bad field of `spec`
+ */
 export function openaiCompatible(spec: { name: string; apiKeyEnv?: string; baseURLEnv?: string; defaultBaseURL?: string; limits?: (model: string) => LimitsConfig | undefined; host?: (url: URL) => boolean }): ProviderAdapter {
+  assertConfig(validSpec, spec, 'OpenAI-compatible provider');
   return {
     name: spec.name,
     ...(spec.apiKeyEnv === undefined ? {} : { apiKeyEnv: spec.apiKeyEnv }),

@@ -1,6 +1,7 @@
 import { CallContext } from '../core/call-context.js';
 import { ClosedError, ConfigError, ValidationError } from '../core/errors.js';
-import type { LimitsConfig, PoolConfig } from '../core/schemas.js';
+import { LimitsSchema, PoolConfigSchema, type LimitsConfig, type PoolConfig } from '../core/schemas.js';
+import { compile } from '../core/validate.js';
 import type { CallStream } from '../executor/call-stream.js';
 import { Executor } from '../executor/executor.js';
 import type { ExecutorStats } from '../executor/executor-stats.js';
@@ -272,6 +273,9 @@ export function model(id: string, options: ModelOptions = {}): Model<unknown, un
   return new Model(id, options);
 }
 
+const validLimits = compile(LimitsSchema, { lazy: true });
+const validPool = compile(PoolConfigSchema, { lazy: true });
+
 function checkOptions(o: ModelOptions): void {
   if (typeof o !== 'object' || o === null) throw new ConfigError('model options', [{ path: '/', rule: 'type', message: 'must be an object' }]);
   const issues = [];
@@ -279,6 +283,9 @@ function checkOptions(o: ModelOptions): void {
     const v = o[k];
     if (v !== undefined && !(typeof v === 'number' && v > 0)) issues.push({ path: `/${k}`, rule: 'exclusiveMinimum', message: 'must be a number > 0' });
   }
+  // Checked here, not first by the executor: the handle copies them (structuredClone) before one exists.
+  if (o.limits !== undefined && o.limits !== false && !validLimits(o.limits)) issues.push(...validLimits.issues().map((i) => ({ ...i, path: `/limits${i.path}` })));
+  if (o.pool !== undefined && !validPool(o.pool)) issues.push(...validPool.issues().map((i) => ({ ...i, path: `/pool${i.path}` })));
   if (o.executor !== undefined && !(o.executor instanceof Executor)) issues.push({ path: '/executor', rule: 'type', message: 'must be an Executor' });
   if (o.executor !== undefined && (o.limits !== undefined || o.pool !== undefined || o.middleware !== undefined || o.concurrency !== undefined || o.queueCapacity !== undefined)) {
     issues.push({ path: '/executor', rule: 'exclusive', message: 'a shared executor brings its own limits, pool, middleware, concurrency and queue: do not pass them too' });

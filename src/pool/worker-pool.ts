@@ -1,15 +1,22 @@
 import { availableParallelism } from 'node:os';
-import type { PoolConfig } from '../core/schemas.js';
+import { ConfigError } from '../core/errors.js';
+import { PoolConfigSchema, type PoolConfig } from '../core/schemas.js';
+import { assertConfig, compile } from '../core/validate.js';
 import { ChannelPool, type WorkerBackend } from './channel-pool.js';
 import type { HostOptions, WorkerHost } from './worker-host.js';
+
+export const validPoolConfig = compile(PoolConfigSchema, { lazy: true });
 
 /**
  * A worker pool on piscina or tinypool. The host library and the result codec (msgpackr) are
  * imported here on first use, not when callpool is imported: a program that runs inline, or
  * on the other host, never loads them.
  * @example workerPool({ kind: 'piscina', threads: 2 })
+ * @throws ConfigError (`E_CONFIG`) naming each bad field of `config`
  */
 export function workerPool(config: Partial<PoolConfig> & { kind: 'piscina' | 'tinypool' }): ChannelPool {
+  assertConfig(validPoolConfig, config, 'worker pool');
+  if ((config.kind as string) === 'inline') throw new ConfigError('worker pool', [{ path: '/kind', rule: 'enum', message: "must be 'piscina' or 'tinypool' (the inline pool is new InlinePool())" }]);
   const threads = config.threads ?? Math.max(1, availableParallelism());
   const options: HostOptions = { threads, execArgv: config.execArgv, maxHeapMb: config.maxHeapMb };
   const host: Promise<WorkerHost> =

@@ -1,5 +1,5 @@
 import type { ProviderLimits } from '../core/envelope.js';
-import type { HeaderReader } from './headers.js';
+import { checkHeaderArgs, type HeaderReader } from './headers.js';
 import { resetMs } from './rate-limit-headers.js';
 
 /**
@@ -9,6 +9,7 @@ import { resetMs } from './rate-limit-headers.js';
  * `undefined` when the response carries none. Resets are RFC 3339 instants.
  */
 export function anthropicLimitsFromHeaders(headers: HeaderReader, nowEpochMs: number = Date.now()): ProviderLimits | undefined {
+  checkHeaderArgs(headers, nowEpochMs);
   const out: ProviderLimits = {};
   const tokenKind = headers.get('anthropic-ratelimit-tokens-remaining') !== null ? 'tokens' : 'input-tokens';
   const rr = count(headers.get('anthropic-ratelimit-requests-remaining'));

@@ -1,5 +1,5 @@
 import type { ProviderLimits } from '../core/envelope.js';
-import type { HeaderReader } from './headers.js';
+import { checkHeaderArgs, type HeaderReader } from './headers.js';
 
 /**
  * Reads a provider's rate-limit headers into `ProviderLimits`, or `undefined` when the
@@ -11,6 +11,7 @@ import type { HeaderReader } from './headers.js';
  * Every value is kept at full precision (fractions of a second, of a millisecond).
  */
 export function providerLimitsFromHeaders(headers: HeaderReader, nowEpochMs: number = Date.now()): ProviderLimits | undefined {
+  checkHeaderArgs(headers, nowEpochMs);
   const out: ProviderLimits = {};
   const h = (openai: string, anthropic: string, fallback?: string) =>
     headers.get(openai) ?? headers.get(anthropic) ?? (fallback === undefined ? null : headers.get(fallback));

@@ -1,4 +1,4 @@
-import type { HeaderReader } from './headers.js';
+import { checkHeaderArgs, type HeaderReader } from './headers.js';
 
 /**
  * How long a provider asks us to wait, in ms, or `undefined` when it does not say.
@@ -6,6 +6,7 @@ import type { HeaderReader } from './headers.js';
  * (fractions allowed) or an HTTP-date. A date in the past means "now" (0).
  */
 export function parseRetryAfter(headers: HeaderReader, nowEpochMs: number = Date.now()): number | undefined {
+  checkHeaderArgs(headers, nowEpochMs);
   const ms = headers.get('retry-after-ms');
   if (ms !== null) {
     const v = parseNumber(ms);

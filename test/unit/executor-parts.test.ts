@@ -99,7 +99,7 @@ test('LinkedQueue: a node removed and pushed again is at the tail with fresh lin
   t.is(c.prev, b);
 });
 
-test('EventHub: listening says which events have listeners, through on/off of several listeners; others are not tracked', (t) => {
+test('EventHub: listening says which events have listeners, through on/off of several listeners; other names and listeners that are no function are refused', (t) => {
   const hub = new EventHub();
   t.deepEqual(hub.listening, { queueFull: false, rateLimited: false, admitted: false, settled: false });
   const seen: string[] = [];
@@ -119,11 +119,13 @@ test('EventHub: listening says which events have listeners, through on/off of se
   hub.emit('settled', { service: 's', callId: 'c', status: 'COMPLETED', runMs: 0 });
   t.deepEqual(seen, ['two']);
   t.deepEqual(Object.keys(hub.listening).sort(), ['admitted', 'queueFull', 'rateLimited', 'settled']);
-  // A name that is not an executor event (a listener added through a cast) is never tracked.
+  // A name that is not an executor event (passed through a cast), or a listener that is not a
+  // function, is refused naming the argument, and nothing is tracked.
   const untracked = 'somethingElse' as 'settled';
-  hub.on(untracked, one);
-  hub.off(untracked, one);
-  t.deepEqual(Object.keys(hub.listening).sort(), ['admitted', 'queueFull', 'rateLimited', 'settled']);
+  t.like(t.throws(() => hub.on(untracked, one)), { code: 'E_VALIDATION', issues: [{ path: '/event', rule: 'enum' }] });
+  t.like(t.throws(() => hub.off(untracked, one)), { code: 'E_VALIDATION', issues: [{ path: '/event', rule: 'enum' }] });
+  t.like(t.throws(() => hub.on('settled', 'x' as never)), { code: 'E_VALIDATION', issues: [{ path: '/listener', rule: 'type' }] });
+  t.deepEqual(hub.listening, { queueFull: false, rateLimited: false, admitted: true, settled: false });
 });
 
 test('EventHub: a throwing listener never reaches the emitter (the listeners before it have run); many listeners raise no warning', (t) => {
