@@ -27,12 +27,12 @@ export class SlidingWindow {
   #held = 0;
   #last = -Infinity;
 
-  /** @throws ConfigError (`E_CONFIG`) unless `limit` >= 1, `windowMs` >= 0 and `initialCapacity` >= 1 are finite numbers */
+  /** @throws ConfigError (`E_CONFIG`) unless `limit` >= 1 and `windowMs` >= 0 are finite and `initialCapacity` is in [1, 2^20] */
   constructor(limit: number, windowMs: number, initialCapacity = 64) {
     const issues: Issue[] = [];
     if (!(typeof limit === 'number' && limit >= 1 && limit <= Number.MAX_SAFE_INTEGER)) issues.push({ path: '/limit', rule: 'minimum', message: `must be a finite number >= 1, got ${describe(limit)}` });
     if (!(typeof windowMs === 'number' && windowMs >= 0 && windowMs < Infinity)) issues.push({ path: '/windowMs', rule: 'minimum', message: `must be a finite number of ms >= 0, got ${describe(windowMs)}` });
-    if (!(Number.isInteger(initialCapacity) && initialCapacity >= 1)) issues.push({ path: '/initialCapacity', rule: 'minimum', message: `must be a whole number >= 1, got ${describe(initialCapacity)}` });
+    if (!(Number.isInteger(initialCapacity) && initialCapacity >= 1 && initialCapacity <= MAX_INITIAL)) issues.push({ path: '/initialCapacity', rule: 'maximum', message: `must be a whole number in [1, ${MAX_INITIAL}], got ${describe(initialCapacity)}` });
     if (issues.length > 0) throw new ConfigError('sliding window', issues);
     this.limit = limit;
     this.baseWindowMs = windowMs;
@@ -138,6 +138,9 @@ export class SlidingWindow {
     this.#mask = mask;
   }
 }
+
+/** The ring starts at most this big (16 MB of times and amounts); it grows as entries need. */
+const MAX_INITIAL = 2 ** 20;
 
 function describe(v: unknown): string {
   return typeof v === 'symbol' ? v.toString() : typeof v === 'bigint' ? `${v}n` : String(v);

@@ -1,5 +1,8 @@
 import type { Attributes, Counter, Histogram, Meter, Span, UpDownCounter } from '@opentelemetry/api';
+import { Type } from '@sinclair/typebox';
+import { Fn } from '../core/bounds.js';
 import type { Service } from '../core/service.js';
+import { assertConfig, compile } from '../core/validate.js';
 import type { ServiceCall } from '../core/service-call.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from '../middleware/types.js';
 import { loadOtel, otelNow, type OtelApi } from './otel.js';
@@ -37,6 +40,19 @@ export interface TelemetryMiddleware extends Middleware {
   ready(): Promise<boolean>;
 }
 
+/** Providers are duck-typed: anything with `getTracer` / `getMeter`. */
+const TelemetryOptionsSchema = Type.Object(
+  {
+    provider: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Fn()])),
+    model: Type.Optional(Type.String({ maxLength: 256 })),
+    tracerProvider: Type.Optional(Type.Object({ getTracer: Fn() })),
+    meterProvider: Type.Optional(Type.Object({ getMeter: Fn() })),
+    usage: Type.Optional(Fn()),
+  },
+  { additionalProperties: false },
+);
+const validOptions = compile(TelemetryOptionsSchema, { lazy: true });
+
 const NAME = 'callpool';
 const VERSION = '0.1.0';
 
@@ -60,8 +76,10 @@ interface Instruments {
  * `callpool.tokens` (by direction), `callpool.call.duration` and `callpool.queue.wait`
  * (histograms, ms), `callpool.calls.active` (up-down counter).
  * List it outermost but one (after `redaction`), so it sees each call once with its final outcome.
+ * @throws ConfigError (`E_CONFIG`) naming each bad option
  */
 export function telemetry(options: TelemetryOptions = {}): TelemetryMiddleware {
+  assertConfig(validOptions, options, 'telemetry options');
   const ready = loadOtel();
   const spans = new WeakMap<ServiceCall, Span>();
   let instruments: Instruments | undefined;

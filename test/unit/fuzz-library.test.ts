@@ -46,7 +46,7 @@ const sync: [string, fc.Arbitrary<unknown[]>, (...a: never[]) => unknown][] = [
   ['register', fc.tuple(options(['name', 'service', 'defaultLimits', 'apiKeyEnv', 'baseURLEnv', 'defaultBaseURL'], { service: fn, defaultLimits: fn }), weird), (a, o) => register(a, o)],
   ['openaiCompatible', fc.tuple(options(['name', 'apiKeyEnv', 'baseURLEnv', 'defaultBaseURL', 'limits', 'host'], { name: fc.string(), limits: fn, host: fn })), (s) => openaiCompatible(s)],
   ['anthropic.messages', fc.tuple(options(['name', 'baseURL', 'apiKey', 'model', 'timeoutMs', 'idleTimeoutMs', 'headers', 'defaultMaxTokens', 'version'], { timeoutMs: weirdNumber, defaultMaxTokens: weirdNumber })), (o) => anthropic.messages(o)],
-  ['telemetry', fc.tuple(options(['tracerProvider', 'meterProvider', 'serviceName', 'recordContent'])), (o) => telemetry(o)],
+  ['telemetry', fc.tuple(options(['provider', 'model', 'tracerProvider', 'meterProvider', 'usage'], { provider: fc.oneof(fc.string(), fn), model: fc.string(), tracerProvider: fc.constant({ getTracer: () => ({}) }), usage: fn })), (o) => telemetry(o)],
   ['createTransport', fc.tuple(fc.oneof(weird, fc.constantFrom('undici', 'node-fetch')), options(['maxSockets', 'freeSocketTimeoutMs', 'pipelining'], { maxSockets: weirdNumber, freeSocketTimeoutMs: weirdNumber, pipelining: weirdNumber })), (k, o) => createTransport(k, o)],
   ['new MemoryLimiter', fc.tuple(windows, windows, fc.oneof(weird, fn)), (r, t, c) => new MemoryLimiter(r, t, c)],
   ['new SlidingWindow', fc.tuple(weirdNumber, weirdNumber, fc.oneof(weird, weirdNumber)), (l, w, c) => new SlidingWindow(l, w, c)],
