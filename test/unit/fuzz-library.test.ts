@@ -38,6 +38,30 @@ import { RUNS, options, settleAsync, settleSync, weird, weirdNumber } from '../h
 
 const fn = fc.constant(() => undefined);
 const headers = fc.oneof(weird, fc.constant(new Headers({ 'retry-after': '2', 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-reset-requests': '1s' })));
+/**
+ * A pool configuration. Its thread count is absurd (refused) or 1 to 2, never a valid large one:
+ * a valid configuration really starts its threads.
+ */
+const absurdOrFew = fc.oneof(fc.constantFrom(NaN, Infinity, -Infinity, -1, 0, -0, 0.5, 257, 1e308, 2 ** 31, 2 ** 53 + 2, '2', null), fc.integer({ min: 1, max: 2 }));
+const poolConfig = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record(
+      {
+        kind: fc.oneof(fc.constantFrom('inline', 'piscina', 'tinypool'), weird),
+        threads: absurdOrFew,
+        streamCredit: weirdNumber,
+        abortGraceMs: weirdNumber,
+        idleSpinUs: weirdNumber,
+        maxHeapMb: weirdNumber,
+        execArgv: fc.oneof(weird, fc.constant([])),
+        unknownOption: weird,
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { weight: 1, arbitrary: weird },
+);
 const windows = fc.oneof(weird, fc.array(fc.oneof(weird, options(['limit', 'windowMs'], { limit: weirdNumber, windowMs: weirdNumber })), { maxLength: 3 }));
 
 const sync: [string, fc.Arbitrary<unknown[]>, (...a: never[]) => unknown][] = [
@@ -81,7 +105,7 @@ for (const [name, arb, f] of sync) {
 test('createPool(any configuration): success (then closes) or a documented code, never threads for an absurd count', async (t) => {
   await t.notThrowsAsync(
     fc.assert(
-      fc.asyncProperty(options(['kind', 'threads', 'streamCredit', 'abortGraceMs', 'idleSpinUs', 'maxHeapMb', 'execArgv'], { kind: fc.constantFrom('inline', 'piscina', 'tinypool'), threads: weirdNumber, streamCredit: weirdNumber }), async (c) => {
+      fc.asyncProperty(poolConfig, async (c) => {
         const pool = settleSync(() => createPool(c as never));
         if (pool !== undefined) await settleAsync(pool.close());
       }),
