@@ -286,6 +286,10 @@ function checkOptions(o: ModelOptions): void {
   // Checked here, not first by the executor: the handle copies them (structuredClone) before one exists.
   if (o.limits !== undefined && o.limits !== false && !validLimits(o.limits)) issues.push(...validLimits.issues().map((i) => ({ ...i, path: `/limits${i.path}` })));
   if (o.pool !== undefined && !validPool(o.pool)) issues.push(...validPool.issues().map((i) => ({ ...i, path: `/pool${i.path}` })));
+  const h: unknown = o.headers;
+  if (h !== undefined && (typeof h !== 'object' || h === null || Array.isArray(h) || !Object.values(h).every((v) => typeof v === 'string'))) {
+    issues.push({ path: '/headers', rule: 'type', message: 'must be an object of header names to string values' });
+  }
   if (o.executor !== undefined && !(o.executor instanceof Executor)) issues.push({ path: '/executor', rule: 'type', message: 'must be an Executor' });
   if (o.executor !== undefined && (o.limits !== undefined || o.pool !== undefined || o.middleware !== undefined || o.concurrency !== undefined || o.queueCapacity !== undefined)) {
     issues.push({ path: '/executor', rule: 'exclusive', message: 'a shared executor brings its own limits, pool, middleware, concurrency and queue: do not pass them too' });
