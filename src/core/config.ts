@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { ConfigError, type Issue } from './errors.js';
-import { ExecutorConfigSchema, type LimiterObject, type LimitsConfig, type PoolConfig, type PoolObject } from './schemas.js';
+import { ExecutorConfigSchema, PoolConfigSchema, type LimiterObject, type LimitsConfig, type PoolConfig, type PoolObject } from './schemas.js';
 import { compile, withDefaults } from './validate.js';
 
 /** The shape of a middleware as far as configuration can check it. */
@@ -28,6 +28,8 @@ export type ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> = Required
 };
 
 const checkConfig = compile(ExecutorConfigSchema, { lazy: true });
+/** A pool configuration alone (`createPool`, `workerPool`, a model's `pool` option). */
+export const validPoolConfig = compile(PoolConfigSchema, { lazy: true });
 
 /** Validates a configuration (every problem at once, each naming its field) and fills defaults. */
 export function resolveConfig<M extends MiddlewareLike>(config: ExecutorConfig<M> = {}): ResolvedConfig<M> {

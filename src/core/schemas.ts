@@ -90,23 +90,21 @@ export const RedisUrlSchema = Type.String({ minLength: 1, format: 'redis-url' })
 
 /** The limiter store and limits schemas, with the store URL's own schema (the soak fixtures also take `'spawn'`). */
 export function limitsSchemaWith(url: TSchema) {
-  const store = Type.Union([
-    Type.Object({ kind: Type.Literal('memory') }, { additionalProperties: false }),
-    Type.Object(
-      {
-        kind: Type.Literal('redis'),
-        url: Type.Unsafe<string>(url),
-        /** Prefix of every key callpool writes. @default 'callpool:' */
-        prefix: Type.Optional(Type.String({ maxLength: 256 })),
-        key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-        /** What admissions do while the store cannot be reached. @default 'fail-closed' */
-        onUnavailable: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')])),
-        /** How long one store command may take before the store counts as unavailable, ms in (0, 60000]. @default 500 */
-        commandTimeoutMs: Type.Optional(Ms({ max: 60_000 })),
-      },
-      { additionalProperties: false },
-    ),
-  ]);
+  const redis = Type.Object(
+    {
+      kind: Type.Literal('redis'),
+      url: Type.Unsafe<string>(url),
+      /** Prefix of every key callpool writes. @default 'callpool:' */
+      prefix: Type.Optional(Type.String({ maxLength: 256 })),
+      key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+      /** What admissions do while the store cannot be reached. @default 'fail-closed' */
+      onUnavailable: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')])),
+      /** How long one store command may take before the store counts as unavailable, ms in (0, 60000]. @default 500 */
+      commandTimeoutMs: Type.Optional(Ms({ max: 60_000 })),
+    },
+    { additionalProperties: false },
+  );
+  const store = Type.Union([Type.Object({ kind: Type.Literal('memory') }, { additionalProperties: false }), redis]);
   const limits = Type.Object(
     {
       requests: Type.Optional(windows),
@@ -116,11 +114,13 @@ export function limitsSchemaWith(url: TSchema) {
     },
     { additionalProperties: false },
   );
-  return { store, limits };
+  return { redis, store, limits };
 }
 
 const limitsSchemas = limitsSchemaWith(RedisUrlSchema);
 export const LimiterStoreSchema = limitsSchemas.store;
+/** The Redis store's options (`kind: 'redis'` and its URL, prefix, key, fail mode and timeout). */
+export const RedisStoreSchema = limitsSchemas.redis;
 export type LimiterStore = Static<typeof LimiterStoreSchema>;
 export const LimitsSchema = limitsSchemas.limits;
 export type LimitsConfig = Static<typeof LimitsSchema>;

@@ -4,7 +4,7 @@ import { now } from '../core/clock.js';
 import { LimiterUnavailableError } from '../core/errors.js';
 import { Type } from '@sinclair/typebox';
 import { MAX_WINDOW_MS, Ms } from '../core/bounds.js';
-import { RedisUrlSchema, type RateWindow } from '../core/schemas.js';
+import { RedisStoreSchema, type RateWindow } from '../core/schemas.js';
 import { assertConfig, compile } from '../core/validate.js';
 import { MemoryLimiter, type MemoryTicket } from './memory-limiter.js';
 import { ADMIT_SCRIPT, PAUSE_SCRIPT, RECONCILE_SCRIPT, RENEW_SCRIPT, SENT_SCRIPT, SYNC_SCRIPT } from './redis-scripts.js';
@@ -35,15 +35,11 @@ export interface RedisLimiterOptions {
   pendingLeaseMs?: number;
 }
 
+// The Redis store's own options (a `limits.store` passes through whole), plus the lease.
 const RedisLimiterOptionsSchema = Type.Object(
   {
-    /** Passed through from a `limits.store` configuration. */
+    ...RedisStoreSchema.properties,
     kind: Type.Optional(Type.Literal('redis')),
-    url: RedisUrlSchema,
-    prefix: Type.Optional(Type.String({ maxLength: 256 })),
-    key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    onUnavailable: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')])),
-    commandTimeoutMs: Type.Optional(Ms({ max: 60_000 })),
     pendingLeaseMs: Type.Optional(Ms({ max: MAX_WINDOW_MS })),
   },
   { additionalProperties: false },

@@ -1,6 +1,7 @@
 import { CallContext } from '../core/call-context.js';
 import { ClosedError, ConfigError, ValidationError } from '../core/errors.js';
-import { LimitsSchema, PoolConfigSchema, type LimitsConfig, type PoolConfig } from '../core/schemas.js';
+import { validPoolConfig } from '../core/config.js';
+import { LimitsSchema, type LimitsConfig, type PoolConfig } from '../core/schemas.js';
 import { compile } from '../core/validate.js';
 import type { CallStream } from '../executor/call-stream.js';
 import { Executor } from '../executor/executor.js';
@@ -274,7 +275,6 @@ export function model(id: string, options: ModelOptions = {}): Model<unknown, un
 }
 
 const validLimits = compile(LimitsSchema, { lazy: true });
-const validPool = compile(PoolConfigSchema, { lazy: true });
 
 function checkOptions(o: ModelOptions): void {
   if (typeof o !== 'object' || o === null) throw new ConfigError('model options', [{ path: '/', rule: 'type', message: 'must be an object' }]);
@@ -285,7 +285,7 @@ function checkOptions(o: ModelOptions): void {
   }
   // Checked here, not first by the executor: the handle copies them (structuredClone) before one exists.
   if (o.limits !== undefined && o.limits !== false && !validLimits(o.limits)) issues.push(...validLimits.issues().map((i) => ({ ...i, path: `/limits${i.path}` })));
-  if (o.pool !== undefined && !validPool(o.pool)) issues.push(...validPool.issues().map((i) => ({ ...i, path: `/pool${i.path}` })));
+  if (o.pool !== undefined && !validPoolConfig(o.pool)) issues.push(...validPoolConfig.issues().map((i) => ({ ...i, path: `/pool${i.path}` })));
   const h: unknown = o.headers;
   if (h !== undefined && (typeof h !== 'object' || h === null || Array.isArray(h) || !Object.values(h).every((v) => typeof v === 'string'))) {
     issues.push({ path: '/headers', rule: 'type', message: 'must be an object of header names to string values' });

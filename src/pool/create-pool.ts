@@ -1,9 +1,10 @@
+import { validPoolConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { assertConfig } from '../core/validate.js';
 import type { PoolConfig, PoolObject } from '../core/schemas.js';
+import { assertConfig } from '../core/validate.js';
 import { InlinePool } from './inline-pool.js';
 import { isPool, type Pool } from './types.js';
-import { validPoolConfig, workerPool } from './worker-pool.js';
+import { workerPool } from './worker-pool.js';
 
 /**
  * The pool a configuration asks for (piscina by default), or the `Pool` given.

@@ -1,11 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../core/errors.js';
-import { PoolConfigSchema, type PoolConfig } from '../core/schemas.js';
-import { assertConfig, compile } from '../core/validate.js';
+import { validPoolConfig } from '../core/config.js';
+import type { PoolConfig } from '../core/schemas.js';
+import { assertConfig } from '../core/validate.js';
 import { ChannelPool, type WorkerBackend } from './channel-pool.js';
 import type { HostOptions, WorkerHost } from './worker-host.js';
-
-export const validPoolConfig = compile(PoolConfigSchema, { lazy: true });
 
 /**
  * A worker pool on piscina or tinypool. The host library and the result codec (msgpackr) are
