@@ -1,12 +1,12 @@
 /** The benchmark runner on a fake bench: baselines, comparison, targets and exit codes. */
 import test from 'ava';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compare, type Row } from '../bench/baseline.js';
 import { betterOf, judge, parseTarget } from '../bench/targets.js';
 import { CHILD_EXEC_ARGV, EXT, TREE } from '../helpers/paths.js';
 import { runNode, type NodeRun } from '../helpers/run-node.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function bench(args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeRun> {
   return runNode(['--expose-gc', ...CHILD_EXEC_ARGV, join(TREE, `test/bench/run${EXT}`), ...args], { ...process.env, CALLPOOL_BENCH_DIR: join(TREE, 'test/fixtures/bench-runner'), ...env });
@@ -40,7 +40,7 @@ test('compare: a row moved when the two min–max ranges do not overlap; worse b
 });
 
 test.serial('npm run bench: --save, then --compare shows the baseline column, and --fail-on-regression exits 1', async (t) => {
-  const out = mkdtempSync(join(tmpdir(), 'callpool-bench-'));
+  const out = tempDir(t, 'bench');
   const saved = await bench(['fake', '--save', 'base'], { CALLPOOL_BENCH_OUT: out });
   t.is(saved.code, 0, saved.stderr);
   t.true(existsSync(join(out, 'bench-results/baselines/base.json')));
@@ -61,7 +61,7 @@ test.serial('npm run bench: --save, then --compare shows the baseline column, an
 });
 
 test.serial('npm run bench: a missed target exits 1; a missing baseline or a filter matching nothing exits 2 before anything runs', async (t) => {
-  const out = mkdtempSync(join(tmpdir(), 'callpool-bench-'));
+  const out = tempDir(t, 'bench');
   const missed = await bench([], { CALLPOOL_BENCH_OUT: out, FAKE_BENCH_MISS: '1' });
   t.is(missed.code, 1);
   t.regex(missed.stdout, /TARGET MISSED: fake: misses its target: 5\.000 ms, target < 1/);

@@ -4,12 +4,12 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SoakReport } from '../../src/harness/report.js';
 import { ROOT } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SOCKET = `callpool-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
@@ -60,7 +60,7 @@ function checkLine(t: import('ava').ExecutionContext, line: string, columns: num
 }
 
 test.serial('progress at 120 columns: every field and a bar; the summary starts on a clean line', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'callpool-tty-'));
+  const dir = tempDir(t, 'tty');
   startInTmux('w120', 120, dir, ['default', '--duration', '5']);
   const parts = checkLine(t, await progressLine('w120'), 120);
   t.is(parts.length, 7, 'nothing dropped');
@@ -74,7 +74,7 @@ test.serial('progress at 120 columns: every field and a bar; the summary starts 
 });
 
 test.serial('progress at 80 columns drops the least useful fields whole; Ctrl-C prints a clean interrupted summary and exits 130', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'callpool-tty-'));
+  const dir = tempDir(t, 'tty');
   startInTmux('w80', 80, dir, ['default', '--duration', '20']);
   const parts = checkLine(t, await progressLine('w80'), 80);
   t.true(parts.length < 7, 'some fields dropped');

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMockUpstream } from '../../src/harness/mock-upstream.js';
 import type { SoakReport } from '../../src/harness/report.js';
 import { ROOT } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SHIPPED = ['default', 'default-4x', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak'];
 
@@ -29,7 +29,6 @@ function machineBound(r: SoakReport, failed: string): string | undefined {
 
 const run = (args: string[], entry?: string[]) => runCli(args, entry === undefined ? {} : { entry });
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'callpool-soak-'));
 const readReport = (dir: string, name: string): SoakReport => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as SoakReport;
 
 function assertShape(t: import('ava').ExecutionContext, r: SoakReport, name: string): void {
@@ -64,7 +63,7 @@ test.serial('soak: bad arguments exit with 2', async (t) => {
 });
 
 test.serial('soak: a bad fixture exits with 2 and lists every problem with its path and rule', async (t) => {
-  const dir = tmp();
+  const dir = tempDir(t, 'soak');
   const file = join(dir, 'bad.json');
   writeFileSync(file, JSON.stringify({ name: 'bad', executor: { concurrency: 0 }, load: { rate: -1, durationS: 0 }, expectations: { queueWaitP99: 1 } }));
   const r = await run(['soak', file, '--out', dir]);
@@ -78,7 +77,7 @@ test.serial('soak: a bad fixture exits with 2 and lists every problem with its p
 });
 
 test.serial('soak: an expectation that cannot hold exits with 1 and the report says by how much', async (t) => {
-  const dir = tmp();
+  const dir = tempDir(t, 'soak');
   const file = join(dir, 'impossible.json');
   writeFileSync(
     file,
@@ -103,7 +102,7 @@ test.serial('soak: an expectation that cannot hold exits with 1 and the report s
 
 for (const name of SHIPPED) {
   test.serial(`soak: a short run of the shipped '${name}' fixture`, async (t) => {
-    const dir = tmp();
+    const dir = tempDir(t, 'soak');
     const html = name === 'default';
     const r = await run(['soak', ...(name === 'default' ? [] : [name]), '--duration', '2', '--out', dir, ...(html ? ['--html'] : [])]);
     t.true(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
@@ -142,7 +141,7 @@ for (const name of SHIPPED) {
 test.serial('soak --target: runs against a given endpoint and measures rate accuracy from the client, saying so', async (t) => {
   const up = await startMockUpstream({ apiKey: 'sk-target-secret', routes: { chat: { latency: { kind: 'fixed', ms: 5 } } } });
   t.teardown(() => up.close());
-  const dir = tmp();
+  const dir = tempDir(t, 'soak');
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'soak', 'default', '--target', up.baseURL, '--model', 'm', '--duration', '2', '--out', dir, '--no-progress'], {
     cwd: ROOT,
     env: { ...process.env, OPENAI_API_KEY: 'sk-target-secret' },
@@ -171,7 +170,7 @@ test.serial('soak --target: runs against a given endpoint and measures rate accu
 const BIN_ENTRY = join(ROOT, 'dist/src/cli.js');
 if (existsSync(BIN_ENTRY)) {
   test.serial('soak: the built bin runs a fixture', async (t) => {
-    const dir = tmp();
+    const dir = tempDir(t, 'soak');
     const r = await run(['soak', 'default', '--duration', '1', '--out', dir, '--no-progress'], [join(ROOT, 'bin/callpool.js')]);
     t.true(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
     // Only the wiring is checked here: dist/ may predate the source (it is rebuilt by `npm ci`).

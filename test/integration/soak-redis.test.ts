@@ -1,17 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import type { SoakReport } from '../../src/harness/report.js';
 import { redisTest } from '../helpers/redis-test.js';
 import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const rtest = redisTest();
 
 const run = (args: string[], env?: NodeJS.ProcessEnv) => runCli(args, env === undefined ? {} : { env });
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'callpool-soak-redis-'));
 
 /** Whether a redis-server on this port is still running (redis shows `host:port` in its process title). */
 function redisRunningOn(port: string): boolean {
@@ -20,7 +19,7 @@ function redisRunningOn(port: string): boolean {
 }
 
 rtest.serial('soak: the shipped redis-shared fixture runs two processes against one spawned Redis, judged by the upstream', async (t) => {
-  const dir = tmp();
+  const dir = tempDir(t, 'soak-redis');
   const r = await run(['soak', 'redis-shared', '--duration', '3', '--out', dir, '--no-progress']);
   t.true(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
   const report = JSON.parse(readFileSync(join(dir, 'redis-shared.json'), 'utf8')) as SoakReport;
@@ -46,7 +45,7 @@ rtest.serial('soak: the shipped redis-shared fixture runs two processes against 
 });
 
 test.serial('soak: a "spawn" Redis store without redis-server on the PATH exits with 2 and says what to install', async (t) => {
-  const dir = tmp();
+  const dir = tempDir(t, 'soak-redis');
   const file = join(dir, 'needs-redis.json');
   writeFileSync(
     file,

@@ -3,13 +3,13 @@
  * never a downloaded browser) at a desktop and a phone width.
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launchChromium } from '../../src/harness/browser.js';
 import type { SoakReport } from '../../src/harness/report.js';
 import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CHARTS = ['rate-windows', 'queue-depth', 'queue-wait', 'throughput', 'ttfb', 'memory'];
 
@@ -64,7 +64,7 @@ function inspect(): PageCheck {
 }
 
 test('soak --screenshot: the HTML report renders in headless chromium with its charts, offline, and fits 390 px and 1400 px', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'callpool-report-'));
+  const dir = tempDir(t, 'report');
   const r = await runCli(['soak', 'default', '--duration', '3', '--out', dir, '--screenshot', '--no-progress']);
   t.true(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
   const png = join(dir, 'default.png');

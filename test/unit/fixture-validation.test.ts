@@ -1,10 +1,10 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadFixture, validateFixture } from '../../src/harness/fixture.js';
 import { packageRoot, resolveFixture } from '../../src/harness/fixture-path.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SHIPPED = ['default', 'default-4x', 'burst', 'rate-limit-429', 'slow-consumer-streams', 'large-payloads-1mb', 'token-limited', 'long-soak', 'redis-shared'];
 
@@ -50,7 +50,7 @@ test('a load needs a duration or a call count, and a mix that weighs something',
 });
 
 test('a missing file and broken JSON are configuration errors too', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'callpool-fixture-'));
+  const dir = tempDir(t, 'fixture');
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, '{ "name": "x", ');
   t.is(t.throws(() => loadFixture(broken), { instanceOf: ConfigError })!.issues[0]!.rule, 'json');
@@ -58,7 +58,7 @@ test('a missing file and broken JSON are configuration errors too', (t) => {
 });
 
 test('fixtures resolve from the cwd first, then from the package fixtures folder', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'callpool-cwd-'));
+  const dir = tempDir(t, 'cwd');
   writeFileSync(join(dir, 'default.json'), '{}');
   t.is(resolveFixture('default', dir), join(dir, 'default.json'));
   t.is(resolveFixture('burst', dir), join(packageRoot()!, 'fixtures', 'burst.json'));
