@@ -1,5 +1,6 @@
 import { isAbortSignal } from './call-options.js';
 import { ValidationError } from './errors.js';
+import { keepShape } from './shapes.js';
 
 /**
  * The abort state of one call, owned by reference: whoever holds the handle (the executor,
@@ -77,3 +78,5 @@ export class AbortHandle {
     return handle;
   }
 }
+
+keepShape(new AbortHandle());

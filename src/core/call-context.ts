@@ -4,6 +4,7 @@ import { DeadlineExceededError, ValidationError } from './errors.js';
 import { CallContextOptionsSchema, type CallContextData, type CallContextOptions } from './schemas.js';
 import { setLongTimeout } from './timers.js';
 import { assertValid, compile } from './validate.js';
+import { keepShape } from './shapes.js';
 
 const checkOptions = compile(CallContextOptionsSchema, { lazy: true });
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -125,3 +126,5 @@ export class CallContext {
     };
   }
 }
+
+keepShape(CallContext.new('shape'));

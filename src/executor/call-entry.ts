@@ -1,7 +1,9 @@
 import { AbortHandle } from '../core/abort-handle.js';
-import type { CallContext } from '../core/call-context.js';
+import { CallContext } from '../core/call-context.js';
+import { now } from '../core/clock.js';
 import type { Service } from '../core/service.js';
 import { ServiceCall } from '../core/service-call.js';
+import { keepShape } from '../core/shapes.js';
 import type { Ticket } from '../limits/types.js';
 import type { CallStream } from './call-stream.js';
 import type { HeapItem } from './deadline-heap.js';
@@ -77,3 +79,6 @@ export class CallEntry implements QueueNode, HeapItem {
     return this.call.settled;
   }
 }
+
+// Its maps, and its ServiceCall's, outlive idle periods (see core/shapes.ts).
+keepShape(keepShape(new CallEntry({ name: 'shape' } as Service, undefined, CallContext.new('shape'), 0, now())).call);

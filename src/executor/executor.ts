@@ -25,7 +25,7 @@ import { DispatchJitter } from './dispatch-jitter.js';
 import { StatsCollector, type ExecutorStats } from './executor-stats.js';
 import { cancelled, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
 import { checkServices, checkSubmission, type SubmissionOptions } from './submission.js';
-import { Terminal } from './terminal.js';
+import { PENDING, Terminal, type Settle } from './terminal.js';
 
 type Status = 'COMPLETED' | 'FAILED' | 'CANCELLED';
 // A service's chunk type does not matter to `call`, nor its result type to `stream`; `any`
@@ -239,16 +239,19 @@ export class Executor {
     if (entry.stream !== undefined) return entry.stream.begin(streamNext(this.#chain.stream, invocation(entry)));
     let out: unknown;
     try {
-      // Without middleware the onion is only the terminal: no invocation, no extra promise.
-      out = this.#bare ? this.#terminal.call(entry, entry.request, entry.ticket, t) : this.#chain.call(invocation(entry));
+      // Without middleware the onion is only the terminal: no invocation, no promise of ours.
+      out = this.#bare ? this.#terminal.run(entry, t, this.#settleBound) : this.#chain.call(invocation(entry));
     } catch (err) {
       out = Promise.reject(err);
     }
+    if (out === PENDING) return;
     if (out instanceof Promise) out.then((v) => this.#settle(entry, 'COMPLETED', v), (e: unknown) => this.#settle(entry, statusOf(e), e));
     // Settle on a later microtask, never inside submit(): a queue of synchronous handlers
     // must not recurse through settle -> admission -> start.
     else this.#completedSoon.push(entry, out);
   }
+
+  readonly #settleBound: Settle = (entry, status, outcome) => this.#settle(entry, status, outcome);
 
   /** An attempt reaching the terminal: the first runs now, a retry re-enters admission at the head. */
   #attempt<T>(inv: Invocation, run: (entry: CallEntry, admittedAt: number) => T): T {

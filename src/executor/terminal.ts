@@ -6,6 +6,13 @@ import type { Ticket } from '../limits/types.js';
 import type { Pool, PoolTask } from '../pool/types.js';
 import type { CallEntry } from './call-entry.js';
 import type { DispatchJitter } from './dispatch-jitter.js';
+import { statusOf } from './outcome.js';
+
+/** Where `Terminal.run` sends a call's outcome. */
+export type Settle = (entry: CallEntry, status: 'COMPLETED' | 'FAILED' | 'CANCELLED', outcome: unknown) => void;
+
+/** `Terminal.run`'s answer when the outcome will reach its `settle`. */
+export const PENDING: unique symbol = Symbol('pending');
 
 /**
  * The innermost step of every attempt: runs its task on the pool and turns what comes back into
@@ -31,25 +38,46 @@ export class Terminal {
     try {
       out = this.#pool.run(this.#task(entry, request, held ? ticket : undefined, admittedAt), entry.handle);
     } catch (err) {
-      if (held) this.#feedback.sent(ticket, now());
-      this.#feedback.failed(err);
-      throw err;
+      throw this.#failed(err, held, ticket);
     }
-    if (!(out instanceof Promise)) {
-      if (held) this.#feedback.sent(ticket, now());
-      return this.#decode(entry, out, ticket);
-    }
+    if (!(out instanceof Promise)) return this.#succeeded(entry, out, held, ticket);
     return out.then(
-      (raw) => {
-        if (held) this.#feedback.sent(ticket, now());
-        return this.#decode(entry, raw, ticket);
-      },
+      (raw) => this.#succeeded(entry, raw, held, ticket),
       (err: unknown) => {
-        if (held) this.#feedback.sent(ticket, now());
-        this.#feedback.failed(err);
-        throw err;
+        throw this.#failed(err, held, ticket);
       },
     );
+  }
+
+  /**
+   * A call's attempt that no middleware wraps: `call` without a promise of its own. The outcome
+   * goes to `settle` straight from the pool's promise (one reaction per call, not two), and
+   * `PENDING` is returned; a pool that answers synchronously gets its decoded value returned
+   * instead, for the caller to settle later. Throws what `call` would.
+   */
+  run(entry: CallEntry, admittedAt: number, settle: Settle): unknown {
+    const ticket = entry.ticket;
+    const held = this.#feedback.holds(ticket);
+    let out: unknown;
+    try {
+      out = this.#pool.run(this.#task(entry, entry.request, held ? ticket : undefined, admittedAt), entry.handle);
+    } catch (err) {
+      throw this.#failed(err, held, ticket);
+    }
+    if (!(out instanceof Promise)) return this.#succeeded(entry, out, held, ticket);
+    out.then(
+      (raw) => {
+        let value: unknown;
+        try {
+          value = this.#succeeded(entry, raw, held, ticket);
+        } catch (err) {
+          return settle(entry, statusOf(err), err);
+        }
+        settle(entry, 'COMPLETED', value);
+      },
+      (err: unknown) => settle(entry, statusOf(err), this.#failed(err, held, ticket)),
+    );
+    return PENDING;
   }
 
   /** The attempt's chunks, unwrapped; the usage they report reconciles the limiter at the end. */
@@ -92,6 +120,19 @@ export class Terminal {
       this.#feedback.sent(ticket, Math.max(at, admittedAt));
     };
     return { service: entry.service, request, ctx, onSent };
+  }
+
+  /** The pool's answer: the send slot placed (if still held), then the raw result decoded. */
+  #succeeded(entry: CallEntry, raw: unknown, held: boolean, ticket: Ticket): unknown {
+    if (held) this.#feedback.sent(ticket, now());
+    return this.#decode(entry, raw, ticket);
+  }
+
+  /** The pool's failure: the send slot placed (if still held), a 429 heard; returns `err`. */
+  #failed(err: unknown, held: boolean, ticket: Ticket): unknown {
+    if (held) this.#feedback.sent(ticket, now());
+    this.#feedback.failed(err);
+    return err;
   }
 
   /** A handler's raw result: unwraps its envelope, reconciles the token window with its usage. */

@@ -6,6 +6,7 @@ import { SlidingWindow } from './sliding-window.js';
 import { ProviderCeiling, type ProviderSlot } from './provider-ceiling.js';
 import { assertTokensFit } from './token-fit.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
+import { keepShape } from '../core/shapes.js';
 
 /** One admission of the memory limiter: held in every window until its send is reported. */
 export class MemoryTicket implements ProviderSlot {
@@ -157,3 +158,5 @@ function checkWindows(requests: unknown, tokens: unknown, clock: unknown): void 
   if (typeof clock !== 'function') issues.push({ path: '/clock', rule: 'type', message: 'must be a function' });
   if (issues.length > 0) throw new ConfigError('memory limiter windows', issues);
 }
+
+keepShape(new MemoryTicket(now(), 0, 0, 0, 0));

@@ -1,13 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import type { AbortHandle } from '../core/abort-handle.js';
 import { fromEpoch } from '../core/clock.js';
 import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
 import type { Service } from '../core/service.js';
 import type { ResultDecoder } from './codec.js';
+import { PendingCall, PendingStream, type Pending, type Slot } from './in-flight.js';
 import { classInstanceIn } from './plain-data.js';
 import { Outbox } from './outbox.js';
-import { callRequest, Flag, Op, Progress, Reply, Req, streamRequest, type CallRequest, type FromWorker, type StreamRequest, type ToWorker } from './protocol.js';
+import { callRequest, Flag, Op, Progress, Reply, Req, streamRequest, type FromWorker, type ToWorker } from './protocol.js';
 import { StreamChannel, type StreamOutcome } from './stream-channel.js';
 import { PendingTable } from './pending-table.js';
 import type { Pool, PoolTask } from './types.js';
@@ -22,76 +23,6 @@ export interface ChannelPoolOptions {
   abortGraceMs?: number;
   /** How long (µs) a worker that ran out of work polls for the next call before it sleeps. @default 50 */
   idleSpinUs?: number;
-}
-
-/**
- * What a call or stream in flight carries. Classes, like the request tuples built in
- * protocol.ts without a literal: V8 pretenured the object literals these used to be (see
- * `callRequest`).
- */
-abstract class InFlight {
-  /** Where it runs now, under which id (ids count up per worker session). */
-  slot!: Slot;
-  id = 0;
-  /** Cancelled or settled from this side; the handler has yet to finish. */
-  orphaned = false;
-  grace: NodeJS.Timeout | undefined = undefined;
-  /** Aborted before its worker said ready: the grace period starts when it does. */
-  graceDeferred = false;
-}
-
-class PendingCall extends InFlight {
-  readonly kind = 'call';
-  /** What this call registered on its handle (a retry registers its own). */
-  readonly onAbort: (reason: unknown) => void;
-
-  constructor(
-    readonly msg: CallRequest,
-    readonly resolve: (v: unknown) => void,
-    readonly reject: (e: unknown) => void,
-    readonly handle: AbortHandle,
-    readonly onSent: ((at: number) => void) | undefined,
-    abort: (p: PendingCall, reason: unknown) => void,
-  ) {
-    super();
-    this.onAbort = (reason) => abort(this, reason);
-  }
-}
-
-class PendingStream extends InFlight {
-  readonly kind = 'stream';
-  channel!: StreamChannel;
-
-  constructor(
-    readonly msg: StreamRequest,
-    readonly onSent: ((at: number) => void) | undefined,
-  ) {
-    super();
-  }
-}
-
-type Pending = PendingCall | PendingStream;
-
-/** One worker's session: its control port, what runs there, and the switch that kills it. */
-interface Slot {
-  index: number;
-  port: MessagePort;
-  outbox: Outbox<ToWorker>;
-  inflight: PendingTable<Pending>;
-  /** Written by the worker: see `SessionStart.progress`. */
-  progress: Float64Array;
-  nextId: number;
-  kill: AbortController;
-  ready: boolean;
-  dead: boolean;
-  /** Being terminated because an aborted handler outlived its grace period. */
-  overdue: boolean;
-  /** Why the worker died, once known. */
-  crash: unknown;
-  /** Told when the session says ready or the worker dies (`ready()` waits here). */
-  waiting: (() => void)[];
-  /** Module loads asked for by `ready()`, by id. */
-  loads: Map<number, () => void>;
 }
 
 /** Sessions that may die before saying ready, in a row, before the pool gives up respawning. */

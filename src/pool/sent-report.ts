@@ -1,4 +1,5 @@
 import { now } from '../core/clock.js';
+import { keepShape } from '../core/shapes.js';
 
 /**
  * The send instant of one task, reported once: when the handler calls `ctx.sent()`, or, if it
@@ -26,3 +27,5 @@ export class SentReport {
     this.#emit(at);
   }
 }
+
+keepShape(new SentReport(() => {}));
