@@ -7,15 +7,15 @@
  * calls after each full GC. Each per-call class keeps one instance, made at load, so its maps
  * outlive idle periods.
  */
-const kept = new Map<abstract new (...args: never[]) => unknown, object>();
+const kept = new Map<object, object>();
 
 /** Keeps `instance` (and with it its class's maps) alive for the life of the process. */
 export function keepShape<T extends object>(instance: T): T {
-  kept.set(instance.constructor as abstract new (...args: never[]) => unknown, instance);
+  kept.set(instance.constructor, instance);
   return instance;
 }
 
 /** The instance kept for class `cls`, if any (tests check that live objects share its map). */
-export function keptShape(cls: abstract new (...args: never[]) => unknown): object | undefined {
+export function keptShape(cls: object): object | undefined {
   return kept.get(cls);
 }

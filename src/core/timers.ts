@@ -1,5 +1,6 @@
 import { MAX_TIMER_MS } from './bounds.js';
 import { now } from './clock.js';
+import { noop } from './noop.js';
 
 /** A timer that may be cleared; see `setLongTimeout`. */
 export interface LongTimeout {
@@ -39,5 +40,3 @@ export async function settledWithin(p: Promise<unknown>, limitMs: number): Promi
   await Promise.race([p.then(noop, noop), new Promise<void>((resolve) => (timer = setLongTimeout(resolve, limitMs)))]);
   timer?.clear();
 }
-
-function noop(): void {}

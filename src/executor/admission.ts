@@ -5,6 +5,7 @@ import type { CallEntry } from './call-entry.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { LinkedQueue } from './linked-queue.js';
 import { WakeTimer } from './wake-timer.js';
+import { noop } from '../core/noop.js';
 
 /** What admission tells the executor. */
 export interface AdmissionEvents {
@@ -207,5 +208,3 @@ export class Admission {
     return new DeadlineExceededError('queued', e.deferReason === undefined ? undefined : { context: { waitingFor: e.deferReason } });
   }
 }
-
-function noop(): void {}

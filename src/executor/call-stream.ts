@@ -1,4 +1,5 @@
 import type { ServiceCall } from '../core/service-call.js';
+import { noop } from '../core/noop.js';
 
 /** What a `CallStream` needs from the executor that owns it. */
 export interface StreamOwner {
@@ -86,8 +87,6 @@ export class CallStream<T = unknown> implements AsyncIterableIterator<T> {
     throw err;
   }
 }
-
-function noop(): void {}
 
 /**
  * Closes the producer the consumer left. A middleware's iterator may have no `return()`, or one

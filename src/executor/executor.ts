@@ -23,11 +23,11 @@ import { CallEntry } from './call-entry.js';
 import { CallStream } from './call-stream.js';
 import { DispatchJitter } from './dispatch-jitter.js';
 import { StatsCollector, type ExecutorStats } from './executor-stats.js';
-import { cancelled, flatten, invocation, scrubHistory, statusOf } from './outcome.js';
+import { cancelled, flatten, invocation, scrubHistory, statusOf, type SettledStatus } from './outcome.js';
 import { checkServices, checkSubmission, type SubmissionOptions } from './submission.js';
 import { PENDING, Terminal, type Settle } from './terminal.js';
+import { noop } from '../core/noop.js';
 
-type Status = 'COMPLETED' | 'FAILED' | 'CANCELLED';
 // A service's chunk type does not matter to `call`, nor its result type to `stream`; `any`
 // lets a fully typed service fit both (its callbacks make those parameters contravariant).
 type AnyChunk = any;
@@ -60,6 +60,7 @@ export class Executor {
   readonly #warmed = new Set<Service>();
   /** Synchronous handlers' results, settled on a later microtask (never inside submit()). */
   readonly #completedSoon = new MicrotaskBatch<CallEntry>((entry, value) => this.#settle(entry, 'COMPLETED', value));
+  readonly #settleBound: Settle = (entry, status, outcome) => this.#settle(entry, status, outcome);
   #closing: Promise<void> | undefined;
   #idle: (() => void)[] = [];
 
@@ -251,7 +252,6 @@ export class Executor {
     else this.#completedSoon.push(entry, out);
   }
 
-  readonly #settleBound: Settle = (entry, status, outcome) => this.#settle(entry, status, outcome);
 
   /** An attempt reaching the terminal: the first runs now, a retry re-enters admission at the head. */
   #attempt<T>(inv: Invocation, run: (entry: CallEntry, admittedAt: number) => T): T {
@@ -270,7 +270,7 @@ export class Executor {
   }
 
   /** The one place a call settles: exactly once, releasing whatever it held. */
-  #settle(entry: CallEntry, status: Status, outcome: unknown): void {
+  #settle(entry: CallEntry, status: SettledStatus, outcome: unknown): void {
     const call = entry.call;
     if (call.settled) return;
     const t = now();
@@ -298,5 +298,3 @@ export class Executor {
     if (this.#idle.length > 0 && this.#admission.idle) for (const w of this.#idle.splice(0)) w();
   }
 }
-
-function noop(): void {}

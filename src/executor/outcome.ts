@@ -20,6 +20,9 @@ export function invocation(entry: CallEntry): Invocation {
   };
 }
 
+/** How a call ended. */
+export type SettledStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
 export function statusOf(err: unknown): 'FAILED' | 'CANCELLED' {
   return err instanceof CancelledError ? 'CANCELLED' : 'FAILED';
 }

@@ -6,10 +6,10 @@ import type { Ticket } from '../limits/types.js';
 import type { Pool, PoolTask } from '../pool/types.js';
 import type { CallEntry } from './call-entry.js';
 import type { DispatchJitter } from './dispatch-jitter.js';
-import { statusOf } from './outcome.js';
+import { statusOf, type SettledStatus } from './outcome.js';
 
 /** Where `Terminal.run` sends a call's outcome. */
-export type Settle = (entry: CallEntry, status: 'COMPLETED' | 'FAILED' | 'CANCELLED', outcome: unknown) => void;
+export type Settle = (entry: CallEntry, status: SettledStatus, outcome: unknown) => void;
 
 /** `Terminal.run`'s answer when the outcome will reach its `settle`. */
 export const PENDING: unique symbol = Symbol('pending');

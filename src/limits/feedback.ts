@@ -1,6 +1,7 @@
 import type { ResultMeta } from '../core/envelope.js';
 import { RateLimitError } from '../core/errors.js';
 import type { Limiter, Ticket } from './types.js';
+import { noop } from '../core/noop.js';
 
 /**
  * What the limiter learns from calls after admission: the request's send instant, the real
@@ -57,5 +58,3 @@ export class LimiterFeedback {
     if (err instanceof RateLimitError && err.retryAfterMs !== undefined && err.retryAfterMs > 0) this.#limiter?.pause(err.retryAfterMs);
   }
 }
-
-function noop(): void {}

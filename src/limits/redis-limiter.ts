@@ -10,6 +10,7 @@ import { MemoryLimiter, type MemoryTicket } from './memory-limiter.js';
 import { ADMIT_SCRIPT, PAUSE_SCRIPT, RECONCILE_SCRIPT, RENEW_SCRIPT, SENT_SCRIPT, SYNC_SCRIPT } from './redis-scripts.js';
 import { assertTokensFit } from './token-fit.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
+import { noop } from '../core/noop.js';
 
 export interface RedisLimiterOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
@@ -428,5 +429,3 @@ function firstReady(client: Redis, ms: number): Promise<boolean> {
     client.once('close', onClose);
   });
 }
-
-function noop(): void {}

@@ -7,6 +7,7 @@ import { callNext, streamNext } from './next-safely.js';
 import { observeStream } from './observe-stream.js';
 import { redact as defaultRedactor, type Redactor } from '../core/redact.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
+import { noop } from '../core/noop.js';
 
 export type { HooksOptions } from './options.js';
 
@@ -104,5 +105,3 @@ async function* afterPre(pre: () => Promise<unknown> | undefined, start: () => A
   await pre();
   yield* start();
 }
-
-function noop(): void {}

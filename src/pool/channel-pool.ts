@@ -13,6 +13,7 @@ import { StreamChannel, type StreamOutcome } from './stream-channel.js';
 import { PendingTable } from './pending-table.js';
 import type { Pool, PoolTask } from './types.js';
 import type { WorkerHost } from './worker-host.js';
+import { noop } from '../core/noop.js';
 
 export interface ChannelPoolOptions {
   /** Worker threads. @default os.availableParallelism() */
@@ -384,8 +385,6 @@ function settle(p: PendingCall): void {
   p.orphaned = true;
   p.handle.offAbort(p.onAbort);
 }
-
-function noop(): void {}
 
 function describe(reason: unknown): string {
   if (reason instanceof Error) return reason.message;

@@ -5,6 +5,7 @@ import type { Outbox } from './outbox.js';
 import type { PendingTable } from './pending-table.js';
 import type { CallRequest, StreamRequest, ToWorker } from './protocol.js';
 import type { StreamChannel } from './stream-channel.js';
+import { noop } from '../core/noop.js';
 
 /**
  * What a call or stream in flight carries. Classes, like the request tuples built in
@@ -78,5 +79,3 @@ export interface Slot {
   /** Module loads asked for by `ready()`, by id. */
   loads: Map<number, () => void>;
 }
-
-function noop(): void {}

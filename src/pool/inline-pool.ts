@@ -5,6 +5,7 @@ import type { Handler, Service } from '../core/service.js';
 import { SentReport } from './sent-report.js';
 import { HandlerCache } from './worker/handler-cache.js';
 import type { Pool, PoolTask } from './types.js';
+import { noop } from '../core/noop.js';
 
 /**
  * Runs handlers on the main thread. Same contract as the worker pools, except that a handler
@@ -115,5 +116,3 @@ setMaxListeners(0, NEVER);
 function noSide(service: Service, side: 'call' | 'stream'): ConfigError {
   return new ConfigError(`service '${service.name}'`, [{ path: `/handler/${side}`, rule: 'required', message: `the handler has no \`${side}\` export` }]);
 }
-
-function noop(): void {}

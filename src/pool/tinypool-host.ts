@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { Tinypool, type TinypoolWorker } from 'tinypool';
 import { workerEntry, workerExecArgv, type HostOptions, type WorkerHost } from './worker-host.js';
+import { noop } from '../core/noop.js';
 
 /** Worker threads kept by tinypool. Loaded on first use. */
 export function tinypoolHost(options: HostOptions): WorkerHost {
@@ -42,5 +43,3 @@ async function destroy(tinypool: Tinypool): Promise<void> {
   await tinypool.destroy().catch(noop);
   await Promise.all(exited);
 }
-
-function noop(): void {}

@@ -26,8 +26,8 @@ const see = (name: string, o: object): void => void (seen.get(name) ?? seen.set(
 const keep: Middleware = { name: 'keep', call: (inv, next) => (see('CallEntry', inv[CALL_STATE] as object), next(inv)) };
 const limits = { requests: { limit: 1_000_000, windowMs: 1000 } };
 const noop = defineService({ name: 'noop', module: new URL(`../fixtures/handlers/noop${EXT}`, import.meta.url) });
-const sends = defineService<null, number>({ name: 'sends', handler: { call: async (_req, ctx) => (ctx.sent?.(), 1) } });
-const slow = defineService<null, number>({ name: 'slow', handler: { call: (_req, _ctx, signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))) } });
+const sends = defineService<unknown, unknown>({ name: 'sends', handler: { call: async (_req, ctx) => (ctx.sent?.(), 1) } });
+const slow = defineService<unknown, unknown>({ name: 'slow', handler: { call: (_req, _ctx, signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))) } });
 
 for (const kind of ['inline', 'piscina'] as const) {
   const ex = new Executor({ limits, middleware: [keep], pool: kind === 'inline' ? { kind } : { kind, threads: 1 } });

@@ -10,6 +10,7 @@ import { SentReport } from '../sent-report.js';
 import { HandlerCache } from './handler-cache.js';
 import { IdlePoller } from './idle-poller.js';
 import { produceStream } from './stream-producer.js';
+import { noop } from '../../core/noop.js';
 
 /** Handler modules are imported once per thread and kept across sessions. */
 const handlers = new HandlerCache();
@@ -213,5 +214,3 @@ function missing(href: string, side: 'call' | 'stream'): ConfigError {
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
-
-function noop(): void {}

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { deserializeError, serializeError } from '../../core/errors.js';
 import type { StreamChunks, StreamToWorker } from '../protocol.js';
+import { noop } from '../../core/noop.js';
 
 /** Chunks sent per message at most, and bytes (of strings and binaries) before a flush. */
 const MAX_BATCH = 64;
@@ -134,5 +135,3 @@ function sizeOf(v: unknown): number {
   if (v instanceof ArrayBuffer) return v.byteLength;
   return 0;
 }
-
-function noop(): void {}
