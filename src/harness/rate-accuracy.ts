@@ -29,6 +29,8 @@ export interface RateAccuracy {
     maxInWindow: number;
     /** The upstream thread's longest event-loop delay (its stamps can be that late); null without the embedded upstream. */
     observerDelayMs: number | null;
+    /** The upstream thread's nice value (-10: raised above the executor's threads; 0: it could not be); null without one. */
+    observerNice: number | null;
   };
   /** `maxInWindowTolerant - limit`, at least 0. */
   overshoot: number;
@@ -68,6 +70,8 @@ export function rateAccuracy(
     stallToleranceMs?: number;
     /** The observer's longest event-loop delay, reported beside it. */
     observerDelayMs?: number | null;
+    /** The observer thread's nice value, reported beside it. */
+    observerNice?: number | null;
     saturated: readonly Interval[];
     t0: number;
     admissions?: Float64Array;
@@ -125,7 +129,7 @@ export function rateAccuracy(
     maxInWindow,
     toleranceMs,
     maxInWindowTolerant,
-    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)), observerDelayMs: options.observerDelayMs ?? null },
+    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)), observerDelayMs: options.observerDelayMs ?? null, observerNice: options.observerNice ?? null },
     overshoot: Math.max(0, maxInWindowTolerant - limit),
     jitterMsToFit: jitterToFit(times, limit, windowMs),
     admissionsMaxInWindow: options.admissions === undefined ? null : maxIn(options.admissions, windowMs),

@@ -139,7 +139,7 @@ export function summaryText(r: SoakReport): string {
         `${a.admissionsMaxInWindow === null ? '' : `; the executor's own admissions: max ${a.admissionsMaxInWindow}`}`,
     );
     lines.push(
-      `  jitter: ${a.stall.maxInWindow} in windows shortened by the longest stall + 10 ms (${a.stall.toleranceMs} ms${a.stall.observerDelayMs === null ? '' : `; the upstream thread's own: ${a.stall.observerDelayMs} ms`}); the arrivals fit the limit with windows ${a.jitterMsToFit} ms shorter; ` +
+      `  jitter: ${a.stall.maxInWindow} in windows shortened by the longest stall + 10 ms (${a.stall.toleranceMs} ms${a.stall.observerDelayMs === null ? '' : `; the upstream thread's own: ${a.stall.observerDelayMs} ms${a.stall.observerNice === null ? '' : `, at nice ${a.stall.observerNice}`}`}); the arrivals fit the limit with windows ${a.jitterMsToFit} ms shorter; ` +
         `utilisation at saturation ${a.utilisation === null ? 'n/a (never saturated)' : `${(a.utilisation * 100).toFixed(1)}% over ${a.saturatedPairs} requests, ${(a.saturatedMs / 1000).toFixed(1)} s`}`,
     );
   }

@@ -6,7 +6,7 @@ import type { MockUpstreamOptions, MockUpstreamStats } from './mock-upstream.js'
 export type UpstreamRequest = { t: 'collect' } | { t: 'clear' } | { t: 'close' };
 export type UpstreamReply =
   | { t: 'ready'; url: string; baseURL: string }
-  | { t: 'collected'; times: Float64Array; total: number; capacity: number; stats: MockUpstreamStats; loopDelayMaxMs: number }
+  | { t: 'collected'; times: Float64Array; total: number; capacity: number; stats: MockUpstreamStats; loopDelayMaxMs: number; nice: number | null }
   | { t: 'cleared' }
   | { t: 'closed' }
   | { t: 'error'; error: SerializedError };
@@ -20,6 +20,8 @@ export interface Arrivals {
   stats: MockUpstreamStats;
   /** The upstream thread's longest event-loop delay (10 ms resolution): how late its stamps can be. */
   loopDelayMaxMs: number;
+  /** The upstream thread's nice value: -10 when it could be raised, else 0 (null: no per-thread priority here). */
+  nice: number | null;
 }
 
 /**
@@ -58,7 +60,7 @@ export class UpstreamThread {
     const msg = await this.#ask({ t: 'collect' }, 'collected');
     const times = msg.times;
     for (let i = 0; i < times.length; i++) times[i] = fromEpoch(times[i]!);
-    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats, loopDelayMaxMs: msg.loopDelayMaxMs };
+    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats, loopDelayMaxMs: msg.loopDelayMaxMs, nice: msg.nice };
   }
 
   /** Forgets the arrivals and the longest event-loop delay so far (between runs on one upstream). */

@@ -1,4 +1,6 @@
 import test from 'ava';
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { CallContext } from '../../src/core/call-context.js';
 import type { Service } from '../../src/core/service.js';
 import { Executor } from '../../src/executor/executor.js';
@@ -34,6 +36,30 @@ async function scenario(pool: PoolKind, limit: number, windowMs: number, drive: 
     await up.close();
   }
 }
+
+/** Whether this process may lower a thread's nice value (tried on this thread, then put back). */
+function mayRaisePriority(): boolean {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  const before = getPriority(tid);
+  try {
+    setPriority(tid, before - 1);
+  } catch {
+    return false;
+  }
+  setPriority(tid, before);
+  return true;
+}
+
+test.serial('the observer thread runs at nice -10 where the OS permits it, and says which priority it had', async (t) => {
+  const up = await UpstreamThread.start({});
+  try {
+    const { nice } = await up.collect();
+    if (process.platform !== 'linux') return t.is(nice, null);
+    t.is(nice, mayRaisePriority() ? -10 : getPriority(), `nice ${nice}`);
+  } finally {
+    await up.close();
+  }
+});
 
 function judge(t: import('ava').ExecutionContext, f: RunFigures & { rateWaits: number }, limit: number): void {
   t.log(`sends: most ${f.sendsMax} in a window, utilisation ${f.sendsUtilisation?.toFixed(1)}%; arrivals: most ${f.strict} strictly, utilisation ${f.utilisation?.toFixed(1)}%; upstream thread stalled ${f.stallMs.toFixed(1)} ms`);
