@@ -24,6 +24,12 @@ export class CallContext {
   readonly attrs: Readonly<Record<string, unknown>>;
   #signal: AbortSignal | undefined;
 
+  static {
+    // Its maps outlive idle periods (see core/shapes.ts). Built directly: `new()` would compile
+    // its options schema at import.
+    keepShape(new CallContext('shape', 'shape', undefined, EMPTY, NO_ATTRS));
+  }
+
   private constructor(callId: string, branchId: string, deadline: number | undefined, capabilities: readonly string[], attrs: Readonly<Record<string, unknown>>) {
     this.callId = callId;
     this.branchId = branchId;
@@ -126,5 +132,3 @@ export class CallContext {
     };
   }
 }
-
-keepShape(CallContext.new('shape'));

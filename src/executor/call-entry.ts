@@ -3,7 +3,7 @@ import { CallContext } from '../core/call-context.js';
 import { now } from '../core/clock.js';
 import type { Service } from '../core/service.js';
 import { ServiceCall } from '../core/service-call.js';
-import { keepShape } from '../core/shapes.js';
+import { keepShape, keptShape } from '../core/shapes.js';
 import type { Ticket } from '../limits/types.js';
 import type { CallStream } from './call-stream.js';
 import type { HeapItem } from './deadline-heap.js';
@@ -81,4 +81,4 @@ export class CallEntry implements QueueNode, HeapItem {
 }
 
 // Its maps, and its ServiceCall's, outlive idle periods (see core/shapes.ts).
-keepShape(keepShape(new CallEntry({ name: 'shape' } as Service, undefined, CallContext.new('shape'), 0, now())).call);
+keepShape(keepShape(new CallEntry({ name: 'shape' } as Service, undefined, keptShape(CallContext) as CallContext, 0, now())).call);
