@@ -63,8 +63,20 @@ export function options(keys: readonly string[], sane: Record<string, fc.Arbitra
   return fc.oneof({ weight: 4, arbitrary: obj }, { weight: 1, arbitrary: weird });
 }
 
-/** Bounded runs so the whole suite stays fast; a fixed seed per run is printed on failure. */
-export const RUNS = { numRuns: 150 } as const;
+/**
+ * `CALLPOOL_FUZZ_SCALE` multiplies every property's run count (default 1, so the whole suite
+ * stays fast): `CALLPOOL_FUZZ_SCALE=20 npx ava test/unit/fuzz-*.test.ts` digs deeper. fast-check
+ * draws a new seed each run and prints it on failure.
+ */
+const SCALE = Number(process.env['CALLPOOL_FUZZ_SCALE'] ?? 1);
+if (!(SCALE > 0 && SCALE <= 1000)) throw new Error(`CALLPOOL_FUZZ_SCALE must be a number in (0, 1000], got ${process.env['CALLPOOL_FUZZ_SCALE']}`);
+
+/** fast-check parameters for `n` runs, scaled by `CALLPOOL_FUZZ_SCALE`. */
+export function runs(n: number): { numRuns: number } {
+  return { numRuns: Math.max(1, Math.round(n * SCALE)) };
+}
+
+export const RUNS = runs(150);
 
 /** True for a CallpoolError with a documented code. */
 export function isDocumented(e: unknown): boolean {
@@ -83,8 +95,20 @@ export function settleSync<T>(fn: () => T): T | undefined {
 
 /** Awaits `p` for at most `ms`: a rejection must be a documented CallpoolError, and it must settle. */
 export async function settleAsync<T>(p: Promise<T>, ms = 5000): Promise<T | undefined> {
+  // A hang is `ms` of event-loop time in which `p` could have settled. Time the loop spent
+  // blocked (a synchronous property of another test in this process, thousands of runs under
+  // CALLPOOL_FUZZ_SCALE) counts one tick at most, or a blocked loop would fail whatever waited.
   let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<typeof HANG>((resolve) => (timer = setTimeout(() => resolve(HANG), ms)));
+  let live = 0;
+  let last = performance.now();
+  const hang = new Promise<typeof HANG>((resolve) => {
+    timer = setInterval(() => {
+      const t = performance.now();
+      live += Math.min(t - last, 2 * TICK_MS);
+      last = t;
+      if (live >= ms) resolve(HANG);
+    }, TICK_MS);
+  });
   try {
     const r = await Promise.race([p, hang]);
     if (r === HANG) throw new Error(`did not settle within ${ms} ms`);
@@ -94,10 +118,11 @@ export async function settleAsync<T>(p: Promise<T>, ms = 5000): Promise<T | unde
     if (!isDocumented(e)) throw new Error(`rejected with an uncoded ${describeError(e)}`, { cause: e });
     return undefined;
   } finally {
-    clearTimeout(timer);
+    clearInterval(timer);
   }
 }
 
+const TICK_MS = 50;
 const HANG = Symbol('hang');
 
 export function describeError(e: unknown): string {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import test from 'ava';
 import { CallContext, Executor, defineService } from '../../src/index.js';
-import { RUNS, options, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
+import { RUNS, options, runs, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
 
 /** Fuzz (#12 "Must show"): CallContext, defineService and new Executor end in success or a documented code. */
 
@@ -91,6 +91,6 @@ test('new Executor(config): success or E_CONFIG; a made executor closes cleanly'
         if (ex !== undefined) await ex.close();
       },
     ),
-    { numRuns: 200 },
+    runs(200),
   ));
 });

@@ -16,7 +16,7 @@ import {
   timeout,
 } from '../../src/index.js';
 import { validateFixture } from '../../src/harness/fixture.js';
-import { RUNS, options, settleAsync, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
+import { RUNS, options, runs, settleAsync, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
 
 /** Fuzz (#12 "Must show"): every middleware factory, service factory, the mock upstream and the fixture validator. */
 
@@ -94,7 +94,7 @@ test('startMockUpstream(any options): success (then closes) or a documented code
           if (up !== undefined) await up.close();
         },
       ),
-      { numRuns: 60 },
+      runs(60),
     ),
   );
 });

@@ -26,7 +26,7 @@ import {
   telemetry,
   type Invocation,
 } from '../../src/index.js';
-import { RUNS, options, settleAsync, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
+import { RUNS, options, runs, settleAsync, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
 
 /**
  * Fuzz (#12 "Must show", continued): the public entry points beside the executor, the
@@ -109,7 +109,7 @@ test('createPool(any configuration): success (then closes) or a documented code,
         const pool = settleSync(() => createPool(c as never));
         if (pool !== undefined) await settleAsync(pool.close());
       }),
-      { numRuns: 60 },
+      runs(60),
     ),
   );
 });
@@ -121,7 +121,7 @@ test('new RedisLimiter(any windows and options): success (then closes) or a docu
         const limiter = settleSync(() => new RedisLimiter(r as never, tk as never, o as never));
         if (limiter !== undefined) await settleAsync(Promise.resolve(limiter.close()));
       }),
-      { numRuns: 60 },
+      runs(60),
     ),
   );
 });
