@@ -1,6 +1,6 @@
 import { CallContext } from '../core/call-context.js';
 import { ClosedError, ConfigError, ValidationError } from '../core/errors.js';
-import { validPoolConfig } from '../core/config.js';
+import { resolveConfig, validPoolConfig, type ExecutorConfig } from '../core/config.js';
 import { LimitsSchema, type LimitsConfig, type PoolConfig } from '../core/schemas.js';
 import { compile } from '../core/validate.js';
 import type { CallStream } from '../executor/call-stream.js';
@@ -99,12 +99,14 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
   readonly model: string;
   /** The service calls go to (its `requires` are the capabilities a call needs). */
   readonly service: AnyService;
-  readonly executor: Executor;
   /** The `metrics()` layer of the default middleware (Prometheus text), when the default is used. */
   readonly metrics: MetricsMiddleware | undefined;
   readonly #adapter: ProviderAdapter;
   readonly #data: ModelData;
-  readonly #owns: boolean;
+  /** A shared executor, or the handle's own once a call (or a read of `executor`) made it. */
+  #executor: Executor | undefined;
+  /** What the handle's own executor is made from; undefined with a shared one. */
+  readonly #config: ExecutorConfig<Middleware> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(id: string, options: ModelOptions = {}) {
@@ -140,9 +142,9 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
       branchId: options.branchId ?? 'model',
     };
     if (options.executor !== undefined) {
-      this.executor = options.executor;
+      this.#executor = options.executor;
       this.metrics = undefined;
-      this.#owns = false;
+      this.#config = undefined;
     } else {
       let mw = options.middleware;
       let m: MetricsMiddleware | undefined;
@@ -151,15 +153,28 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
         mw = defaultMiddleware({ metrics: m, retry: retryOptions, telemetry: tel === false ? false : { provider: adapter.name, model, ...(tel === true ? {} : tel) } });
       }
       this.metrics = m;
-      this.executor = new Executor({
+      this.#config = {
         concurrency: this.#data.concurrency,
         queueCapacity: this.#data.queueCapacity,
         pool: this.#data.pool,
         middleware: mw,
         ...(limits === false ? {} : { limits }),
-      });
-      this.#owns = true;
+      };
+      // Refused now if it ever would be; its pool's threads (and a Redis connection) wait for use.
+      resolveConfig(this.#config);
     }
+  }
+
+  /**
+   * The executor calls run on: a shared one, or the handle's own, made on first use so that a
+   * handle nobody calls starts no worker threads. The handle's own is made closed after `close()`.
+   */
+  get executor(): Executor {
+    if (this.#executor === undefined) {
+      this.#executor = new Executor(this.#config!);
+      if (this.#closing !== undefined) void this.#executor.close();
+    }
+    return this.#executor;
   }
 
   /** Sends one request and resolves with the provider's response (validated), exactly once. */
@@ -188,7 +203,8 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
 
   /** Drains and closes the handle's own executor (a shared one is left open). Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.#owns ? this.executor.close() : Promise.resolve();
+    // Nothing to close when the handle never made its own executor, or runs on a shared one.
+    this.#closing ??= this.#config !== undefined && this.#executor !== undefined ? this.#executor.close() : Promise.resolve();
     return this.#closing;
   }
 
@@ -228,7 +244,7 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
 
   /** By default a call is granted what its service requires of it (the handle's own provider host). */
   #ctx(o: CallOptions, request: Req): CallContext {
-    if (this.executor.closed) throw new ClosedError(`model '${this.id}' is closed`);
+    if ((this.#config !== undefined && this.#closing !== undefined) || this.executor.closed) throw new ClosedError(`model '${this.id}' is closed`);
     let granted = o.capabilities;
     if (granted === undefined) {
       granted = this.service.requires;

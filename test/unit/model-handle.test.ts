@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { ConfigError, Executor, Model, model, openai, providers, register, startMockUpstream, type ProviderAdapter } from '../../src/index.js';
 
 const SECRET = 'sk-ant-DONOTLEAK-handle-0001';
@@ -88,6 +89,27 @@ test('close() and Symbol.asyncDispose - idempotent; a closed handle refuses call
   t.true(closedBy!.executor.closed);
   await closedBy!.close();
   await t.throwsAsync(closedBy!.chat({ messages: [{ role: 'user', content: 'x' }] }), { code: 'E_CLOSED' });
+});
+
+// Serial: ava runs it before the concurrent tests, so no other test's threads come or go meanwhile.
+test.serial('a handle starts no worker threads until it is used: a thousand unused handles, then one call', async (t) => {
+  // Threads of this process (Linux): every worker thread is one.
+  const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+  const before = threads();
+  const unused = Array.from({ length: 1000 }, () => model('openai/gpt-4o-mini', { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'k' }));
+  t.true(threads() <= before, 'no thread for a handle nobody called');
+  await Promise.all(unused.map((m) => m.close()));
+  t.throws(() => model('openai/gpt-4o-mini', { pool: { kind: 'piscina', threads: 0 } }), { code: 'E_CONFIG' }, 'a configuration its executor would refuse is refused at once');
+  await t.throwsAsync(unused[0]!.chat({ messages: [{ role: 'user', content: 'x' }] }), { code: 'E_CLOSED' });
+  t.true(unused[1]!.executor.closed, 'read after close(), its executor is a closed one');
+
+  const up = await startMockUpstream();
+  t.teardown(() => up.close());
+  const used = model('openai/gpt-4o-mini', { baseURL: up.baseURL, apiKey: 'k' });
+  const base = threads();
+  await used.chat({ messages: [{ role: 'user', content: 'hi' }] });
+  t.true(threads() >= base + 2, 'its piscina threads started with the first call');
+  await used.close();
 });
 
 test('handles sharing one executor share its queue and limits; closing a handle leaves a shared executor open', async (t) => {
