@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { now, toEpoch, fromEpoch } from './clock.js';
 import { DeadlineExceededError, ValidationError } from './errors.js';
 import { CallContextOptionsSchema, type CallContextData, type CallContextOptions } from './schemas.js';
+import { keepShape } from './shapes.js';
 import { setLongTimeout } from './timers.js';
 import { assertValid, compile } from './validate.js';
-import { keepShape } from './shapes.js';
 
 const checkOptions = compile(CallContextOptionsSchema, { lazy: true });
 const EMPTY: readonly string[] = Object.freeze([]);

@@ -1,11 +1,11 @@
 import { now } from '../core/clock.js';
 import { type CallpoolError, DeadlineExceededError, LimiterUnavailableError } from '../core/errors.js';
+import { noop } from '../core/noop.js';
 import type { Acquisition, Limiter, Ticket } from '../limits/types.js';
 import type { CallEntry } from './call-entry.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { LinkedQueue } from './linked-queue.js';
 import { WakeTimer } from './wake-timer.js';
-import { noop } from '../core/noop.js';
 
 /** What admission tells the executor. */
 export interface AdmissionEvents {

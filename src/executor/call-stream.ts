@@ -1,5 +1,5 @@
-import type { ServiceCall } from '../core/service-call.js';
 import { noop } from '../core/noop.js';
+import type { ServiceCall } from '../core/service-call.js';
 
 /** What a `CallStream` needs from the executor that owns it. */
 export interface StreamOwner {

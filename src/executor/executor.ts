@@ -6,6 +6,7 @@ import type { Unwrapped } from '../core/envelope.js';
 import { MicrotaskBatch } from '../core/microtask.js';
 import { CallpoolError, CancelledError, ClosedError, DeadlineExceededError, QueueFullError } from '../core/errors.js';
 import type { ExecutorEventMap, ExecutorEventName } from '../core/events.js';
+import { noop } from '../core/noop.js';
 import { settledWithin } from '../core/timers.js';
 import type { Service } from '../core/service.js';
 import type { ServiceCall } from '../core/service-call.js';
@@ -26,7 +27,6 @@ import { StatsCollector, type ExecutorStats } from './executor-stats.js';
 import { cancelled, flatten, invocation, scrubHistory, statusOf, type SettledStatus } from './outcome.js';
 import { checkServices, checkSubmission, type SubmissionOptions } from './submission.js';
 import { PENDING, Terminal, type Settle } from './terminal.js';
-import { noop } from '../core/noop.js';
 
 // A service's chunk type does not matter to `call`, nor its result type to `stream`; `any`
 // lets a fully typed service fit both (its callbacks make those parameters contravariant).
@@ -251,7 +251,6 @@ export class Executor {
     // must not recurse through settle -> admission -> start.
     else this.#completedSoon.push(entry, out);
   }
-
 
   /** An attempt reaching the terminal: the first runs now, a retry re-enters admission at the head. */
   #attempt<T>(inv: Invocation, run: (entry: CallEntry, admittedAt: number) => T): T {

@@ -34,12 +34,7 @@ export class Terminal {
   call(entry: CallEntry, request: unknown, ticket: Ticket, admittedAt: number): unknown {
     // A ticket that holds no slot (no window, no provider heard yet) needs no send instant.
     const held = this.#feedback.holds(ticket);
-    let out: unknown;
-    try {
-      out = this.#pool.run(this.#task(entry, request, held ? ticket : undefined, admittedAt), entry.handle);
-    } catch (err) {
-      throw this.#failed(err, held, ticket);
-    }
+    const out = this.#send(entry, request, ticket, held, admittedAt);
     if (!(out instanceof Promise)) return this.#succeeded(entry, out, held, ticket);
     return out.then(
       (raw) => this.#succeeded(entry, raw, held, ticket),
@@ -58,12 +53,7 @@ export class Terminal {
   run(entry: CallEntry, admittedAt: number, settle: Settle): unknown {
     const ticket = entry.ticket;
     const held = this.#feedback.holds(ticket);
-    let out: unknown;
-    try {
-      out = this.#pool.run(this.#task(entry, entry.request, held ? ticket : undefined, admittedAt), entry.handle);
-    } catch (err) {
-      throw this.#failed(err, held, ticket);
-    }
+    const out = this.#send(entry, entry.request, ticket, held, admittedAt);
     if (!(out instanceof Promise)) return this.#succeeded(entry, out, held, ticket);
     out.then(
       (raw) => {
@@ -120,6 +110,15 @@ export class Terminal {
       this.#feedback.sent(ticket, Math.max(at, admittedAt));
     };
     return { service: entry.service, request, ctx, onSent };
+  }
+
+  /** Hands the attempt to the pool; a pool that throws has failed the attempt (see `#failed`). */
+  #send(entry: CallEntry, request: unknown, ticket: Ticket, held: boolean, admittedAt: number): unknown {
+    try {
+      return this.#pool.run(this.#task(entry, request, held ? ticket : undefined, admittedAt), entry.handle);
+    } catch (err) {
+      throw this.#failed(err, held, ticket);
+    }
   }
 
   /** The pool's answer: the send slot placed (if still held), then the raw result decoded. */

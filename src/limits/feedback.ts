@@ -1,7 +1,7 @@
 import type { ResultMeta } from '../core/envelope.js';
 import { RateLimitError } from '../core/errors.js';
-import type { Limiter, Ticket } from './types.js';
 import { noop } from '../core/noop.js';
+import type { Limiter, Ticket } from './types.js';
 
 /**
  * What the limiter learns from calls after admission: the request's send instant, the real

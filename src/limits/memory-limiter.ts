@@ -1,12 +1,12 @@
 import { now } from '../core/clock.js';
 import { ConfigError, type Issue } from '../core/errors.js';
 import { RateWindowSchema, type RateWindow } from '../core/schemas.js';
+import { keepShape } from '../core/shapes.js';
 import { compile } from '../core/validate.js';
 import { SlidingWindow } from './sliding-window.js';
 import { ProviderCeiling, type ProviderSlot } from './provider-ceiling.js';
 import { assertTokensFit } from './token-fit.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
-import { keepShape } from '../core/shapes.js';
 
 /** One admission of the memory limiter: held in every window until its send is reported. */
 export class MemoryTicket implements ProviderSlot {

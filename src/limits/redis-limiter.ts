@@ -4,13 +4,13 @@ import { now } from '../core/clock.js';
 import { LimiterUnavailableError } from '../core/errors.js';
 import { Type } from '@sinclair/typebox';
 import { MAX_WINDOW_MS, Ms } from '../core/bounds.js';
+import { noop } from '../core/noop.js';
 import { RedisStoreSchema, type RateWindow } from '../core/schemas.js';
 import { assertConfig, compile } from '../core/validate.js';
 import { MemoryLimiter, type MemoryTicket } from './memory-limiter.js';
 import { ADMIT_SCRIPT, PAUSE_SCRIPT, RECONCILE_SCRIPT, RENEW_SCRIPT, SENT_SCRIPT, SYNC_SCRIPT } from './redis-scripts.js';
 import { assertTokensFit } from './token-fit.js';
 import type { Acquisition, Limiter, ProviderLimits, Ticket } from './types.js';
-import { noop } from '../core/noop.js';
 
 export interface RedisLimiterOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */

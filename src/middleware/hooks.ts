@@ -5,9 +5,9 @@ import { HookRegistry, HookType, type HookEvent } from './hook-registry.js';
 import { resolveHooksOptions, type HooksOptions } from './options.js';
 import { callNext, streamNext } from './next-safely.js';
 import { observeStream } from './observe-stream.js';
+import { noop } from '../core/noop.js';
 import { redact as defaultRedactor, type Redactor } from '../core/redact.js';
 import type { CallNext, Invocation, Middleware, StreamNext } from './types.js';
-import { noop } from '../core/noop.js';
 
 export type { HooksOptions } from './options.js';
 

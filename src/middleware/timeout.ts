@@ -1,7 +1,7 @@
 import { DeadlineExceededError } from '../core/errors.js';
+import { noop } from '../core/noop.js';
 import { resolveTimeoutArgs } from './options.js';
 import { CALL_STATE, type CallNext, type Invocation, type Middleware, type StreamNext } from './types.js';
-import { noop } from '../core/noop.js';
 
 /**
  * A per-attempt time limit inside the call's overall deadline. Each attempt gets a derived

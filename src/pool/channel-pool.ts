@@ -3,6 +3,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { AbortHandle } from '../core/abort-handle.js';
 import { fromEpoch } from '../core/clock.js';
 import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
+import { noop } from '../core/noop.js';
 import type { Service } from '../core/service.js';
 import type { ResultDecoder } from './codec.js';
 import { PendingCall, PendingStream, type Pending, type Slot } from './in-flight.js';
@@ -13,7 +14,6 @@ import { StreamChannel, type StreamOutcome } from './stream-channel.js';
 import { PendingTable } from './pending-table.js';
 import type { Pool, PoolTask } from './types.js';
 import type { WorkerHost } from './worker-host.js';
-import { noop } from '../core/noop.js';
 
 export interface ChannelPoolOptions {
   /** Worker threads. @default os.availableParallelism() */

@@ -1,11 +1,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import { AbortHandle } from '../core/abort-handle.js';
+import { noop } from '../core/noop.js';
 import { keepShape } from '../core/shapes.js';
 import type { Outbox } from './outbox.js';
 import type { PendingTable } from './pending-table.js';
 import type { CallRequest, StreamRequest, ToWorker } from './protocol.js';
 import type { StreamChannel } from './stream-channel.js';
-import { noop } from '../core/noop.js';
 
 /**
  * What a call or stream in flight carries. Classes, like the request tuples built in

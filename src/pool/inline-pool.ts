@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import type { AbortHandle } from '../core/abort-handle.js';
 import { ConfigError } from '../core/errors.js';
+import { noop } from '../core/noop.js';
 import type { Handler, Service } from '../core/service.js';
 import { SentReport } from './sent-report.js';
 import { HandlerCache } from './worker/handler-cache.js';
 import type { Pool, PoolTask } from './types.js';
-import { noop } from '../core/noop.js';
 
 /**
  * Runs handlers on the main thread. Same contract as the worker pools, except that a handler

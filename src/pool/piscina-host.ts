@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
-import { workerEntry, workerExecArgv, type HostOptions, type WorkerHost } from './worker-host.js';
 import { noop } from '../core/noop.js';
+import { workerEntry, workerExecArgv, type HostOptions, type WorkerHost } from './worker-host.js';
 
 /** Worker threads kept by piscina (spawn, replace after a crash, terminate, heap limits). Loaded on first use. */
 export function piscinaHost(options: HostOptions): WorkerHost {

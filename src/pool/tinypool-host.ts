@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { Tinypool, type TinypoolWorker } from 'tinypool';
-import { workerEntry, workerExecArgv, type HostOptions, type WorkerHost } from './worker-host.js';
 import { noop } from '../core/noop.js';
+import { workerEntry, workerExecArgv, type HostOptions, type WorkerHost } from './worker-host.js';
 
 /** Worker threads kept by tinypool. Loaded on first use. */
 export function tinypoolHost(options: HostOptions): WorkerHost {

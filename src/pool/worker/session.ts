@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { threadId, type TransferListItem } from 'node:worker_threads';
 import { toEpoch } from '../../core/clock.js';
 import { CancelledError, ClosedError, ConfigError, deserializeError, serializeError, type SerializedError } from '../../core/errors.js';
+import { noop } from '../../core/noop.js';
 import type { Handler, HandlerContext } from '../../core/service.js';
 import { encodeResult } from '../codec.js';
 import { Outbox } from '../outbox.js';
@@ -10,7 +11,6 @@ import { SentReport } from '../sent-report.js';
 import { HandlerCache } from './handler-cache.js';
 import { IdlePoller } from './idle-poller.js';
 import { produceStream } from './stream-producer.js';
-import { noop } from '../../core/noop.js';
 
 /** Handler modules are imported once per thread and kept across sessions. */
 const handlers = new HandlerCache();

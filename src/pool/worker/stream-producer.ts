@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { deserializeError, serializeError } from '../../core/errors.js';
-import type { StreamChunks, StreamToWorker } from '../protocol.js';
 import { noop } from '../../core/noop.js';
+import type { StreamChunks, StreamToWorker } from '../protocol.js';
 
 /** Chunks sent per message at most, and bytes (of strings and binaries) before a flush. */
 const MAX_BATCH = 64;
