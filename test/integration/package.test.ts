@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -51,8 +52,7 @@ function consumerApp(name: string, type: 'module' | 'commonjs', main: { file: st
 
 /** A fresh folder whose node_modules/callpool links to this repository (its build), removed after the test. */
 function linkedUser(t: ExecutionContext, main: string): string {
-  const user = mkdtempSync(join(tmpdir(), 'callpool-user-'));
-  t.teardown(() => rmSync(user, { recursive: true, force: true }));
+  const user = tempDir(t, 'user');
   mkdirSync(join(user, 'node_modules'));
   symlinkSync(root, join(user, 'node_modules', 'callpool'), 'dir');
   writeFileSync(join(user, 'main.mjs'), main);

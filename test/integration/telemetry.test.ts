@@ -5,8 +5,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { model, startMockUpstream, TransportError, type MockUpstreamOptions } from '../../src/index.js';
 import { CHILD_EXEC_ARGV, EXT, ROOT, TREE } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 
 function otel() {
@@ -102,8 +102,7 @@ test('a failed call: span status ERROR with the error code as outcome, the excep
 });
 
 test('without @opentelemetry/api installed the handle works and telemetry is a no-op', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'callpool-no-otel-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'no-otel');
   // A resolve hook makes the package unresolvable, as in a project that never installed it.
   writeFileSync(join(dir, 'hide-otel.mjs'), `import { register } from 'node:module';
 register('data:text/javascript,' + encodeURIComponent("export async function resolve(s, c, next) { if (s === '@opentelemetry/api') { const e = new Error('Cannot find package @opentelemetry/api'); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }"));
