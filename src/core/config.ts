@@ -23,7 +23,7 @@ export type ExecutorConfig<M extends MiddlewareLike = MiddlewareLike> = Omit<Con
 /** A configuration with every default filled in (`limits` stays optional: none means no limiter). */
 export type ResolvedConfig<M extends MiddlewareLike = MiddlewareLike> = Required<Omit<ExecutorConfig<M>, 'limits' | 'guard'>> & {
   limits: LimitsConfig | LimiterObject | undefined;
-  guard: 'auto' | undefined;
+  guard: 'auto' | number | undefined;
   pool: PoolConfig | PoolObject;
 };
 

@@ -194,11 +194,13 @@ export const ExecutorConfigSchema = Type.Object(
     /** Check requests against the service's `requestSchema` before queueing. @default true */
     validateRequests: Type.Optional(Type.Boolean({ default: true })),
     /**
-     * `'auto'`: widen the limiter's windows by the measured p99 of the dispatch jitter (admission
-     * to send, plus report delay; see `stats().dispatch`), so requests that leave late still
-     * keep the limit where they arrive. Needs a limiter with `widen`. @default none
+     * A guard band on every window of the limiter (configured or learned from the provider), so
+     * that the limit holds where the provider stamps arrivals, which trail our send stamps by a
+     * varying delay. `'auto'`: the measured p99 of the dispatch jitter (admission to send, plus
+     * report delay; see `stats().dispatch`). A number: that many ms, in [0, 60000] (the spread of
+     * the provider's stamps you allow for). Needs a limiter with `widen`. @default none
      */
-    guard: Type.Optional(Type.Literal('auto')),
+    guard: Type.Optional(Type.Union([Type.Literal('auto'), Type.Number({ minimum: 0, maximum: 60_000 })])),
   },
   { additionalProperties: false },
 );

@@ -25,11 +25,18 @@ export class DispatchJitter {
     this.#guard = guard;
   }
 
-  /** The jitter of an executor whose `guard` option is `guard`: `'auto'` widens `limiter`'s windows by the p99. */
-  static forGuard(guard: 'auto' | undefined, limiter: Limiter): DispatchJitter {
-    if (guard !== 'auto') return new DispatchJitter();
+  /**
+   * The jitter of an executor whose `guard` option is `guard`: `'auto'` widens `limiter`'s
+   * windows by the p99 as it is measured, a number by that many ms from the start.
+   */
+  static forGuard(guard: 'auto' | number | undefined, limiter: Limiter): DispatchJitter {
+    if (guard === undefined) return new DispatchJitter();
     if (limiter.widen === undefined) {
-      throw new ConfigError('executor config', [{ path: '/guard', rule: 'requires', message: "'auto' needs a limiter that can widen its windows (`limits` with a window, or a Limiter with `widen`)" }]);
+      throw new ConfigError('executor config', [{ path: '/guard', rule: 'requires', message: `${guard === 'auto' ? "'auto'" : 'a guard band'} needs a limiter that can widen its windows (\`limits\`, or a Limiter with \`widen\`)` }]);
+    }
+    if (guard !== 'auto') {
+      limiter.widen(guard);
+      return new DispatchJitter();
     }
     return new DispatchJitter((ms) => limiter.widen!(ms));
   }

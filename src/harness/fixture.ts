@@ -55,6 +55,7 @@ export const FixtureExecutorSchema = Type.Object(
     limits: Type.Optional(FixtureLimitsSchema),
     pool: Type.Optional(PoolConfigSchema),
     middleware: Type.Optional(Type.Array(MiddlewareSpecSchema)),
+    guard: execProps.guard,
   },
   { additionalProperties: false },
 );

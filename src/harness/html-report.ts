@@ -179,7 +179,7 @@ function rateText(r: SoakReport): string {
   return `<p>Limit <b>${rate.limit} per ${rate.windowMs} ms</b>, judged ${judged}, from ${from}: at most <b class="${rate.maxInWindow > rate.limit ? 'bad' : 'ok'}">${rate.maxInWindow}</b> requests in any window; overshoot ${rate.overshoot}.${
     rate.admissionsMaxInWindow === null ? '' : ` The executor's own admission times: at most ${rate.admissionsMaxInWindow}.`
   }</p>
-<p>Jitter: ${rate.stall.maxInWindow} in windows shortened by the longest stall of the main thread or the upstream's, plus 10 ms (${rate.stall.toleranceMs} ms${rate.stall.observerDelayMs === null ? '' : `; the upstream thread's own: ${fmt(rate.stall.observerDelayMs, 1)} ms${rate.stall.observerNice === null ? '' : `, at nice ${rate.stall.observerNice}`}`}); the arrivals fit the limit with windows ${fmt(rate.jitterMsToFit, 1)} ms shorter. Utilisation while saturated: ${
+<p>Jitter: ${rate.stall.maxInWindow} in windows shortened by the longest stall of the main thread or the upstream's, plus 10 ms (${rate.stall.toleranceMs} ms${rate.stall.observerDelayMs === null ? '' : `; the upstream thread's own: ${fmt(rate.stall.observerDelayMs, 1)} ms${rate.stall.observerNice === null ? '' : `, at nice ${rate.stall.observerNice}`}${rate.stall.observerRealtime === true ? ', real-time' : ''}`}); the arrivals fit the limit with windows ${fmt(rate.jitterMsToFit, 1)} ms shorter. Utilisation while saturated: ${
     rate.utilisation === null ? 'n/a (never saturated)' : `${fmt(rate.utilisation * 100, 1)}% over ${rate.saturatedPairs} requests (${fmt(rate.saturatedMs / 1000, 1)} s)`
   }.</p>`;
 }
@@ -205,7 +205,7 @@ export function renderHtml(r: SoakReport): string {
 <body>
 <h1>callpool soak: ${escapeXml(r.fixture.name)}</h1>
 <p class="muted">${escapeXml(r.fixture.description ?? '')}</p>
-<dl class="meta"><dt>started</dt><dd>${escapeXml(r.startedAt)}</dd><dt>fixture</dt><dd>${escapeXml(r.fixture.file)}, seed ${r.fixture.seed}</dd><dt>against</dt><dd>${target}</dd><dt>executor</dt><dd>pool ${escapeXml(r.executor.pool)}, concurrency ${r.executor.concurrency}, queue ${r.executor.queueCapacity}${r.processes === undefined ? '' : `, ${r.processes.count} processes`}</dd><dt>middleware</dt><dd>${escapeXml(r.executor.middleware.join(', ') || 'none')}</dd></dl>
+<dl class="meta"><dt>started</dt><dd>${escapeXml(r.startedAt)}</dd><dt>fixture</dt><dd>${escapeXml(r.fixture.file)}, seed ${r.fixture.seed}</dd><dt>against</dt><dd>${target}</dd><dt>executor</dt><dd>pool ${escapeXml(r.executor.pool)}, concurrency ${r.executor.concurrency}, queue ${r.executor.queueCapacity}${r.executor.guard === null ? '' : `, guard ${r.executor.guard === 'auto' ? 'auto' : `${r.executor.guard} ms`}`}${r.processes === undefined ? '' : `, ${r.processes.count} processes`}</dd><dt>middleware</dt><dd>${escapeXml(r.executor.middleware.join(', ') || 'none')}</dd></dl>
 <p class="${r.interrupted ? 'warn' : failed === 0 ? 'ok' : 'bad'}" id="verdict">${verdict}</p>
 <h2>Expectations</h2>
 ${expectationsTable(r)}

@@ -31,6 +31,8 @@ export interface RateAccuracy {
     observerDelayMs: number | null;
     /** The upstream thread's nice value (-10: raised above the executor's threads; 0: it could not be); null without one. */
     observerNice: number | null;
+    /** Whether the upstream thread ran real-time (SCHED_FIFO, above every thread of the executor); null when not known. */
+    observerRealtime: boolean | null;
   };
   /** `maxInWindowTolerant - limit`, at least 0. */
   overshoot: number;
@@ -72,6 +74,8 @@ export function rateAccuracy(
     observerDelayMs?: number | null;
     /** The observer thread's nice value, reported beside it. */
     observerNice?: number | null;
+    /** Whether the observer thread ran real-time, reported beside it. */
+    observerRealtime?: boolean | null;
     saturated: readonly Interval[];
     t0: number;
     admissions?: Float64Array;
@@ -129,7 +133,7 @@ export function rateAccuracy(
     maxInWindow,
     toleranceMs,
     maxInWindowTolerant,
-    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)), observerDelayMs: options.observerDelayMs ?? null, observerNice: options.observerNice ?? null },
+    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)), observerDelayMs: options.observerDelayMs ?? null, observerNice: options.observerNice ?? null, observerRealtime: options.observerRealtime ?? null },
     overshoot: Math.max(0, maxInWindowTolerant - limit),
     jitterMsToFit: jitterToFit(times, limit, windowMs),
     admissionsMaxInWindow: options.admissions === undefined ? null : maxIn(options.admissions, windowMs),

@@ -65,7 +65,7 @@ export function buildReport(m: Measured): SoakReport {
     interrupted: m.interrupted,
     elapsedMs: Math.round(m.elapsedMs),
     loadMs: Math.round(m.loadMs),
-    executor: { pool: m.executor.pool, concurrency: cfg.concurrency ?? 20, queueCapacity: cfg.queueCapacity ?? 1000, limits: reportLimits(cfg.limits), middleware: m.executor.middleware },
+    executor: { pool: m.executor.pool, concurrency: cfg.concurrency ?? 20, queueCapacity: cfg.queueCapacity ?? 1000, limits: reportLimits(cfg.limits), middleware: m.executor.middleware, guard: cfg.guard ?? null },
     ...(m.processes === undefined ? {} : { processes: m.processes }),
     calls: { ...m.calls, errorRate: offered === 0 ? 0 : round4((offered - m.calls.completed) / offered) },
     latency: m.latency,
@@ -110,6 +110,7 @@ function judgeRate(m: Measured, notes: string[]): SoakReport['rate'] {
     stallToleranceMs,
     observerDelayMs: observerMs === undefined ? null : Math.round(observerMs * 100) / 100,
     observerNice: m.arrivals?.nice ?? null,
+    observerRealtime: m.arrivals?.realtime ?? null,
     ...(m.admissions === undefined ? {} : { admissions: m.admissions }),
   });
   if (m.arrivals === undefined) notes.push("rate accuracy is measured from the client's admission times (no independent observer with --target)");

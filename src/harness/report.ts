@@ -52,7 +52,8 @@ export interface SoakReport {
   elapsedMs: number;
   /** While the load was offering calls (ms). */
   loadMs: number;
-  executor: { pool: string; concurrency: number; queueCapacity: number; limits: unknown; middleware: string[] };
+  /** `guard`: the fixture's guard band (`'auto'` or ms; null: none). */
+  executor: { pool: string; concurrency: number; queueCapacity: number; limits: unknown; middleware: string[]; guard: 'auto' | number | null };
   /** Present only when the fixture runs several processes (`executor` then describes each one's executor). */
   processes?: { count: number; perProcess: ProcessFigures[] };
   calls: {
@@ -134,12 +135,12 @@ export function summaryText(r: SoakReport): string {
   if (r.rate !== null) {
     const a = r.rate;
     lines.push(
-      `rate limit ${a.limit}/${a.windowMs} ms, judged from ${a.source === 'upstream-arrivals' ? "the upstream's arrival log (warm-up included)" : "the client's admission times"}: ` +
+      `rate limit ${a.limit}/${a.windowMs} ms${r.executor.guard === null ? '' : ` (guard ${r.executor.guard === 'auto' ? "'auto'" : `${r.executor.guard} ms`})`}, judged from ${a.source === 'upstream-arrivals' ? "the upstream's arrival log (warm-up included)" : "the client's admission times"}: ` +
         `max ${a.maxInWindow} in any window${a.toleranceMs === 0 ? ' (strict)' : `, ${a.maxInWindowTolerant} in windows ${a.toleranceMs} ms shorter`}, overshoot ${a.overshoot}` +
         `${a.admissionsMaxInWindow === null ? '' : `; the executor's own admissions: max ${a.admissionsMaxInWindow}`}`,
     );
     lines.push(
-      `  jitter: ${a.stall.maxInWindow} in windows shortened by the longest stall + 10 ms (${a.stall.toleranceMs} ms${a.stall.observerDelayMs === null ? '' : `; the upstream thread's own: ${a.stall.observerDelayMs} ms${a.stall.observerNice === null ? '' : `, at nice ${a.stall.observerNice}`}`}); the arrivals fit the limit with windows ${a.jitterMsToFit} ms shorter; ` +
+      `  jitter: ${a.stall.maxInWindow} in windows shortened by the longest stall + 10 ms (${a.stall.toleranceMs} ms${a.stall.observerDelayMs === null ? '' : `; the upstream thread's own: ${a.stall.observerDelayMs} ms${a.stall.observerNice === null ? '' : `, at nice ${a.stall.observerNice}`}${a.stall.observerRealtime === true ? ', real-time' : ''}`}); the arrivals fit the limit with windows ${a.jitterMsToFit} ms shorter; ` +
         `utilisation at saturation ${a.utilisation === null ? 'n/a (never saturated)' : `${(a.utilisation * 100).toFixed(1)}% over ${a.saturatedPairs} requests, ${(a.saturatedMs / 1000).toFixed(1)} s`}`,
     );
   }

@@ -1,7 +1,7 @@
-import { toEpoch } from '../core/clock.js';
+import { toMachine } from '../core/clock.js';
 import { serializeError } from '../core/errors.js';
 import { runInProcess } from './soak-run.js';
-import type { FromChild, SoakJob, SoakRaw, SoakRawEpoch, ToChild } from './soak-types.js';
+import type { FromChild, SoakJob, SoakRaw, SoakRawMachine, ToChild } from './soak-types.js';
 
 /**
  * The child side of a multi-process soak (`callpool soak-child`, forked with an IPC channel):
@@ -41,12 +41,12 @@ export async function runSoakChild(): Promise<void> {
       },
       onRaw: (r) => (raw = r),
     });
-    const epoch: SoakRawEpoch = {
-      t0: toEpoch(raw!.t0),
-      saturated: raw!.saturated.map((iv) => ({ start: toEpoch(iv.start), end: toEpoch(iv.end) })),
-      admissions: raw!.admissions?.map(toEpoch),
+    const machine: SoakRawMachine = {
+      t0: toMachine(raw!.t0),
+      saturated: raw!.saturated.map((iv) => ({ start: toMachine(iv.start), end: toMachine(iv.end) })),
+      admissions: raw!.admissions?.map(toMachine),
     };
-    await send({ t: 'done', report, raw: epoch });
+    await send({ t: 'done', report, raw: machine });
   } catch (err) {
     await send({ t: 'error', error: serializeError(err) });
   }

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { fromEpoch, now } from '../core/clock.js';
+import { fromMachine, now } from '../core/clock.js';
 import { ConfigError, deserializeError } from '../core/errors.js';
 import type { Bin, LatencySummary } from '../executor/latency-histogram.js';
 import type { Fixture } from './fixture.js';
@@ -11,14 +11,14 @@ import type { Interval } from './rate-accuracy.js';
 import { buildReport } from './report-builder.js';
 import type { ProcessFigures, SoakReport } from './report.js';
 import { firstWindow, openUpstream } from './soak-common.js';
-import type { FromChild, SoakJob, SoakOptions, SoakProgress, SoakRawEpoch, ToChild } from './soak-types.js';
+import type { FromChild, SoakJob, SoakOptions, SoakProgress, SoakRawMachine, ToChild } from './soak-types.js';
 import type { Arrivals } from './upstream-thread.js';
 
 interface Child {
   index: number;
   proc: ChildProcess;
   progress: SoakProgress | undefined;
-  result: Promise<{ report: SoakReport; raw: SoakRawEpoch }>;
+  result: Promise<{ report: SoakReport; raw: SoakRawMachine }>;
   ready: Promise<void>;
 }
 
@@ -48,7 +48,7 @@ export async function runProcesses(opts: SoakOptions): Promise<SoakReport> {
   ticker.unref();
   let arrivals: Arrivals | undefined;
   let t0 = 0;
-  let results: { report: SoakReport; raw: SoakRawEpoch }[];
+  let results: { report: SoakReport; raw: SoakRawMachine }[];
   try {
     for (let index = 0; index < count; index++) {
       const job: SoakJob = {
@@ -166,7 +166,7 @@ function merge(
   fixture: Fixture,
   seed: number,
   t0: number,
-  results: { report: SoakReport; raw: SoakRawEpoch }[],
+  results: { report: SoakReport; raw: SoakRawMachine }[],
   arrivals: Arrivals | undefined,
   upstreamUrl: string | undefined,
   baseURL: string,
@@ -252,8 +252,8 @@ function merge(
     // Metrics snapshots stay per process (under `processes`); hook counts add up.
     middleware: { metrics: null, hooks },
     arrivals,
-    admissions: requestLimit ? sortedEpochs(results.map((r) => r.raw.admissions ?? new Float64Array(0))) : undefined,
-    saturated: union(results.flatMap((r) => r.raw.saturated.map((iv) => ({ start: fromEpoch(iv.start), end: fromEpoch(iv.end) })))),
+    admissions: requestLimit ? sortedMachine(results.map((r) => r.raw.admissions ?? new Float64Array(0))) : undefined,
+    saturated: union(results.flatMap((r) => r.raw.saturated.map((iv) => ({ start: fromMachine(iv.start), end: fromMachine(iv.end) })))),
     saturatedTruncated: false,
     notes,
   });
@@ -310,10 +310,10 @@ function sumGauges(reports: SoakReport[]): GaugePoint[] {
   });
 }
 
-function sortedEpochs(lists: Float64Array[]): Float64Array {
+function sortedMachine(lists: Float64Array[]): Float64Array {
   const all = new Float64Array(lists.reduce((a, l) => a + l.length, 0));
   let i = 0;
-  for (const l of lists) for (const t of l) all[i++] = fromEpoch(t);
+  for (const l of lists) for (const t of l) all[i++] = fromMachine(t);
   return all.sort();
 }
 

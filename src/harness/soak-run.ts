@@ -137,6 +137,7 @@ async function setUp(opts: SoakOptions, fixture: Fixture, seed: number): Promise
       ...(cfg.concurrency === undefined ? {} : { concurrency: cfg.concurrency }),
       ...(cfg.limits === undefined ? {} : { limits: cfg.limits }),
       ...(cfg.pool === undefined ? {} : { pool: cfg.pool }),
+      ...(cfg.guard === undefined ? {} : { guard: cfg.guard }),
       middleware: mw.middleware,
       historySize: 0,
     });

@@ -39,8 +39,8 @@ export interface SoakRaw {
   admissions: Float64Array | undefined;
 }
 
-/** {@link SoakRaw} as wall-clock epoch ms, so that a parent process can put it on its own clock. */
-export interface SoakRawEpoch {
+/** {@link SoakRaw} on the machine's monotonic clock (`toMachine`), so that a parent process can put it on its own. */
+export interface SoakRawMachine {
   t0: number;
   saturated: Interval[];
   admissions: Float64Array | undefined;
@@ -80,5 +80,5 @@ export type ToChild = { t: 'job'; job: SoakJob } | { t: 'go' } | { t: 'stop' };
 export type FromChild =
   | { t: 'ready' }
   | { t: 'progress'; p: SoakProgress }
-  | { t: 'done'; report: SoakReport; raw: SoakRawEpoch }
+  | { t: 'done'; report: SoakReport; raw: SoakRawMachine }
   | { t: 'error'; error: SerializedError };

@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { fromEpoch } from '../core/clock.js';
+import { fromMachine } from '../core/clock.js';
 import { deserializeError, type SerializedError } from '../core/errors.js';
 import type { MockUpstreamOptions, MockUpstreamStats } from './mock-upstream.js';
 
 export type UpstreamRequest = { t: 'collect' } | { t: 'clear' } | { t: 'close' };
 export type UpstreamReply =
   | { t: 'ready'; url: string; baseURL: string }
-  | { t: 'collected'; times: Float64Array; total: number; capacity: number; stats: MockUpstreamStats; loopDelayMaxMs: number; nice: number | null }
+  | { t: 'collected'; times: Float64Array; total: number; capacity: number; stats: MockUpstreamStats; loopDelayMaxMs: number; nice: number | null; realtime: boolean | null }
   | { t: 'cleared' }
   | { t: 'closed' }
   | { t: 'error'; error: SerializedError };
@@ -20,8 +20,10 @@ export interface Arrivals {
   stats: MockUpstreamStats;
   /** The upstream thread's longest event-loop delay (10 ms resolution): how late its stamps can be. */
   loopDelayMaxMs: number;
-  /** The upstream thread's nice value: -10 when it could be raised, else 0 (null: no per-thread priority here). */
+  /** The upstream thread's nice value: -10 when it could be lowered, else 0 (null: no per-thread priority here). */
   nice: number | null;
+  /** Whether the upstream thread ran real-time (SCHED_FIFO) (null: not known here). */
+  realtime: boolean | null;
 }
 
 /**
@@ -59,8 +61,8 @@ export class UpstreamThread {
   async collect(): Promise<Arrivals> {
     const msg = await this.#ask({ t: 'collect' }, 'collected');
     const times = msg.times;
-    for (let i = 0; i < times.length; i++) times[i] = fromEpoch(times[i]!);
-    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats, loopDelayMaxMs: msg.loopDelayMaxMs, nice: msg.nice };
+    for (let i = 0; i < times.length; i++) times[i] = fromMachine(times[i]!);
+    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats, loopDelayMaxMs: msg.loopDelayMaxMs, nice: msg.nice, realtime: msg.realtime };
   }
 
   /** Forgets the arrivals and the longest event-loop delay so far (between runs on one upstream). */

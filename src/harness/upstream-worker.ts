@@ -1,8 +1,9 @@
-import { readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { toEpoch } from '../core/clock.js';
+import { toMachine } from '../core/clock.js';
 import { serializeError } from '../core/errors.js';
 import { startMockUpstream, type MockUpstreamOptions } from './mock-upstream.js';
 import type { UpstreamReply, UpstreamRequest } from './upstream-thread.js';
@@ -16,25 +17,50 @@ loopDelay.enable();
 
 /**
  * A provider's servers never share the client's cores; this thread does. Where the OS allows it
- * (Linux gives each thread its own nice value; lowering it needs root or CAP_SYS_NICE), the
- * observer runs at nice -10, so that a busy executor and its workers delay its arrival stamps
- * less. The executor's threads keep their priority. Returns the nice value in force, or null.
+ * (Linux gives each thread its own priority; raising it needs root or CAP_SYS_NICE), the observer
+ * runs real-time (SCHED_FIFO at the lowest priority, set with util-linux's `chrt`), else at nice
+ * -10: a busy executor and its workers then cannot hold its arrival stamps back while it waits
+ * for a core. It stays subject to the kernel's real-time throttling. The executor's threads keep
+ * their priority. Returns the nice value and scheduling policy in force (null: not known here).
  */
-function raisePriority(): number | null {
+function raisePriority(): { nice: number | null; realtime: boolean | null } {
+  let tid: number;
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid)) return null;
-    try {
-      setPriority(tid, -10);
-    } catch {
-      // Not permitted: the stamps keep the default priority, and the report says so.
-    }
-    return getPriority(tid);
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return { nice: null, realtime: null };
+  }
+  if (!Number.isInteger(tid)) return { nice: null, realtime: null };
+  try {
+    setPriority(tid, -10);
+  } catch {
+    // Not permitted: the stamps keep the default priority, and the report says so.
+  }
+  try {
+    execFileSync('chrt', ['--fifo', '--pid', '1', String(tid)], { stdio: 'ignore', timeout: 5_000 });
+  } catch {
+    // No chrt, or not permitted: nice alone.
+  }
+  let nice: number | null = null;
+  try {
+    nice = getPriority(tid);
+  } catch {
+    // Leave it unknown.
+  }
+  return { nice, realtime: schedPolicy() === 'fifo' };
+}
+
+/** This thread's scheduling policy, from field 41 of /proc/thread-self/stat (1: SCHED_FIFO). */
+function schedPolicy(): 'fifo' | 'other' | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const policy = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38];
+    return policy === '1' ? 'fifo' : policy === undefined ? null : 'other';
   } catch {
     return null;
   }
 }
-const nice = raisePriority();
+const { nice, realtime } = raisePriority();
 
 startMockUpstream(workerData as MockUpstreamOptions).then(
   (up) => {
@@ -42,9 +68,9 @@ startMockUpstream(workerData as MockUpstreamOptions).then(
     port.on('message', (msg: UpstreamRequest) => {
       if (msg.t === 'collect') {
         const times = up.arrivals.times();
-        // Wall-clock epoch ms: each thread's monotonic clock has its own origin.
-        for (let i = 0; i < times.length; i++) times[i] = toEpoch(times[i]!);
-        send({ t: 'collected', times, total: up.arrivals.total, capacity: up.arrivals.capacity, stats: up.stats(), loopDelayMaxMs: loopDelay.max / 1e6, nice }, [times.buffer as ArrayBuffer]);
+        // The machine's monotonic ms: each thread's monotonic clock has its own origin.
+        for (let i = 0; i < times.length; i++) times[i] = toMachine(times[i]!);
+        send({ t: 'collected', times, total: up.arrivals.total, capacity: up.arrivals.capacity, stats: up.stats(), loopDelayMaxMs: loopDelay.max / 1e6, nice, realtime }, [times.buffer as ArrayBuffer]);
       } else if (msg.t === 'clear') {
         up.arrivals.clear();
         loopDelay.reset();

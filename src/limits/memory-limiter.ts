@@ -55,7 +55,7 @@ export class MemoryLimiter implements Limiter {
     const t = at ?? this.clock();
     if (this.#plain && !this.#provider.active && t >= this.#pausedUntil) {
       // No window and nothing said by a provider: the ticket is the admission's sequence number.
-      return { admitted: true, ticket: this.#provider.admittedPlain() };
+      return { admitted: true, ticket: this.#provider.admittedPlain(t) };
     }
     const paused = this.gate(tokens, t);
     if (paused > 0) return { admitted: false, retryInMs: paused, reason: 'paused' };
@@ -130,6 +130,7 @@ export class MemoryLimiter implements Limiter {
     const g = Number.isFinite(ms) && ms > 0 ? ms : 0;
     for (const w of this.#requests) w.windowMs = w.baseWindowMs + g;
     for (const w of this.#tokens) w.windowMs = w.baseWindowMs + g;
+    this.#provider.widen(g);
   }
 
   pause(ms: number): void {

@@ -1,6 +1,9 @@
 import { SlidingWindow } from './sliding-window.js';
 import type { ProviderLimits } from './types.js';
 
+/** Plain admissions whose instant is kept, for the round trip of the response that first speaks. */
+const PLAIN_TIMES = 1024;
+
 interface Ceiling {
   remaining: number;
   until: number;
@@ -45,6 +48,11 @@ export class ProviderCeiling {
   #sentTokens = 0;
   /** Admissions made by `admittedPlain`, whose sends are not reported. */
   #plain = 0;
+  /** Their admission instants, the last `PLAIN_TIMES` of them, by sequence number. */
+  readonly #plainAt = new Float64Array(PLAIN_TIMES);
+  /** The longest span the provider's reset was seen to cover, and the guard band added to it. */
+  #span = 0;
+  #guard = 0;
   active = false;
 
   /** Requests admitted so far: the sequence number of the next one. */
@@ -80,20 +88,41 @@ export class ProviderCeiling {
     }
     const limit = limits.limitRequests;
     if (limit !== undefined && limit >= 1 && limits.resetRequestsMs !== undefined) {
-      const roundTrip = slot === undefined || typeof slot === 'number' ? 0 : t - (slot.sentAt ?? slot.at);
-      const span = limits.resetRequestsMs + Math.max(0, roundTrip);
+      const span = limits.resetRequestsMs + Math.max(0, t - this.#leftAt(slot));
       if (this.#window === undefined) {
-        this.#window = new SlidingWindow(limit, span);
+        this.#span = span;
+        this.#window = new SlidingWindow(limit, span + this.#guard);
         // Our sends before it was learned are not in it: seed it with what the provider
         // says is used, plus what it cannot have counted, as if all were sent now.
         const used = Math.min(limit, limit - (limits.remainingRequests ?? limit) + after + pending);
         for (let i = 0; i < used; i++) this.#window.add(1, t);
       } else {
         this.#window.limit = limit;
-        if (span > this.#window.windowMs) this.#window.windowMs = span;
+        if (span > this.#span) {
+          this.#span = span;
+          this.#window.windowMs = span + this.#guard;
+        }
       }
       this.active = true;
     }
+  }
+
+  /**
+   * When the request of `slot` left, as far as known: its send report, else its admission.
+   * A plain admission (a sequence number) has only its admission instant, kept for the last
+   * `PLAIN_TIMES`; older or unknown, `t` itself (no round trip). Never later than the send, so
+   * the span it gives is never shorter than the provider's.
+   */
+  #leftAt(slot: ProviderSlot | number | undefined): number {
+    if (slot === undefined) return Infinity;
+    if (typeof slot !== 'number') return slot.sentAt ?? slot.at;
+    return slot >= 0 && slot < this.#plain && this.#plain - slot <= PLAIN_TIMES ? this.#plainAt[slot % PLAIN_TIMES]! : Infinity;
+  }
+
+  /** Adds a guard band of `ms` to the learned window (replacing the previous guard), as `Limiter.widen` does to configured ones. */
+  widen(ms: number): void {
+    this.#guard = ms;
+    if (this.#window !== undefined) this.#window.windowMs = this.#span + ms;
   }
 
   /** 0 when a request of `tokens` fits under the ceilings and the learned window at `t`, else ms until it may. */
@@ -118,7 +147,8 @@ export class ProviderCeiling {
    * is not tracked (that would cost every call while no provider has spoken): once one does,
    * such admissions count only through the admitted-after rule.
    */
-  admittedPlain(): number {
+  admittedPlain(t: number): number {
+    this.#plainAt[this.#admitted % PLAIN_TIMES] = t;
     this.#plain++;
     return this.#admitted++;
   }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { AbortHandle } from '../core/abort-handle.js';
-import { fromEpoch } from '../core/clock.js';
+import { fromMachine } from '../core/clock.js';
 import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
 import { noop } from '../core/noop.js';
 import type { Service } from '../core/service.js';
@@ -264,7 +264,7 @@ export class ChannelPool implements Pool {
       return;
     }
     if (msg[0] === Op.Sent) {
-      p.onSent?.(fromEpoch(msg[Reply.PAYLOAD]));
+      p.onSent?.(fromMachine(msg[Reply.PAYLOAD]));
       return;
     }
     slot.inflight.delete(p.id);

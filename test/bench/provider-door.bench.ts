@@ -18,7 +18,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CallContext } from '../../src/core/call-context.js';
-import { fromEpoch, now, toEpoch } from '../../src/core/clock.js';
+import { fromMachine, now, toMachine } from '../../src/core/clock.js';
 import type { Service } from '../../src/core/service.js';
 import { Executor } from '../../src/executor/executor.js';
 import { UpstreamThread } from '../../src/harness/upstream-thread.js';
@@ -118,8 +118,8 @@ async function soakPattern(call: () => Promise<unknown>, stream: () => Promise<u
 // --- three processes on one redis-server -------------------------------------------------
 
 interface ChildRun {
-  admissions: { atEpoch: number; saturated: boolean }[];
-  sendsEpoch: number[];
+  admissions: { atMachine: number; saturated: boolean }[];
+  sendsMachine: number[];
   guardMs: number;
 }
 
@@ -142,7 +142,7 @@ async function redisChild(): Promise<void> {
     }
     await Promise.allSettled(all);
     await ex.close();
-    const out: ChildRun = { admissions: admissions.map((a) => ({ atEpoch: toEpoch(a.at), saturated: a.saturated })), sendsEpoch: rec.sends.map(toEpoch), guardMs: guardOf(ex) };
+    const out: ChildRun = { admissions: admissions.map((a) => ({ atMachine: toMachine(a.at), saturated: a.saturated })), sendsMachine: rec.sends.map(toMachine), guardMs: guardOf(ex) };
     process.send!(out);
   });
   process.send!('ready');
@@ -164,8 +164,8 @@ function redisScenario(up: () => UpstreamThread, redisUrl: () => string, kids: (
       for (const k of kids()) k.send({ baseURL: upstream.baseURL, redisUrl: redisUrl(), key, startEpochMs, durationMs: 2000, guard });
       const runs = await Promise.all(replies);
       const a = await upstream.collect();
-      const admissions = runs.flatMap((r) => r.admissions.map((x) => ({ at: fromEpoch(x.atEpoch), saturated: x.saturated })));
-      const sends = runs.flatMap((r) => r.sendsEpoch.map(fromEpoch));
+      const admissions = runs.flatMap((r) => r.admissions.map((x) => ({ at: fromMachine(x.atMachine), saturated: x.saturated })));
+      const sends = runs.flatMap((r) => r.sendsMachine.map(fromMachine));
       return figures(a.times, admissions, sends, 20, 1000, a.loopDelayMaxMs, Math.max(...runs.map((r) => r.guardMs)), a.stats.statuses['429'] ?? 0);
     },
   };

@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { toMachine } from '../../src/core/clock.js';
 import { RedisLimiter } from '../../src/limits/redis-limiter.js';
 
 const url = new URL(process.env['UPSTREAM_URL']!);
@@ -36,7 +37,7 @@ await sleep(Math.max(0, go.startEpochMs - Date.now()));
 const end = go.startEpochMs + go.durationMs;
 let sent = 0;
 let refusals = 0;
-/** Epoch ms of each reported send, for the parent to compare with the arrivals. */
+/** Each reported send on the machine's monotonic clock, for the parent to compare with the arrivals. */
 const sends: number[] = [];
 const worker = async () => {
   while (Date.now() < end) {
@@ -49,7 +50,7 @@ const worker = async () => {
     sent++;
     await get(url.pathname, () => {
       const at = performance.now();
-      sends.push(performance.timeOrigin + at);
+      sends.push(toMachine(at));
       void limiter.sent(a.ticket, at);
     });
   }

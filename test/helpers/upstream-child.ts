@@ -5,6 +5,7 @@
  * Run with `node --import tsx` through `child_process.fork`.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { toMachine } from '../../src/core/clock.js';
 import { startMockUpstream } from '../../src/harness/mock-upstream.js';
 
 const up = await startMockUpstream({ routes: { json: { latency: { kind: 'fixed', ms: 2 } } } });
@@ -20,7 +21,7 @@ process.on('message', (m: string) => {
     process.send!({ cleared: true });
   } else if (m === 'collect') {
     loop.disable();
-    process.send!({ arrivals: [...up.arrivals.times('json')].map((t) => t + performance.timeOrigin), stallMs: loop.max / 1e6 });
+    process.send!({ arrivals: [...up.arrivals.times('json')].map(toMachine), stallMs: loop.max / 1e6 });
   } else if (m === 'close') {
     void up.close().then(() => process.exit(0));
   }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { CallContext } from '../../src/core/call-context.js';
@@ -50,12 +51,18 @@ function mayRaisePriority(): boolean {
   return true;
 }
 
-test.serial('the observer thread runs at nice -10 where the OS permits it, and says which priority it had', async (t) => {
+/** Whether this process may run a thread real-time (`chrt` present and SCHED_FIFO permitted). */
+function mayRunRealtime(): boolean {
+  return spawnSync('chrt', ['--fifo', '1', 'true']).status === 0;
+}
+
+test.serial('the observer thread runs real-time and at nice -10 where the OS permits it, and says which priority it had', async (t) => {
   const up = await UpstreamThread.start({});
   try {
-    const { nice } = await up.collect();
+    const { nice, realtime } = await up.collect();
     if (process.platform !== 'linux') return t.is(nice, null);
     t.is(nice, mayRaisePriority() ? -10 : getPriority(), `nice ${nice}`);
+    t.is(realtime, mayRunRealtime(), `real-time ${realtime}`);
   } finally {
     await up.close();
   }

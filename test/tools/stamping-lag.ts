@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import net from 'node:net';
 import { Executor, openai, CallContext } from '../../src/index.js';
-import { now, toEpoch } from '../../src/core/clock.js';
+import { now, toMachine } from '../../src/core/clock.js';
 import { readFileSync } from 'node:fs';
 const fixture = JSON.parse(readFileSync(process.argv[2] ?? 'fixtures/default.json', 'utf8'));
 const durS = Number(process.argv[3] ?? 8);
@@ -31,7 +31,7 @@ const N = Number(process.env['PROBE_BURST'] ?? 1);
 const socks: net.Socket[] = [];
 for (let k = 0; k < N; k++) { const so = net.connect(doorPort ?? ready.port, '127.0.0.1'); await new Promise((r) => so.once('connect', r)); socks.push(so); }
 let answered = 0;
-const probe = () => { if (!probing) return; answered = 0; for (const so of socks) { const t = toEpoch(now()); so.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nx-probe-t: ${t}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`); } };
+const probe = () => { if (!probing) return; answered = 0; for (const so of socks) { const t = toMachine(now()); so.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nx-probe-t: ${t}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`); } };
 for (const so of socks) { let buf = ''; so.on('data', (d) => { buf += d.toString(); const m = /content-length: (\d+)\r\n[\s\S]*?\r\n\r\n/i.exec(buf); if (m && buf.length >= m.index + m[0].length + Number(m[1])) { buf = ''; if (++answered === N) setTimeout(probe, N > 1 ? 150 + Math.random() * 100 : 7 + Math.random() * 10); } }); }
 probe();
 const rate = fixture.load.rate, burst = fixture.load.bursts.calls, every = fixture.load.bursts.everyS * 1000;

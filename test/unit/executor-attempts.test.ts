@@ -83,6 +83,23 @@ test("guard: 'auto' widens the windows by the measured dispatch jitter, reported
   t.true(Math.min(...plain.gaps) < windowMs + 70, plain.gaps.join(', '));
 });
 
+test('guard: a number of ms widens every window by that much from the first admission; out of [0, 60000] or not a number is E_CONFIG naming /guard', async (t) => {
+  const windowMs = 100;
+  const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs } }, guard: 30 });
+  t.teardown(() => ex.close());
+  const at: number[] = [];
+  ex.on('admitted', (e) => at.push(e.at));
+  const quick = defineService({ name: 'quick', handler: { call: async () => 'ok' } });
+  for (let i = 0; i < 3; i++) await ex.call(quick, {}, CallContext.new('g'));
+  const gaps = at.slice(1).map((a, i) => a - at[i]!);
+  t.true(gaps.every((g) => g >= windowMs + 30), gaps.join(', '));
+  for (const guard of [-1, 60_001, Number.NaN, '5', null]) {
+    const err = t.throws(() => new Executor({ pool: { kind: 'inline' }, guard: guard as never })) as unknown as { code: string; issues: { path: string }[] };
+    t.is(err.code, 'E_CONFIG');
+    t.true(err.issues.some((i) => i.path === '/guard'), JSON.stringify(err.issues));
+  }
+});
+
 test("guard: 'auto' with a Limiter object that cannot widen is a configuration error", (t) => {
   const fixed = { acquire: () => ({ admitted: true as const, ticket: undefined }), reconcile: () => {}, pause: () => {}, observe: () => {}, check: () => {}, close: async () => {} };
   t.throws(() => new Executor({ pool: { kind: 'inline' }, limits: fixed, guard: 'auto' }), { code: 'E_CONFIG' });

@@ -200,6 +200,20 @@ test("DispatchJitter.forGuard: 'auto' widens the limiter's windows by the p99; n
   t.regex(err.issues[0]!.message, /'auto' needs a limiter that can widen its windows/);
 });
 
+test('DispatchJitter.forGuard: a number widens the windows by that many ms once, at once, whatever is measured; a limiter that cannot widen is E_CONFIG', (t) => {
+  const widened: number[] = [];
+  const spy: Limiter = Object.assign(Object.create(null) as Limiter, { widen: (ms: number) => widened.push(ms) });
+  const jitter = DispatchJitter.forGuard(2.5, spy);
+  t.deepEqual(widened, [2.5]);
+  for (let i = 0; i < 40; i++) jitter.record(0, 50, 60);
+  t.deepEqual(widened, [2.5], 'the measured jitter does not move a fixed guard');
+  DispatchJitter.forGuard(0, spy);
+  t.deepEqual(widened, [2.5, 0]);
+  const err = t.throws(() => DispatchJitter.forGuard(3, { ...spy, widen: undefined })) as unknown as { code: string; issues: { path: string; message: string }[] };
+  t.is(err.code, 'E_CONFIG');
+  t.regex(err.issues[0]!.message, /a guard band needs a limiter that can widen its windows/);
+});
+
 test('outcome: statusOf tells cancellations from failures; cancelled() keeps coded reasons and wraps the rest with their text', (t) => {
   const c = new CancelledError('stop');
   const d = new DeadlineExceededError('queued');

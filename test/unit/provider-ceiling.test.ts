@@ -18,8 +18,8 @@ function send(p: ProviderCeiling, slot: ProviderSlot, t: number): void {
 test('nothing is active until a provider speaks; admissions are counted all the same', (t) => {
   const p = new ProviderCeiling();
   t.false(p.active);
-  t.is(p.admittedPlain(), 0);
-  t.is(p.admittedPlain(), 1);
+  t.is(p.admittedPlain(0), 0);
+  t.is(p.admittedPlain(0), 1);
   admit(p, 7, 0);
   t.is(p.admittedCount, 3);
   t.is(p.admittedTokens, 7);
@@ -51,16 +51,16 @@ test("request ceiling: the header's remaining less ours admitted after its respo
 
 test('request ceiling from a plain ticket: those admitted after it count; from no ticket: only the unsent', (t) => {
   const p = new ProviderCeiling();
-  const first = p.admittedPlain();
-  p.admittedPlain();
-  p.admittedPlain();
+  const first = p.admittedPlain(0);
+  p.admittedPlain(0);
+  p.admittedPlain(0);
   p.observe({ remainingRequests: 3, resetRequestsMs: 1000 }, 0, first);
   t.is(p.wait(0, 0), 0, '3 - 2 after = 1 left');
   admit(p, 0, 0);
   t.is(p.wait(0, 0), 1000);
   const q = new ProviderCeiling();
-  q.admittedPlain();
-  q.admittedPlain();
+  q.admittedPlain(0);
+  q.admittedPlain(0);
   q.observe({ remainingRequests: 1, resetRequestsMs: 1000 }, 0, undefined);
   t.is(q.wait(0, 0), 0);
 });
@@ -86,7 +86,7 @@ test("token ceiling: remaining less our tokens admitted after the response and n
 
 test('token ceiling from a plain ticket or none: nothing is taken off for after the response', (t) => {
   const p = new ProviderCeiling();
-  const plain = p.admittedPlain();
+  const plain = p.admittedPlain(0);
   admit(p, 0, 0);
   p.observe({ remainingTokens: 100, resetTokensMs: 500 }, 0, plain);
   t.is(p.wait(100, 0), 0);
@@ -173,4 +173,39 @@ test('learned window: seeded with ours admitted after the response, too, and out
   t.is(p.wait(0, 1150), 0);
   admit(p, 0, 1150);
   t.is(p.wait(0, 1150), 50, 'the seed and the new hold fill the window until the seed leaves');
+});
+
+test("learned window from a plain ticket: its round trip is measured from that admission's instant, for the last 1024 of them", (t) => {
+  const p = new ProviderCeiling();
+  const first = p.admittedPlain(40);
+  // Learned at 100 from the first admission's response: span 1000 + (100 - 40).
+  p.observe({ limitRequests: 1, remainingRequests: 0, resetRequestsMs: 1000 }, 100, first);
+  t.is(p.wait(0, 100), 1060, 'seeded with the one used, as if sent at 100');
+  const q = new ProviderCeiling();
+  const old = q.admittedPlain(0);
+  for (let i = 0; i < 1024; i++) q.admittedPlain(50);
+  q.observe({ limitRequests: 2000, remainingRequests: 2000, resetRequestsMs: 1000 }, 100, old);
+  const r = new ProviderCeiling();
+  const kept = r.admittedPlain(0);
+  for (let i = 0; i < 1023; i++) r.admittedPlain(50);
+  r.observe({ limitRequests: 2000, remainingRequests: 2000, resetRequestsMs: 1000 }, 100, kept);
+  // Seeded with those admitted after the response (1024 in q, 1023 in r) as if sent at 100;
+  // filling the rest of the 2000 shows each window's span.
+  for (let i = 0; i < 976; i++) admit(q, 0, 100);
+  for (let i = 0; i < 977; i++) admit(r, 0, 100);
+  t.is(q.wait(0, 100), 1000, 'older than the last 1024: no round trip is known');
+  t.is(r.wait(0, 100), 1100, 'the 1024th from the end: its instant is still kept');
+});
+
+test('widen adds a guard band to the learned window, before or after it is learned, and keeps it as the span grows', (t) => {
+  const p = new ProviderCeiling();
+  p.widen(30);
+  p.observe({ limitRequests: 1, remainingRequests: 0, resetRequestsMs: 1000 }, 0, undefined);
+  t.is(p.wait(0, 0), 1030);
+  p.observe({ limitRequests: 1, resetRequestsMs: 1500 }, 0, undefined);
+  t.is(p.wait(0, 0), 1530);
+  p.widen(5);
+  t.is(p.wait(0, 0), 1505, 'a new guard replaces the old one');
+  p.widen(0);
+  t.is(p.wait(0, 0), 1500);
 });

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { threadId, type TransferListItem } from 'node:worker_threads';
-import { toEpoch } from '../../core/clock.js';
+import { toMachine } from '../../core/clock.js';
 import { CancelledError, ClosedError, ConfigError, deserializeError, serializeError, type SerializedError } from '../../core/errors.js';
 import { noop } from '../../core/noop.js';
 import type { Handler, HandlerContext } from '../../core/service.js';
@@ -65,7 +65,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
       const id = msg[Req.ID];
       // The report carries its instant, and a held slot counts until it arrives: it rides with
       // the call's result when that follows within SENT_LINGER_MS, saving the main thread a wake-up.
-      const report = new SentReport((at) => out.postLater([Op.Sent, id, toEpoch(at)], SENT_LINGER_MS));
+      const report = new SentReport((at) => out.postLater([Op.Sent, id, toMachine(at)], SENT_LINGER_MS));
       ctx.sent = report.sent;
       return { ctx, ended: report.ended };
     };
