@@ -33,6 +33,12 @@ export interface MockUpstream {
   stats(): MockUpstreamStats;
   /** Connections open now. */
   connections(): number;
+  /**
+   * Serves `requests` GETs of the model list to itself, each on a new connection, then forgets
+   * them (arrivals, counts, statuses): the accept and request path runs warm from the first
+   * real request, as a provider's front end does. Routes, their windows and storms are untouched.
+   */
+  warm(requests: number): Promise<void>;
   /** Stops listening and destroys every connection, keep-alive and streaming ones included. */
   close(): Promise<void>;
 }
@@ -383,6 +389,18 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     arrivals,
     stats: () => ({ requests: { ...requests }, statuses: { ...statuses }, resets, connections: sockets.size, inFlight, peakInFlight }),
     connections: () => sockets.size,
+    warm: async (n) => {
+      const agent = new http.Agent({ keepAlive: false });
+      try {
+        for (let i = 0; i < n; i++) await get(`${url}/v1/models`, agent);
+      } finally {
+        agent.destroy();
+      }
+      arrivals.clear();
+      for (const k of Object.keys(requests) as (keyof typeof requests)[]) requests[k] = 0;
+      for (const k of Object.keys(statuses)) delete statuses[k];
+      peakInFlight = inFlight;
+    },
     close: () => {
       if (closed) return Promise.resolve();
       closed = true;
@@ -517,4 +535,15 @@ export function formatDuration(ms: number): string {
 
 function merge(a: RouteOptions | undefined, b: RouteOptions | undefined): RouteOptions {
   return { ...a, ...b };
+}
+
+function get(url: string, agent: http.Agent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (res) => {
+        res.resume();
+        res.once('end', resolve).once('error', reject);
+      })
+      .once('error', reject);
+  });
 }

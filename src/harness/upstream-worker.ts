@@ -62,8 +62,14 @@ function schedPolicy(): 'fifo' | 'other' | null {
 }
 const { nice, realtime } = raisePriority();
 
+// Warm before ready: a cold accept and request path stamped the first requests of a fresh
+// upstream a few ms late (a provider's front end is never cold).
+const WARM_REQUESTS = 16;
+
 startMockUpstream(workerData as MockUpstreamOptions).then(
-  (up) => {
+  async (up) => {
+    await up.warm(WARM_REQUESTS);
+    loopDelay.reset();
     send({ t: 'ready', url: up.url, baseURL: up.baseURL });
     port.on('message', (msg: UpstreamRequest) => {
       if (msg.t === 'collect') {

@@ -238,3 +238,18 @@ test('close() destroys keep-alive and streaming connections at once', async (t) 
   t.true(performance.now() - t0 < 2000);
   t.is(up.connections(), 0);
 });
+
+test('warm(n): serves n requests to itself on new connections, then forgets them; a provider window still starts at the first real request', async (t) => {
+  const up = await upstream(t, { routes: { chat: { rateLimit: { requests: 3, windowMs: 60_000 } } } });
+  await up.warm(5);
+  t.is(up.arrivals.total, 0);
+  const s = up.stats();
+  t.deepEqual(Object.values(s.requests), [0, 0, 0, 0, 0, 0]);
+  t.deepEqual(s.statuses, {});
+  const res = await chat(up.url);
+  t.is(res.status, 200);
+  t.is(res.headers.get('x-ratelimit-remaining-requests'), '2', 'the window counts the first real request as its first');
+  t.is(up.arrivals.total, 1);
+  t.is(up.stats().requests.chat, 1);
+  t.deepEqual(up.stats().statuses, { 200: 1 });
+});
