@@ -119,6 +119,10 @@ for (const name of SHIPPED) {
     t.deepEqual(unexpected.map((e) => `${e.name} by ${e.by} ${e.unit}`), [], 'every expectation of a shipped fixture holds');
     if (unexpected.length === 0 && failed.length === 0) t.is(r.code, 0);
     t.regex(r.stdout, /latency \(ms\)/);
+    // The fixture's guard band, carried into the executor and named in the report and summary.
+    const guard = (JSON.parse(readFileSync(join(ROOT, 'fixtures', `${name}.json`), 'utf8')) as { executor?: { guard?: number | 'auto' } }).executor?.guard ?? null;
+    t.is(report.executor.guard, guard);
+    if (typeof guard === 'number') t.regex(r.stdout, new RegExp(`\\(guard ${guard} ms\\)`));
     // Non-TTY: plain progress lines, no terminal control codes.
     t.notRegex(r.stderr, /\u001b\[/);
     if (html) {
