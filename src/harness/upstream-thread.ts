@@ -26,6 +26,12 @@ export interface Arrivals {
   realtime: boolean | null;
 }
 
+/** What the upstream thread is started with. */
+export interface UpstreamWorkerData {
+  options: MockUpstreamOptions;
+  realtime: boolean;
+}
+
 /**
  * The mock upstream on a thread of its own, so that it is an independent observer: a pause of
  * the main thread (a GC, a burst of callbacks) does not bunch up its arrival timestamps, and
@@ -40,8 +46,12 @@ export class UpstreamThread {
     worker.on('message', (msg: UpstreamReply) => this.#waiting?.(msg));
   }
 
-  static start(options: MockUpstreamOptions): Promise<UpstreamThread> {
-    const worker = spawn(options);
+  /**
+   * @param realtime run the thread real-time where the OS permits it (see upstream-worker.ts);
+   *   default: unless the environment sets `CALLPOOL_OBSERVER_REALTIME=0`
+   */
+  static start(options: MockUpstreamOptions, { realtime = process.env['CALLPOOL_OBSERVER_REALTIME'] !== '0' }: { realtime?: boolean } = {}): Promise<UpstreamThread> {
+    const worker = spawn({ options, realtime });
     return new Promise((resolve, reject) => {
       const fail = (err: unknown) => {
         void worker.terminate();
@@ -109,10 +119,10 @@ export class UpstreamThread {
  * tests), Node 20 does not carry the parent's `--import tsx` hooks into a worker thread, so a
  * small bootstrap registers tsx first.
  */
-function spawn(options: MockUpstreamOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./upstream-worker.js', import.meta.url), { workerData: options });
+function spawn(data: UpstreamWorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./upstream-worker.js', import.meta.url), { workerData: data });
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./upstream-worker.ts', import.meta.url).href;
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData: options });
+  return new Worker(code, { eval: true, workerData: data });
 }

@@ -5,8 +5,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { toMachine } from '../core/clock.js';
 import { serializeError } from '../core/errors.js';
-import { startMockUpstream, type MockUpstreamOptions } from './mock-upstream.js';
-import type { UpstreamReply, UpstreamRequest } from './upstream-thread.js';
+import { startMockUpstream } from './mock-upstream.js';
+import type { UpstreamReply, UpstreamRequest, UpstreamWorkerData } from './upstream-thread.js';
 
 /** Runs the mock upstream on this thread and answers the harness's requests (see upstream-thread.ts). */
 const port = parentPort!;
@@ -21,9 +21,12 @@ loopDelay.enable();
  * runs real-time (SCHED_FIFO at the lowest priority, set with util-linux's `chrt`), else at nice
  * -10: a busy executor and its workers then cannot hold its arrival stamps back while it waits
  * for a core. It stays subject to the kernel's real-time throttling. The executor's threads keep
- * their priority. Returns the nice value and scheduling policy in force (null: not known here).
+ * their priority. A busy real-time thread also holds back every other process on the machine
+ * (on two cores, a test suite's timing checks running beside a soak), so `realtime: false`
+ * (`CALLPOOL_OBSERVER_REALTIME=0`) keeps nice -10 alone. Returns the nice value and scheduling
+ * policy in force (null: not known here).
  */
-function raisePriority(): { nice: number | null; realtime: boolean | null } {
+function raisePriority(realtime: boolean): { nice: number | null; realtime: boolean | null } {
   let tid: number;
   try {
     tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
@@ -36,10 +39,12 @@ function raisePriority(): { nice: number | null; realtime: boolean | null } {
   } catch {
     // Not permitted: the stamps keep the default priority, and the report says so.
   }
-  try {
-    execFileSync('chrt', ['--fifo', '--pid', '1', String(tid)], { stdio: 'ignore', timeout: 5_000 });
-  } catch {
-    // No chrt, or not permitted: nice alone.
+  if (realtime) {
+    try {
+      execFileSync('chrt', ['--fifo', '--pid', '1', String(tid)], { stdio: 'ignore', timeout: 5_000 });
+    } catch {
+      // No chrt, or not permitted: nice alone.
+    }
   }
   let nice: number | null = null;
   try {
@@ -60,13 +65,14 @@ function schedPolicy(): 'fifo' | 'other' | null {
     return null;
   }
 }
-const { nice, realtime } = raisePriority();
+const data = workerData as UpstreamWorkerData;
+const { nice, realtime } = raisePriority(data.realtime);
 
 // Warm before ready: a cold accept and request path stamped the first requests of a fresh
 // upstream a few ms late (a provider's front end is never cold).
 const WARM_REQUESTS = 16;
 
-startMockUpstream(workerData as MockUpstreamOptions).then(
+startMockUpstream(data.options).then(
   async (up) => {
     await up.warm(WARM_REQUESTS);
     loopDelay.reset();

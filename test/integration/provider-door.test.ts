@@ -56,15 +56,39 @@ function mayRunRealtime(): boolean {
   return spawnSync('chrt', ['--fifo', '1', 'true']).status === 0;
 }
 
-test.serial('the observer thread runs real-time and at nice -10 where the OS permits it, and says which priority it had', async (t) => {
+test.serial('the observer thread runs real-time and at nice -10 where the OS permits it, nice alone when asked to, and says which priority it had', async (t) => {
+  const asked = await UpstreamThread.start({}, { realtime: true });
+  const plain = await UpstreamThread.start({}, { realtime: false });
+  try {
+    const rt = await asked.collect();
+    const nonRt = await plain.collect();
+    if (process.platform !== 'linux') return t.is(rt.nice, null);
+    for (const { nice } of [rt, nonRt]) t.is(nice, mayRaisePriority() ? -10 : getPriority(), `nice ${nice}`);
+    t.is(rt.realtime, mayRunRealtime(), `real-time ${rt.realtime}`);
+    t.false(nonRt.realtime);
+  } finally {
+    await Promise.all([asked.close(), plain.close()]);
+  }
+});
+
+test.serial('the observer is real-time by default unless CALLPOOL_OBSERVER_REALTIME=0 (this suite sets it: test files run side by side)', async (t) => {
+  t.is(process.env['CALLPOOL_OBSERVER_REALTIME'], '0');
   const up = await UpstreamThread.start({});
   try {
-    const { nice, realtime } = await up.collect();
-    if (process.platform !== 'linux') return t.is(nice, null);
-    t.is(nice, mayRaisePriority() ? -10 : getPriority(), `nice ${nice}`);
-    t.is(realtime, mayRunRealtime(), `real-time ${realtime}`);
+    t.false((await up.collect()).realtime);
   } finally {
     await up.close();
+  }
+  delete process.env['CALLPOOL_OBSERVER_REALTIME'];
+  try {
+    const rt = await UpstreamThread.start({});
+    try {
+      t.is((await rt.collect()).realtime, process.platform === 'linux' ? mayRunRealtime() : null);
+    } finally {
+      await rt.close();
+    }
+  } finally {
+    process.env['CALLPOOL_OBSERVER_REALTIME'] = '0';
   }
 });
 
