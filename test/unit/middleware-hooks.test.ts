@@ -111,8 +111,9 @@ test('a hanging POST_CALL hook delays the call by its timeout at most', async (t
   t.is(await mw.call!(fakeInv(), async () => 'v'), 'v');
   const elapsed = performance.now() - start;
   await control;
-  // Measured about 51 ms on a quiet loop; the registry's 1 s default would show.
-  t.true(elapsed >= 49 && elapsed < Math.max(controlAt, 50) + 50, `${elapsed.toFixed(1)} ms (control timer: ${controlAt.toFixed(1)} ms)`);
+  // Measured about 51 ms on a quiet loop; the registry's 1 s default would show. A loaded
+  // machine delays the hook's own timer past the control's (a CI run: 114 ms, control 64 ms).
+  t.true(elapsed >= 49 && elapsed < Math.max(controlAt, 50) + 200, `${elapsed.toFixed(1)} ms (control timer: ${controlAt.toFixed(1)} ms)`);
 });
 
 test('hooks around a stream: PRE_STREAM, STREAM_CHUNK may transform, POST_STREAM / STREAM_ERROR', async (t) => {
