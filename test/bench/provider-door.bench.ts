@@ -6,7 +6,8 @@
  *
  * Per scenario: the most arrivals in any window (target: the limit), the utilisation at
  * saturation (`windowMs / mean(t[k] - t[k - limit])` over arrivals whose call waited for rate
- * capacity; target >= 97 %), and the same two with `guard: 'auto'` beside them (the guard's cost).
+ * capacity; target >= 97 %), and the same two with `guard: 'auto'` and with a fixed guard of
+ * `DOOR_FIXED_GUARD_MS` (2 ms, as the shipped fixtures set) beside them (each guard's cost).
  *
  * A strict miss is marked bound by the machine only when the same run shows why: the limiter's
  * own send instants held the limit, and the arrivals fit it in windows shortened by the
@@ -35,6 +36,9 @@ import { result, runStandalone, type BenchResult } from './types.js';
 const RUNS = Number(process.env['DOOR_RUNS'] ?? 10);
 /** `guard: 'auto'` runs beside them: its cost, measured on fewer runs to keep the file within minutes. */
 const GUARD_RUNS = Math.max(1, Math.min(RUNS, Number(process.env['DOOR_GUARD_RUNS'] ?? 3)));
+/** A fixed guard band, run as many times as the plain runs: does it hold the strict count in every one? */
+const FIXED_GUARD_MS = Number(process.env['DOOR_FIXED_GUARD_MS'] ?? 2);
+type Guard = 'auto' | number | undefined;
 const hello = { messages: [{ role: 'user', content: 'hello' }], max_tokens: 16 };
 const ctx = () => CallContext.new('door', { capabilities: ['net.out:127.0.0.1'], timeoutMs: 30_000 });
 const QUICK: MockUpstreamOptions = { routes: { chat: { latency: { kind: 'fixed', ms: 5 } } } };
@@ -50,7 +54,7 @@ interface Scenario {
   windowMs: number;
   /** Whether the scenario saturates the limit (the utilisation target applies). */
   saturates: boolean;
-  run(guard: boolean): Promise<RunFigures>;
+  run(guard: Guard): Promise<RunFigures>;
 }
 
 /** An in-process scenario on one upstream thread: a fresh executor per run, driven by `drive`. */
@@ -73,7 +77,7 @@ function local(
       const upstream = typeof up === 'function' ? up() : await UpstreamThread.start(up);
       await upstream.clear();
       const rec = new Recording(limiter());
-      const ex = new Executor({ ...config(rec), ...(guard ? { guard: 'auto' as const } : {}) });
+      const ex = new Executor({ ...config(rec), ...(guard === undefined ? {} : { guard }) });
       const admissions: Admission[] = [];
       recordAdmissions(ex, admissions);
       const chat = openai.chat({ baseURL: upstream.baseURL, model: 'm' });
@@ -91,7 +95,7 @@ function local(
       }
       const a = await upstream.collect();
       if (typeof up !== 'function') await upstream.close();
-      return figures(a.times, admissions, rec.sends, limit, windowMs, a.loopDelayMaxMs, guardOf(ex), a.stats.statuses['429'] ?? 0);
+      return figures(a.times, admissions, rec.sends, limit, windowMs, a.loopDelayMaxMs, typeof guard === 'number' ? guard : guardOf(ex), a.stats.statuses['429'] ?? 0);
     },
   };
 }
@@ -125,10 +129,10 @@ interface ChildRun {
 
 /** One of the three processes: per run, a fresh executor on the shared Redis key, offering 20 calls/s for `durationMs`. */
 async function redisChild(): Promise<void> {
-  process.on('message', async (m: { baseURL: string; redisUrl: string; key: string; startEpochMs: number; durationMs: number; guard: boolean } | 'exit') => {
+  process.on('message', async (m: { baseURL: string; redisUrl: string; key: string; startEpochMs: number; durationMs: number; guard?: 'auto' | number } | 'exit') => {
     if (m === 'exit') process.exit(0);
     const rec = new Recording(new RedisLimiter([{ limit: 20, windowMs: 1000 }], [], { url: m.redisUrl, key: m.key }));
-    const ex = new Executor({ pool: { kind: 'inline' }, concurrency: 64, queueCapacity: 1000, limits: rec as never, ...(m.guard ? { guard: 'auto' as const } : {}) });
+    const ex = new Executor({ pool: { kind: 'inline' }, concurrency: 64, queueCapacity: 1000, limits: rec as never, ...(m.guard === undefined ? {} : { guard: m.guard }) });
     const admissions: Admission[] = [];
     recordAdmissions(ex, admissions);
     const chat = openai.chat({ baseURL: m.baseURL, model: 'm' });
@@ -142,7 +146,7 @@ async function redisChild(): Promise<void> {
     }
     await Promise.allSettled(all);
     await ex.close();
-    const out: ChildRun = { admissions: admissions.map((a) => ({ atMachine: toMachine(a.at), saturated: a.saturated })), sendsMachine: rec.sends.map(toMachine), guardMs: guardOf(ex) };
+    const out: ChildRun = { admissions: admissions.map((a) => ({ atMachine: toMachine(a.at), saturated: a.saturated })), sendsMachine: rec.sends.map(toMachine), guardMs: typeof m.guard === 'number' ? m.guard : guardOf(ex) };
     process.send!(out);
   });
   process.send!('ready');
@@ -173,7 +177,7 @@ function redisScenario(up: () => UpstreamThread, redisUrl: () => string, kids: (
 
 // --- the rows ------------------------------------------------------------------------------
 
-function rows(s: Scenario, plain: RunFigures[], guarded: RunFigures[]): BenchResult[] {
+function rows(s: Scenario, plain: RunFigures[], guarded: RunFigures[], fixed: RunFigures[]): BenchResult[] {
   const label = `${s.name}, ${s.limit}/${s.windowMs} ms`;
   const strictRow = (prefix: string, runs: RunFigures[]): BenchResult => {
     const worst = Math.max(...runs.map((r) => r.strict));
@@ -203,7 +207,10 @@ function rows(s: Scenario, plain: RunFigures[], guarded: RunFigures[]): BenchRes
   const ug = util(guarded);
   if (ug.length > 0) out.push(result(`${label}, guard 'auto': utilisation at saturation`, '%', ug, 'the guard costs guard / (window + guard)'));
   out.push(result(`${label}, guard 'auto': guard band (dispatch p99)`, 'ms', guarded.map((r) => r.guardMs)));
-  const refused = [...plain, ...guarded].reduce((n, r) => n + r.status429, 0);
+  out.push(strictRow(`, guard ${FIXED_GUARD_MS} ms`, fixed));
+  const uf = util(fixed);
+  if (uf.length > 0) out.push(result(`${label}, guard ${FIXED_GUARD_MS} ms: utilisation at saturation`, '%', uf, 'the guard costs guard / (window + guard)'));
+  const refused = [...plain, ...guarded, ...fixed].reduce((n, r) => n + r.status429, 0);
   if (s.name.startsWith('provider')) out.push(result(`${label}: 429 answers, all runs`, 'responses', [refused], 'target 0'));
   return out;
 }
@@ -243,12 +250,14 @@ export async function run(): Promise<BenchResult[]> {
     for (const s of scenarios) {
       const plain: RunFigures[] = [];
       const guarded: RunFigures[] = [];
+      const fixed: RunFigures[] = [];
       for (let r = 0; r < RUNS; r++) {
-        plain.push(await s.run(false));
-        if (r < GUARD_RUNS) guarded.push(await s.run(true));
+        plain.push(await s.run(undefined));
+        if (r < GUARD_RUNS) guarded.push(await s.run('auto'));
+        fixed.push(await s.run(FIXED_GUARD_MS));
         if (process.env['DOOR_VERBOSE']) console.error(s.name, r, JSON.stringify(plain.at(-1)), JSON.stringify(guarded.at(-1)));
       }
-      out.push(...rows(s, plain, guarded));
+      out.push(...rows(s, plain, guarded, fixed));
     }
     return out;
   } finally {
