@@ -128,8 +128,8 @@ export class MemoryLimiter implements Limiter {
   /** Adds a guard band of `ms` to every window (replacing the previous guard). */
   widen(ms: number): void {
     const g = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    for (const w of this.#requests) w.windowMs = w.baseWindowMs + g;
-    for (const w of this.#tokens) w.windowMs = w.baseWindowMs + g;
+    for (const w of this.#requests) w.widen(g);
+    for (const w of this.#tokens) w.widen(g);
     this.#provider.widen(g);
   }
 

@@ -50,8 +50,7 @@ export class ProviderCeiling {
   #plain = 0;
   /** Their admission instants, the last `PLAIN_TIMES` of them, by sequence number. */
   readonly #plainAt = new Float64Array(PLAIN_TIMES);
-  /** The longest span the provider's reset was seen to cover, and the guard band added to it. */
-  #span = 0;
+  /** The guard band for the learned window (`widen`), kept for when it is learned. */
   #guard = 0;
   active = false;
 
@@ -90,18 +89,15 @@ export class ProviderCeiling {
     if (limit !== undefined && limit >= 1 && limits.resetRequestsMs !== undefined) {
       const span = limits.resetRequestsMs + Math.max(0, t - this.#leftAt(slot));
       if (this.#window === undefined) {
-        this.#span = span;
-        this.#window = new SlidingWindow(limit, span + this.#guard);
+        this.#window = new SlidingWindow(limit, span);
+        this.#window.widen(this.#guard);
         // Our sends before it was learned are not in it: seed it with what the provider
         // says is used, plus what it cannot have counted, as if all were sent now.
         const used = Math.min(limit, limit - (limits.remainingRequests ?? limit) + after + pending);
         for (let i = 0; i < used; i++) this.#window.add(1, t);
       } else {
         this.#window.limit = limit;
-        if (span > this.#span) {
-          this.#span = span;
-          this.#window.windowMs = span + this.#guard;
-        }
+        if (span > this.#window.baseWindowMs) this.#window.stretch(span);
       }
       this.active = true;
     }
@@ -122,7 +118,7 @@ export class ProviderCeiling {
   /** Adds a guard band of `ms` to the learned window (replacing the previous guard), as `Limiter.widen` does to configured ones. */
   widen(ms: number): void {
     this.#guard = ms;
-    if (this.#window !== undefined) this.#window.windowMs = this.#span + ms;
+    this.#window?.widen(ms);
   }
 
   /** 0 when a request of `tokens` fits under the ceilings and the learned window at `t`, else ms until it may. */

@@ -13,9 +13,10 @@ import { ConfigError, type Issue } from '../core/errors.js';
 export class SlidingWindow {
   /** Mutable for a learned provider limit, which may change. */
   limit: number;
-  /** The window the limit was configured with; `windowMs` adds the guard band (`widen`). */
-  readonly baseWindowMs: number;
+  /** How long an entry counts: `baseWindowMs` plus the guard band (`widen`). */
   windowMs: number;
+  #baseMs: number;
+  #guardMs = 0;
   #times: Float64Array;
   #amounts: Float64Array;
   #mask: number;
@@ -35,13 +36,30 @@ export class SlidingWindow {
     if (!(Number.isInteger(initialCapacity) && initialCapacity >= 1 && initialCapacity <= MAX_INITIAL)) issues.push({ path: '/initialCapacity', rule: 'maximum', message: `must be a whole number in [1, ${MAX_INITIAL}], got ${describe(initialCapacity)}` });
     if (issues.length > 0) throw new ConfigError('sliding window', issues);
     this.limit = limit;
-    this.baseWindowMs = windowMs;
+    this.#baseMs = windowMs;
     this.windowMs = windowMs;
     let cap = 16;
     while (cap < Math.min(initialCapacity, limit + 1)) cap *= 2;
     this.#times = new Float64Array(cap);
     this.#amounts = new Float64Array(cap);
     this.#mask = cap - 1;
+  }
+
+  /** The window without its guard band: as configured, or as far as `stretch` has taken it. */
+  get baseWindowMs(): number {
+    return this.#baseMs;
+  }
+
+  /** Sets the guard band added to the window (replacing the previous one). */
+  widen(guardMs: number): void {
+    this.#guardMs = guardMs;
+    this.windowMs = this.#baseMs + guardMs;
+  }
+
+  /** Sets the window itself (a provider's limit learned again), keeping the guard band. */
+  stretch(baseMs: number): void {
+    this.#baseMs = baseMs;
+    this.windowMs = baseMs + this.#guardMs;
   }
 
   /** Units counted inside the window ending at `t`, held ones included. */
