@@ -52,15 +52,15 @@ function raisePriority(realtime: boolean): { nice: number | null; realtime: bool
   } catch {
     // Leave it unknown.
   }
-  return { nice, realtime: schedPolicy() === 'fifo' };
+  return { nice, realtime: runsFifo() };
 }
 
-/** This thread's scheduling policy, from field 41 of /proc/thread-self/stat (1: SCHED_FIFO). */
-function schedPolicy(): 'fifo' | 'other' | null {
+/** Whether this thread runs SCHED_FIFO: field 41 of /proc/thread-self/stat is 1 (null: unreadable). */
+function runsFifo(): boolean | null {
   try {
     const stat = readFileSync('/proc/thread-self/stat', 'utf8');
     const policy = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38];
-    return policy === '1' ? 'fifo' : policy === undefined ? null : 'other';
+    return policy === undefined ? null : policy === '1';
   } catch {
     return null;
   }
