@@ -1,40 +1,19 @@
 // `npm run test:fast`: the suite less what is slow by nature (`npm test` runs everything), on the
 // tests compiled to plain JavaScript (test/build-js.mjs, .test-build/): no tsx in each ava
-// process, worker thread and child process. Left out: test/perf (measurements), the soak runs
-// (test/integration/soak-*), and the tests that build or run the package whole: package (npm
-// pack and install, consumers compiled with tsc), pool-compiled (tsc over the whole tree) and
-// examples (each example a process of its own with a worker pool).
-// Files that take long in wall time (real seconds of waiting: coarse timers, rate windows, Redis
-// processes) start first, so their waits overlap the CPU-bound files instead of ending the run.
-const LONG = [
-  'redis-switch',
-  'transport-coarse-timer',
-  'provider-door',
-  'http-limits',
-  'transport-http',
-  'http-pipeline',
-  'redis-outage',
-  'redis-shared',
-  'redis-sent',
-  'redis-limiter',
-  'pool-backends',
-  'provider-limits',
-];
+// process, worker thread and child process. test/fast-plan.mjs says what is left out and which
+// files share a process (.test-build/test/fast/group-*.test.js); the files that mostly wait run
+// alone and start first.
+import { ALONE, BUILD, testFiles } from './test/fast-plan.mjs';
+
 const rank = (file) => {
-  const i = LONG.findIndex((name) => file.endsWith(`/${name}.test.js`));
-  return i === -1 ? LONG.length : i;
+  const i = ALONE.findIndex((name) => file.endsWith(`/${name}.test.js`));
+  return i === -1 ? ALONE.length : i;
 };
+const alone = testFiles().filter((f) => rank(f) < ALONE.length);
 
 export default {
   sortTestFiles: (a, b) => rank(a) - rank(b) || a.localeCompare(b),
-  files: [
-    '.test-build/test/unit/**/*.test.js',
-    '.test-build/test/integration/**/*.test.js',
-    '!.test-build/test/integration/soak-*.test.js',
-    '!.test-build/test/integration/package.test.js',
-    '!.test-build/test/integration/examples.test.js',
-    '!.test-build/test/unit/pool-compiled.test.js',
-  ],
+  files: [...alone, `${BUILD}/test/fast/group-*.test.js`],
   nodeArguments: ['--expose-gc'],
   // Test files run side by side on two cores: a real-time upstream thread in one (a soak's
   // observer) would hold back the timing checks of another. The tests that check the
@@ -42,8 +21,6 @@ export default {
   environmentVariables: { CALLPOOL_OBSERVER_REALTIME: '0' },
   workerThreads: false,
   timeout: '2m',
-  // Three files at a time on two cores: the long files above mostly wait. Compiled, every test
-  // passed at three on this machine with other work on it (load 4-8); `npm test` (under tsx,
-  // three times the CPU per file) stays at two.
-  concurrency: 3,
+  // Three processes at a time on two cores: the files that run alone mostly wait.
+  concurrency: 4,
 };

@@ -1,5 +1,5 @@
 import FakeTimers from '@sinonjs/fake-timers';
-import type { TestFn } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
 
 export type FakeClock = ReturnType<typeof FakeTimers.install>;
 
@@ -25,22 +25,31 @@ export async function settle(turns = 5): Promise<void> {
 }
 
 /**
- * A fake clock installed before each test of the file and removed after it (the tests must be
- * serial). `fake.clock` is the current one; `fake.advance(ms)` moves it, then lets the real
- * immediates and microtasks run.
+ * Serial tests that each run on a fake clock of their own: `fake.serial(title, impl)` installs
+ * one before the test and removes it in the test's teardown. Per test, not ava's beforeEach:
+ * ava's hooks apply to every test in the process, and test:fast runs several files in one.
+ * `fake.clock` is the current one; `fake.advance(ms)` moves it, then lets the real immediates
+ * and microtasks run.
  */
-export function fakeClockEach(test: TestFn): { readonly clock: FakeClock; advance(ms: number): Promise<void> } {
+export function fakeClockEach(test: TestFn): {
+  readonly clock: FakeClock;
+  serial(title: string, impl: (t: ExecutionContext) => void | Promise<void>): void;
+  advance(ms: number): Promise<void>;
+} {
   let current: FakeClock | undefined;
-  test.beforeEach(() => {
-    current = installClock();
-  });
-  test.afterEach.always(() => {
-    current?.uninstall();
-    current = undefined;
-  });
   return {
     get clock() {
       return current!;
+    },
+    serial(title, impl) {
+      test.serial(title, (t) => {
+        current = installClock();
+        t.teardown(() => {
+          current?.uninstall();
+          current = undefined;
+        });
+        return impl(t);
+      });
     },
     async advance(ms: number) {
       current!.tick(ms);

@@ -27,7 +27,7 @@ function executor(limiter: Limiter, extra: Partial<ConstructorParameters<typeof 
   return new Executor({ pool: { kind: 'inline' }, limits: limiter, ...extra });
 }
 
-test.serial('an asynchronous limiter is asked for one call at a time, in queue order; each call goes in when its answer comes', async (t) => {
+fake.serial('an asynchronous limiter is asked for one call at a time, in queue order; each call goes in when its answer comes', async (t) => {
   const answers: Deferred<Acquisition>[] = [];
   const limiter = new ScriptedLimiter(() => {
     const d = deferred<Acquisition>();
@@ -54,7 +54,7 @@ test.serial('an asynchronous limiter is asked for one call at a time, in queue o
   await ex.close();
 });
 
-test.serial('a store that fails counts as unavailable: asked again after 100 ms; queued calls past their deadline fail E_LIMITER_UNAVAILABLE, the head and those behind it', async (t) => {
+fake.serial('a store that fails counts as unavailable: asked again after 100 ms; queued calls past their deadline fail E_LIMITER_UNAVAILABLE, the head and those behind it', async (t) => {
   const limiter = new ScriptedLimiter(() => Promise.reject(new Error('store down')));
   const ex = executor(limiter);
   const limited: ExecutorEventMap['rateLimited'][] = [];
@@ -78,7 +78,7 @@ test.serial('a store that fails counts as unavailable: asked again after 100 ms;
   await ex.close();
 });
 
-test.serial('a queued call past its deadline while the limiter only says "not yet" fails E_DEADLINE (queued), naming the limit it waited for', async (t) => {
+fake.serial('a queued call past its deadline while the limiter only says "not yet" fails E_DEADLINE (queued), naming the limit it waited for', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 1 ? yes('t1') : notYet(1000, 'tokens')));
   const g = gate();
   const ex = executor(limiter);
@@ -96,7 +96,7 @@ test.serial('a queued call past its deadline while the limiter only says "not ye
   await ex.close();
 });
 
-test.serial('a queued call past its deadline while the store has not answered says so, with how long the store has been asked', async (t) => {
+fake.serial('a queued call past its deadline while the store has not answered says so, with how long the store has been asked', async (t) => {
   const limiter = new ScriptedLimiter(() => new Promise<Acquisition>(() => {}));
   const ex = executor(limiter);
   const c = ex.submit(echo, 1, CallContext.withTimeout('c', 300));
@@ -110,7 +110,7 @@ for (const [how, answer] of [
   ['admits it', yes('granted')],
   ['says not yet', notYet(50)],
 ] as const) {
-  test.serial(`a call cancelled while the store is asked: when the store ${how}, the next call is asked at once`, async (t) => {
+  fake.serial(`a call cancelled while the store is asked: when the store ${how}, the next call is asked at once`, async (t) => {
     let pending: Deferred<Acquisition> | undefined;
     const limiter = new ScriptedLimiter((n) => {
       if (n > 1) return yes(`t${n}`);
@@ -137,7 +137,7 @@ for (const [how, result] of [
   ['returns nothing', () => undefined],
   ['rejects', () => Promise.reject(new Error('store down'))],
 ] as const) {
-  test.serial(`a slot granted to a call cancelled meanwhile is given back (0 tokens) and placed at that instant; the store ${how}, nothing escapes`, async (t) => {
+  fake.serial(`a slot granted to a call cancelled meanwhile is given back (0 tokens) and placed at that instant; the store ${how}, nothing escapes`, async (t) => {
     let pending: Deferred<Acquisition> | undefined;
     const limiter = new ScriptedLimiter(() => {
       pending = deferred<Acquisition>();
@@ -161,7 +161,7 @@ for (const [how, result] of [
   });
 }
 
-test.serial('a limiter without sent(): a slot granted to a cancelled call is still given back', async (t) => {
+fake.serial('a limiter without sent(): a slot granted to a cancelled call is still given back', async (t) => {
   let pending: Deferred<Acquisition> | undefined;
   const limiter = new ScriptedLimiter(() => {
     pending = deferred<Acquisition>();
@@ -187,7 +187,7 @@ test.serial('a limiter without sent(): a slot granted to a cancelled call is sti
   await ex.close();
 });
 
-test.serial('a store\'s "not yet" for the head is told once and asked again after the wait it named, exactly', async (t) => {
+fake.serial('a store\'s "not yet" for the head is told once and asked again after the wait it named, exactly', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 1 ? Promise.resolve(notYet(50)) : Promise.resolve(yes(`t${n}`))));
   const ex = executor(limiter);
   const limited: ExecutorEventMap['rateLimited'][] = [];
@@ -205,7 +205,7 @@ test.serial('a store\'s "not yet" for the head is told once and asked again afte
   await ex.close();
 });
 
-test.serial('while the head waits for its instant nothing asks the limiter again: not a new call, not a call cancelled behind it, not a running call ending; the head leaving does, at once', async (t) => {
+fake.serial('while the head waits for its instant nothing asks the limiter again: not a new call, not a call cancelled behind it, not a running call ending; the head leaving does, at once', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 1 ? yes('t1') : n === 2 ? notYet(500) : yes(`t${n}`)));
   // No send reports: a placed slot would rightly ask the limiter again (see the refund test).
   limiter.holdsTickets = false;
@@ -236,7 +236,7 @@ test.serial('while the head waits for its instant nothing asks the limiter again
   await ex.close();
 });
 
-test.serial('a refund or a send report while the head waits lets it in at once; with nobody waiting they ask nothing', async (t) => {
+fake.serial('a refund or a send report while the head waits lets it in at once; with nobody waiting they ask nothing', async (t) => {
   // Estimates 10 tokens, reports 1 used: the limiter is reconciled with less, a refund.
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
@@ -276,7 +276,7 @@ test.serial('a refund or a send report while the head waits lets it in at once; 
   await Promise.all([ex.close(), ex2.close()]);
 });
 
-test.serial('a retry waiting for rate capacity counts as running, not queued, and goes in at the instant named', async (t) => {
+fake.serial('a retry waiting for rate capacity counts as running, not queued, and goes in at the instant named', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 2 ? notYet(50) : yes(`t${n}`)));
   const ex = executor(limiter, { middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 })] });
   const c = ex.submit(flaky(1).service, {}, CallContext.withTimeout('r', 1000));
@@ -297,7 +297,7 @@ test.serial('a retry waiting for rate capacity counts as running, not queued, an
   await ex.close();
 });
 
-test.serial('a retry cancelled while it waits for rate capacity leaves the counts right', async (t) => {
+fake.serial('a retry cancelled while it waits for rate capacity leaves the counts right', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 2 ? notYet(500) : yes(`t${n}`)));
   const ex = executor(limiter, { middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 })] });
   const ac = new AbortController();
@@ -321,7 +321,7 @@ test.serial('a retry cancelled while it waits for rate capacity leaves the count
   await ex.close();
 });
 
-test.serial('a retry whose wait for rate capacity reaches its deadline fails at once (retry phase), the wait and what was left in its context', async (t) => {
+fake.serial('a retry whose wait for rate capacity reaches its deadline fails at once (retry phase), the wait and what was left in its context', async (t) => {
   let deadline = 0;
   // The wait ends exactly at the deadline: not in time either.
   const limiter = new ScriptedLimiter((n) => (n === 2 ? notYet(deadline - performance.now()) : yes(`t${n}`)));
@@ -339,7 +339,7 @@ test.serial('a retry whose wait for rate capacity reaches its deadline fails at 
   await ex.close();
 });
 
-test.serial('a retry waiting on an unreachable store is not failed early; at its deadline it fails E_LIMITER_UNAVAILABLE', async (t) => {
+fake.serial('a retry waiting on an unreachable store is not failed early; at its deadline it fails E_LIMITER_UNAVAILABLE', async (t) => {
   const limiter = new ScriptedLimiter((n) => (n === 1 ? yes('t1') : notYet(100, 'unavailable')));
   const ex = executor(limiter, { middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 })] });
   const c = ex.submit(flaky(1).service, {}, CallContext.withTimeout('r', 250));
@@ -351,7 +351,7 @@ test.serial('a retry waiting on an unreachable store is not failed early; at its
   await ex.close();
 });
 
-test.serial('a store\'s late "not yet" for a call that is no longer the head (a retry went in front) asks again for the new head at once', async (t) => {
+fake.serial('a store\'s late "not yet" for a call that is no longer the head (a retry went in front) asks again for the new head at once', async (t) => {
   let pendingB: Deferred<Acquisition> | undefined;
   const limiter = new ScriptedLimiter((n) => {
     if (n === 2) {

@@ -85,7 +85,8 @@ test('an unread failed ServiceCall does not raise an unhandled rejection', async
   t.is(c.toJSON().error?.message, 'nobody listens');
 });
 
-test('a ServiceCall awaited before it fails rejects with that very error, once, and leaves no unhandled rejection behind', async (t) => {
+// Serial: it listens for process-wide unhandled rejections.
+test.serial('a ServiceCall awaited before it fails rejects with that very error, once, and leaves no unhandled rejection behind', async (t) => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);

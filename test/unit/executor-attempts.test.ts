@@ -1,6 +1,19 @@
 import test from 'ava';
 import { CallContext, defineService, Executor, retry, type ExecutorEventMap } from '../../src/index.js';
+import { fakeClockEach, settle } from '../helpers/fake-clock.js';
 import { flaky } from '../helpers/services.js';
+
+// The tests of rate waits run on a fake clock: each instant is checked exactly, and a loop held
+// by other work in the process cannot carry a retry past the window it should wait for.
+const fake = fakeClockEach(test);
+
+/** Whether `p` has settled, after the microtasks already queued have run. */
+async function isSettled(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(() => (settled = true), () => (settled = true));
+  await new Promise<void>((r) => setImmediate(r));
+  return settled;
+}
 
 test('every retry is admitted through the same queue and announced like a first attempt', async (t) => {
   const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 100, windowMs: 1000 } }, middleware: [retry({ maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 })] });
@@ -14,7 +27,7 @@ test('every retry is admitted through the same queue and announced like a first 
   t.is(ex.stats().completed, 1);
 });
 
-test('a retry waiting for rate capacity is announced by rateLimited, and charged to the limit', async (t) => {
+fake.serial('a retry waiting for rate capacity is announced by rateLimited, and charged to the limit', async (t) => {
   // One request per second: the retry must wait for the first attempt's slot to leave the window.
   const windowMs = 1000;
   const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs } }, middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 })] });
@@ -23,10 +36,17 @@ test('a retry waiting for rate capacity is announced by rateLimited, and charged
   const admitted: ExecutorEventMap['admitted'][] = [];
   ex.on('rateLimited', (e) => limited.push(e));
   ex.on('admitted', (e) => admitted.push(e));
-  t.is(await ex.call(flaky(1).service, {}, CallContext.new('b')), 2);
-  t.deepEqual(limited.map((e) => [e.reason, e.attempt]), [['requests', 2]]);
+  const result = ex.call(flaky(1).service, {}, CallContext.new('b'));
+  await settle(); // the first attempt fails and the retry's backoff (1-2 ms) starts
+  await fake.advance(5);
+  t.deepEqual(limited.map((e) => [e.reason, e.attempt]), [['requests', 2]], 'the retry asked, and was told to wait');
+  t.deepEqual(admitted.map((e) => e.attempt), [1]);
+  await fake.advance(windowMs - 6);
+  t.is(admitted.length, 1, 'not inside the window');
+  await fake.advance(1);
+  t.is(await result, 2);
   t.deepEqual(admitted.map((e) => e.attempt), [1, 2]);
-  t.true(admitted[1]!.at - admitted[0]!.at >= windowMs - 1, `${admitted[1]!.at - admitted[0]!.at} ms`);
+  t.is(admitted[1]!.at - admitted[0]!.at, windowMs, 'at the instant the first slot left the window');
   t.is(ex.stats().rateLimitedWaits, 1);
 });
 
@@ -50,7 +70,7 @@ test('the ServiceCall that submit returns carries no queue, heap, ticket or abor
   for (const key of ['prev', 'next', 'heapIndex', 'ticket', 'controller', 'onAbort', 'abort', 'signal']) t.false(key in call, key);
 });
 
-test("guard: 'auto' widens the windows by the measured dispatch jitter, reported in stats().dispatch", async (t) => {
+fake.serial("guard: 'auto' widens the windows by the measured dispatch jitter, reported in stats().dispatch", async (t) => {
   // The handler's request leaves 40 ms after it starts: slots must land 40 ms later than stamped.
   const late = defineService({
     name: 'late',
@@ -67,7 +87,10 @@ test("guard: 'auto' widens the windows by the measured dispatch jitter, reported
     const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs } }, ...(guard ? { guard: 'auto' as const } : {}) });
     const at: number[] = [];
     ex.on('admitted', (e) => at.push(e.at));
-    for (let i = 0; i < 4; i++) await ex.call(late, {}, CallContext.new('b'));
+    for (let i = 0; i < 4; i++) {
+      const done = ex.call(late, {}, CallContext.new('b'));
+      while (!(await isSettled(done))) await fake.advance(1);
+    }
     const stats = ex.stats();
     await ex.close();
     return { gaps: at.slice(1).map((a, i) => a - at[i]!), stats };
@@ -107,7 +130,7 @@ test("guard: 'auto' with a Limiter object that cannot widen is a configuration e
   t.notThrows(() => new Executor({ pool: { kind: 'inline' }, guard: 'auto' }).close());
 });
 
-test('a retry waiting for rate capacity counts as running, not queued: the stats identity holds', async (t) => {
+fake.serial('a retry waiting for rate capacity counts as running, not queued: the stats identity holds', async (t) => {
   const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 1, windowMs: 1000 } }, middleware: [retry({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 })] });
   t.teardown(() => ex.close());
   let seen = false;
@@ -119,6 +142,11 @@ test('a retry waiting for rate capacity counts as running, not queued: the stats
     t.is(s.running, 1);
     t.is(s.accepted, s.completed + s.failed + s.cancelled + s.queued + s.running);
   });
-  t.is(await ex.call(flaky(1).service, {}, CallContext.new('b')), 2);
+  const result = ex.call(flaky(1).service, {}, CallContext.new('b'));
+  await settle();
+  await fake.advance(5);
+  t.true(seen, 'the retry asked inside the window');
+  await fake.advance(995);
+  t.is(await result, 2);
   t.true(seen);
 });

@@ -128,7 +128,8 @@ test('EventHub: listening says which events have listeners, through on/off of se
   t.deepEqual(hub.listening, { queueFull: false, rateLimited: false, admitted: true, settled: false });
 });
 
-test('EventHub: a throwing listener never reaches the emitter (the listeners before it have run); many listeners raise no warning', (t) => {
+// Serial: it listens for process-wide warnings.
+test.serial('EventHub: a throwing listener never reaches the emitter (the listeners before it have run); many listeners raise no warning', (t) => {
   const hub = new EventHub();
   const seen: number[] = [];
   hub.on('queueFull', () => seen.push(1));

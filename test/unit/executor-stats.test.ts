@@ -7,7 +7,7 @@ import { deferred } from '../helpers/scripted-limiter.js';
 
 const fake = fakeClockEach(test);
 
-test.serial('each outcome counts under its own status once; only an expired deadline counts as deadlineExceeded', async (t) => {
+fake.serial('each outcome counts under its own status once; only an expired deadline counts as deadlineExceeded', async (t) => {
   const ex = new Executor({ pool: { kind: 'inline' } });
   t.teardown(() => ex.close({ drain: false }));
   const echo = defineService({ name: 'echo', handler: { call: (r: unknown) => r } });
@@ -27,7 +27,7 @@ test.serial('each outcome counts under its own status once; only an expired dead
   t.like(s, { accepted: 5, completed: 2, failed: 2, cancelled: 1, deadlineExceeded: 1, queued: 0, running: 0 });
 });
 
-test.serial('runTime counts the calls that ran, each from admission to settle; a call cancelled in the queue never ran', async (t) => {
+fake.serial('runTime counts the calls that ran, each from admission to settle; a call cancelled in the queue never ran', async (t) => {
   const ex = new Executor({ pool: { kind: 'inline' }, concurrency: 1 });
   t.teardown(() => ex.close({ drain: false }));
   const gates = [deferred<string>(), deferred<string>()];

@@ -3,7 +3,7 @@ import { CallContext, DeadlineExceededError, Executor, RateLimitError, defineSer
 import { fakeClockEach, settle } from '../helpers/fake-clock.js';
 import { echo, gate, sleeper } from '../helpers/services.js';
 
-// Time is the subject here: the clock is fake (see helpers/fake-fake.clock.ts), so each instant is
+// Time is the subject here: the clock is fake (see helpers/fake-clock.ts), so each instant is
 // checked exactly, with no milliseconds of luck either way. Public API only.
 
 const fake = fakeClockEach(test);
@@ -12,7 +12,7 @@ const { advance } = fake;
 
 const passThrough: Middleware = { name: 'pass', call: (inv, next) => next(inv), stream: (inv, next) => next(inv) };
 
-test.serial('rate capacity: the waiting head is admitted at the exact instant the oldest admission leaves the window', async (t) => {
+fake.serial('rate capacity: the waiting head is admitted at the exact instant the oldest admission leaves the window', async (t) => {
   // A window off any round grid: a polling loop (every 1, 5 or 10 ms) cannot land on it.
   const windowMs = 1000.37;
   const ex = new Executor({ limits: { requests: { limit: 1, windowMs } }, pool: { kind: 'inline' } });
@@ -34,7 +34,7 @@ test.serial('rate capacity: the waiting head is admitted at the exact instant th
   await ex.close();
 });
 
-test.serial('rate capacity: while the head waits, the executor holds one timer and nothing fires before the instant', async (t) => {
+fake.serial('rate capacity: while the head waits, the executor holds one timer and nothing fires before the instant', async (t) => {
   const ex = new Executor({ limits: { requests: { limit: 1, windowMs: 5000 } }, pool: { kind: 'inline' } });
   ex.submit(echo, 1);
   const second = ex.submit(echo, 2);
@@ -61,7 +61,7 @@ test.serial('rate capacity: while the head waits, the executor holds one timer a
   await ex.close();
 });
 
-test.serial('a queued call whose deadline passes is rejected at that instant (phase queued)', async (t) => {
+fake.serial('a queued call whose deadline passes is rejected at that instant (phase queued)', async (t) => {
   const g = gate();
   const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
   ex.submit(g.service, { id: 1 });
@@ -82,7 +82,7 @@ test.serial('a queued call whose deadline passes is rejected at that instant (ph
   await ex.close();
 });
 
-test.serial('a call waiting for rate capacity fails at its deadline, not when capacity frees', async (t) => {
+fake.serial('a call waiting for rate capacity fails at its deadline, not when capacity frees', async (t) => {
   const ex = new Executor({ limits: { requests: { limit: 1, windowMs: 10_000 } }, pool: { kind: 'inline' } });
   ex.submit(echo, 1);
   const t0 = performance.now();
@@ -100,7 +100,7 @@ test.serial('a call waiting for rate capacity fails at its deadline, not when ca
   await ex.close({ drain: false });
 });
 
-test.serial('a running call whose deadline passes is aborted at that instant through its signal', async (t) => {
+fake.serial('a running call whose deadline passes is aborted at that instant through its signal', async (t) => {
   const g = gate();
   const ex = new Executor({ pool: { kind: 'inline' } });
   const t0 = performance.now();
@@ -117,7 +117,7 @@ test.serial('a running call whose deadline passes is aborted at that instant thr
   await ex.close();
 });
 
-test.serial('several deadlines: each call fails at its own instant, in order, from one timer', async (t) => {
+fake.serial('several deadlines: each call fails at its own instant, in order, from one timer', async (t) => {
   const g = gate();
   const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
   ex.submit(g.service, { id: 0 });
@@ -141,7 +141,7 @@ for (const [label, middleware] of [
   ['no middleware', []],
   ['through the middleware onion', [passThrough]],
 ] as const) {
-  test.serial(`a 429 with retry-after pauses admissions of every other call until it has passed (${label})`, async (t) => {
+  fake.serial(`a 429 with retry-after pauses admissions of every other call until it has passed (${label})`, async (t) => {
     const limited = defineService({ name: 'limited', handler: { call: () => Promise.reject(new RateLimitError('429', 300)) } });
     // Concurrency and the request limit never bind: only the pause can hold the second call.
     const ex = new Executor({ concurrency: 10, limits: { requests: { limit: 1000, windowMs: 1000 } }, pool: { kind: 'inline' }, middleware: [...middleware] });
@@ -162,7 +162,7 @@ for (const [label, middleware] of [
   });
 }
 
-test.serial('close({ timeoutMs }) cancels what is unfinished at exactly that moment', async (t) => {
+fake.serial('close({ timeoutMs }) cancels what is unfinished at exactly that moment', async (t) => {
   const ex = new Executor({ pool: { kind: 'inline' } });
   const call = ex.submit(sleeper, { ms: 60_000 });
   call.result().catch(() => undefined);
@@ -174,7 +174,7 @@ test.serial('close({ timeoutMs }) cancels what is unfinished at exactly that mom
   t.is(call.status, 'CANCELLED');
 });
 
-test.serial('a token refund while the head waits admits it at once, not when the window said', async (t) => {
+fake.serial('a token refund while the head waits admits it at once, not when the window said', async (t) => {
   const g = gate();
   const llm = defineService<{ id: number }, unknown>({ name: 'llm', handler: g.service.handler!, estimateTokens: () => 900 });
   const ex = new Executor({ limits: { tokens: { limit: 1000, windowMs: 60_000 } }, pool: { kind: 'inline' } });
@@ -191,7 +191,7 @@ test.serial('a token refund while the head waits admits it at once, not when the
   await ex.close();
 });
 
-test.serial('a waiting head cancelled in the last millisecond leaves no timer behind', async (t) => {
+fake.serial('a waiting head cancelled in the last millisecond leaves no timer behind', async (t) => {
   const ex = new Executor({ limits: { requests: { limit: 1, windowMs: 1000.5 } }, pool: { kind: 'inline' } });
   ex.submit(echo, 1);
   const ac = new AbortController();

@@ -273,7 +273,8 @@ test('a deadline that passes while submit() is still registering the call settle
   await ex.close();
 });
 
-test('real time: a rate-limited head is admitted at the instant capacity frees, no later than a plain timer of the same wait', async (t) => {
+// Serial: its timing is checked against real timers, with no other test of the process running.
+test.serial('real time: a rate-limited head is admitted at the instant capacity frees, no later than a plain timer of the same wait', async (t) => {
   const windowMs = 60;
   const ex = new Executor({ limits: { requests: { limit: 1, windowMs } }, pool: { kind: 'inline' } });
   const at: number[] = [];

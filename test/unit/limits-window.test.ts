@@ -64,7 +64,8 @@ test('SlidingWindow.adjust: a refund for an entry that already left the window c
   t.is(w.used(150), 5);
 });
 
-test('SlidingWindow: a million admissions through a small window keep memory flat (the ring grows only when full)', async (t) => {
+// Serial: it measures the process's memory.
+test.serial('SlidingWindow: a million admissions through a small window keep memory flat (the ring grows only when full)', async (t) => {
   const w = new SlidingWindow(2, 1);
   // The ring lives in typed arrays: their memory is counted in arrayBuffers, not heapUsed.
   await heapAfterGc();

@@ -142,7 +142,8 @@ test('breaker: streams pass chunk by chunk; a mid-stream failure counts; leaving
   t.is(b.state('svc'), 'closed');
 });
 
-test('breaker: 100 chunks of 1 MB pass through without buffering (heap growth < 15 MB)', async (t) => {
+// Serial: it measures the process's heap.
+test.serial('breaker: 100 chunks of 1 MB pass through without buffering (heap growth < 15 MB)', async (t) => {
   const gc = (globalThis as { gc?: () => void }).gc;
   t.truthy(gc, 'run with --expose-gc');
   const b = circuitBreaker();

@@ -24,7 +24,7 @@ async function* spaced(ms: number, items: unknown[], fail?: unknown): AsyncGener
   if (fail !== undefined) throw fail;
 }
 
-test.serial('call durations are exact, a duration on a bucket bound is counted in that bucket, the max is the largest seen', async (t) => {
+fake.serial('call durations are exact, a duration on a bucket bound is counted in that bucket, the max is the largest seen', async (t) => {
   const m = metrics({ buckets: [5, 1, 1, 2] });
   const inv = fakeInv();
   for (const ms of [1000, 2500, 400]) {
@@ -46,7 +46,7 @@ test.serial('call durations are exact, a duration on a bucket bound is counted i
   t.regex(text, /callpool_call_duration_seconds_sum\{service="svc",kind="call"\} 3\.9\n/);
 });
 
-test.serial('stream durations are exact for each ending (ok, failure, consumer left) and labelled kind="stream"', async (t) => {
+fake.serial('stream durations are exact for each ending (ok, failure, consumer left) and labelled kind="stream"', async (t) => {
   const m = metrics({ buckets: [1, 10] });
   const inv = fakeInv({ kind: 'stream' });
   const done = collect(m.stream!(inv, () => spaced(300, ['a', 'b'])));
@@ -74,7 +74,7 @@ test.serial('stream durations are exact for each ending (ok, failure, consumer l
   t.regex(text, /callpool_call_duration_seconds_sum\{service="svc",kind="stream"\} 1\.55\n/);
 });
 
-test.serial('outcomes: cancellations, well-formed codes, and anything else bucketed (never echoed)', async (t) => {
+fake.serial('outcomes: cancellations, well-formed codes, and anything else bucketed (never echoed)', async (t) => {
   const m = metrics();
   const inv = fakeInv();
   const failures: unknown[] = [
@@ -100,7 +100,7 @@ test.serial('outcomes: cancellations, well-formed codes, and anything else bucke
   t.deepEqual(m.snapshot().services['svc']!.calls.outcomes, { cancelled: 1, E_HANDLER: 4, E_OTHER: 5, E_FINE_2: 1 });
 });
 
-test.serial('stream bytes: null, undefined and functions count 0, a chunk JSON cannot encode counts 0, others their JSON size', async (t) => {
+fake.serial('stream bytes: null, undefined and functions count 0, a chunk JSON cannot encode counts 0, others their JSON size', async (t) => {
   const m = metrics();
   const cyclic: Record<string, unknown> = {};
   cyclic['self'] = cyclic;
@@ -111,7 +111,7 @@ test.serial('stream bytes: null, undefined and functions count 0, a chunk JSON c
   t.is(s.bytes, 7, 'only {"a":1}');
 });
 
-test.serial('Prometheus text: counters at zero are left out, the others named as documented, with their help', async (t) => {
+fake.serial('Prometheus text: counters at zero are left out, the others named as documented, with their help', async (t) => {
   const m = metrics();
   const events = new EventEmitter();
   m.attach!(events as unknown as ExecutorEvents);
@@ -129,7 +129,7 @@ test.serial('Prometheus text: counters at zero are left out, the others named as
   t.is(m.name, 'metrics');
 });
 
-test.serial('close() stops listening to the executor; closing one never attached is fine', async (t) => {
+fake.serial('close() stops listening to the executor; closing one never attached is fine', async (t) => {
   t.notThrows(() => metrics().close!());
   const m = metrics();
   const events = new EventEmitter();

@@ -27,7 +27,8 @@ test('model() - a name with no known prefix resolves by base URL (any OpenAI-com
   t.deepEqual(vllm.service.requires, ['net.out:127.0.0.1']);
 });
 
-test('model() - the key comes from the adapter\'s own variable; limits default to the provider\'s documented ones', async (t) => {
+// Serial: it sets process-wide environment variables.
+test.serial('model() - the key comes from the adapter\'s own variable; limits default to the provider\'s documented ones', async (t) => {
   const saved = { o: process.env['OPENAI_API_KEY'], a: process.env['ANTHROPIC_API_KEY'] };
   process.env['OPENAI_API_KEY'] = 'sk-from-env-openai';
   process.env['ANTHROPIC_API_KEY'] = 'sk-from-env-anthropic';
@@ -95,7 +96,17 @@ test('close() and Symbol.asyncDispose - idempotent; a closed handle refuses call
 test.serial('a handle starts no worker threads until it is used: a thousand unused handles, then one call', async (t) => {
   // Threads of this process (Linux): every worker thread is one.
   const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
-  const before = threads();
+  // A closed pool's threads may linger a moment after close() (the tests before this one):
+  // count from a number that has stopped moving.
+  const settled = async (): Promise<number> => {
+    for (let n = threads(); ; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      const m = threads();
+      if (m === n) return m;
+      n = m;
+    }
+  };
+  const before = await settled();
   const unused = Array.from({ length: 1000 }, () => model('openai/gpt-4o-mini', { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'k' }));
   t.true(threads() <= before, 'no thread for a handle nobody called');
   await Promise.all(unused.map((m) => m.close()));
@@ -106,7 +117,7 @@ test.serial('a handle starts no worker threads until it is used: a thousand unus
   const up = await startMockUpstream();
   t.teardown(() => up.close());
   const used = model('openai/gpt-4o-mini', { baseURL: up.baseURL, apiKey: 'k' });
-  const base = threads();
+  const base = await settled();
   await used.chat({ messages: [{ role: 'user', content: 'hi' }] });
   t.true(threads() >= base + 2, 'its piscina threads started with the first call');
   await used.close();

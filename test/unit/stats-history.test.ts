@@ -34,7 +34,8 @@ async function heapAfter(historySize: number): Promise<number> {
   return used;
 }
 
-test('100 calls of 1 MB responses keep < 5 MB alive in the history (heap after GC vs historySize 0)', async (t) => {
+// Serial: it measures the process's heap.
+test.serial('100 calls of 1 MB responses keep < 5 MB alive in the history (heap after GC vs historySize 0)', async (t) => {
   await heapAfter(0); // warm-up: code, caches
   const control = await heapAfter(0);
   const kept = await heapAfter(200);

@@ -15,7 +15,7 @@ function counting(): { timer: WakeTimer; fired: number[] } {
 }
 
 
-test.serial('fires once, at the exact instant and not before, then is disarmed', async (t) => {
+fake.serial('fires once, at the exact instant and not before, then is disarmed', async (t) => {
   const { timer, fired } = counting();
   const due = performance.now() + 50.37;
   timer.at(due);
@@ -31,7 +31,7 @@ test.serial('fires once, at the exact instant and not before, then is disarmed',
   t.is(fired.length, 1, 'once');
 });
 
-test.serial('an earlier instant replaces a later one; a later one never postpones an earlier one', async (t) => {
+fake.serial('an earlier instant replaces a later one; a later one never postpones an earlier one', async (t) => {
   const { timer, fired } = counting();
   const t0 = performance.now();
   timer.at(t0 + 100);
@@ -45,7 +45,7 @@ test.serial('an earlier instant replaces a later one; a later one never postpone
   t.is(fired.length, 1, 'the instants given while armed are not remembered');
 });
 
-test.serial('never fires inside at(), even for an instant already past; fires on a later turn', async (t) => {
+fake.serial('never fires inside at(), even for an instant already past; fires on a later turn', async (t) => {
   const { timer, fired } = counting();
   timer.at(performance.now() - 5);
   t.deepEqual(fired, []);
@@ -53,7 +53,7 @@ test.serial('never fires inside at(), even for an instant already past; fires on
   t.is(fired.length, 1);
 });
 
-test.serial('NaN means now: it fires on a later turn and leaves no loop running', async (t) => {
+fake.serial('NaN means now: it fires on a later turn and leaves no loop running', async (t) => {
   const { timer, fired } = counting();
   timer.at(Number.NaN);
   await settle();
@@ -62,7 +62,7 @@ test.serial('NaN means now: it fires on a later turn and leaves no loop running'
   t.is(fake.clock.countTimers(), 0);
 });
 
-test.serial('cancel() disarms: nothing fires, no timer is left', async (t) => {
+fake.serial('cancel() disarms: nothing fires, no timer is left', async (t) => {
   const { timer, fired } = counting();
   timer.at(performance.now() + 30);
   t.is(fake.clock.countTimers(), 1);
@@ -77,7 +77,7 @@ test.serial('cancel() disarms: nothing fires, no timer is left', async (t) => {
   t.is(fired.length, 1);
 });
 
-test.serial('a far instant waits in steps a Node timer can take, and still fires exactly', async (t) => {
+fake.serial('a far instant waits in steps a Node timer can take, and still fires exactly', async (t) => {
   const { timer, fired } = counting();
   const due = performance.now() + 2 * MAX_TIMER_MS + 123.5;
   timer.at(due);
