@@ -179,7 +179,7 @@ function rateText(r: SoakReport): string {
   return `<p>Limit <b>${rate.limit} per ${rate.windowMs} ms</b>, judged ${judged}, from ${from}: at most <b class="${rate.maxInWindow > rate.limit ? 'bad' : 'ok'}">${rate.maxInWindow}</b> requests in any window; overshoot ${rate.overshoot}.${
     rate.admissionsMaxInWindow === null ? '' : ` The executor's own admission times: at most ${rate.admissionsMaxInWindow}.`
   }</p>
-<p>Jitter: ${rate.stall.maxInWindow} in windows shortened by the longest stall of the main thread or the upstream's, plus 10 ms (${rate.stall.toleranceMs} ms${rate.stall.observerDelayMs === null ? '' : `; the upstream thread's own: ${fmt(rate.stall.observerDelayMs, 1)} ms${rate.stall.observerNice === null ? '' : `, at nice ${rate.stall.observerNice}`}${rate.stall.observerRealtime === true ? ', real-time' : ''}`}); the arrivals fit the limit with windows ${fmt(rate.jitterMsToFit, 1)} ms shorter. Utilisation while saturated: ${
+<p>Jitter: ${rate.stall.maxInWindow} in windows shortened by the longest stall of the main thread or the upstream's, plus 10 ms (${rate.stall.toleranceMs} ms${rate.stall.observerDelayMs === null ? '' : `; the upstream ${rate.stall.observerIsolation === 'process' ? 'process' : 'thread'}'s own: ${fmt(rate.stall.observerDelayMs, 1)} ms${rate.stall.observerNice === null ? '' : `, at nice ${rate.stall.observerNice}`}${rate.stall.observerRealtime === true ? ', real-time' : ''}`}); the arrivals fit the limit with windows ${fmt(rate.jitterMsToFit, 1)} ms shorter. Utilisation while saturated: ${
     rate.utilisation === null ? 'n/a (never saturated)' : `${fmt(rate.utilisation * 100, 1)}% over ${rate.saturatedPairs} requests (${fmt(rate.saturatedMs / 1000, 1)} s)`
   }.</p>`;
 }

@@ -33,6 +33,8 @@ export interface RateAccuracy {
     observerNice: number | null;
     /** Whether the upstream thread ran real-time (SCHED_FIFO, above every thread of the executor); null when not known. */
     observerRealtime: boolean | null;
+    /** Whether the upstream ran on a thread of the measured process or in a process of its own; null without one. */
+    observerIsolation: 'thread' | 'process' | null;
   };
   /** `maxInWindowTolerant - limit`, at least 0. */
   overshoot: number;
@@ -76,6 +78,8 @@ export function rateAccuracy(
     observerNice?: number | null;
     /** Whether the observer thread ran real-time, reported beside it. */
     observerRealtime?: boolean | null;
+    /** Where the observer ran, reported beside it. */
+    observerIsolation?: 'thread' | 'process' | null;
     saturated: readonly Interval[];
     t0: number;
     admissions?: Float64Array;
@@ -133,7 +137,7 @@ export function rateAccuracy(
     maxInWindow,
     toleranceMs,
     maxInWindowTolerant,
-    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)), observerDelayMs: options.observerDelayMs ?? null, observerNice: options.observerNice ?? null, observerRealtime: options.observerRealtime ?? null },
+    stall: { toleranceMs: stallToleranceMs, maxInWindow: maxIn(times, Math.max(1, windowMs - stallToleranceMs)), observerDelayMs: options.observerDelayMs ?? null, observerNice: options.observerNice ?? null, observerRealtime: options.observerRealtime ?? null, observerIsolation: options.observerIsolation ?? null },
     overshoot: Math.max(0, maxInWindowTolerant - limit),
     jitterMsToFit: jitterToFit(times, limit, windowMs),
     admissionsMaxInWindow: options.admissions === undefined ? null : maxIn(options.admissions, windowMs),

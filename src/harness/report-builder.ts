@@ -111,6 +111,7 @@ function judgeRate(m: Measured, notes: string[]): SoakReport['rate'] {
     observerDelayMs: observerMs === undefined ? null : Math.round(observerMs * 100) / 100,
     observerNice: m.arrivals?.nice ?? null,
     observerRealtime: m.arrivals?.realtime ?? null,
+    observerIsolation: m.arrivals?.isolation ?? null,
     ...(m.admissions === undefined ? {} : { admissions: m.admissions }),
   });
   if (m.arrivals === undefined) notes.push("rate accuracy is measured from the client's admission times (no independent observer with --target)");

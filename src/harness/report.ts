@@ -83,7 +83,7 @@ export interface SoakReport {
     ttfbMs: Summary;
     /** How late the load generator offered calls against its schedule (harness self-check). */
     generatorLagMs: Summary;
-    /** The main thread's event-loop delay (Node's monitorEventLoopDelay, 10 ms resolution): how busy the machine was. */
+    /** The main thread's event-loop delay: how late a timer due every 10 ms ran (harness/loop-delay.ts); how busy the machine was. */
     eventLoopDelayMs: Summary;
   };
   streams: { completed: number; chunks: number; chunksPerSec: number };
@@ -140,7 +140,7 @@ export function summaryText(r: SoakReport): string {
         `${a.admissionsMaxInWindow === null ? '' : `; the executor's own admissions: max ${a.admissionsMaxInWindow}`}`,
     );
     lines.push(
-      `  jitter: ${a.stall.maxInWindow} in windows shortened by the longest stall + 10 ms (${a.stall.toleranceMs} ms${a.stall.observerDelayMs === null ? '' : `; the upstream thread's own: ${a.stall.observerDelayMs} ms${a.stall.observerNice === null ? '' : `, at nice ${a.stall.observerNice}`}${a.stall.observerRealtime === true ? ', real-time' : ''}`}); the arrivals fit the limit with windows ${a.jitterMsToFit} ms shorter; ` +
+      `  jitter: ${a.stall.maxInWindow} in windows shortened by the longest stall + 10 ms (${a.stall.toleranceMs} ms${a.stall.observerDelayMs === null ? '' : `; the upstream ${a.stall.observerIsolation === 'process' ? 'process' : 'thread'}'s own: ${a.stall.observerDelayMs} ms${a.stall.observerNice === null ? '' : `, at nice ${a.stall.observerNice}`}${a.stall.observerRealtime === true ? ', real-time' : ''}`}); the arrivals fit the limit with windows ${a.jitterMsToFit} ms shorter; ` +
         `utilisation at saturation ${a.utilisation === null ? 'n/a (never saturated)' : `${(a.utilisation * 100).toFixed(1)}% over ${a.saturatedPairs} requests, ${(a.saturatedMs / 1000).toFixed(1)} s`}`,
     );
   }

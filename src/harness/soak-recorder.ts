@@ -1,9 +1,9 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { now } from '../core/clock.js';
 import type { Executor } from '../executor/executor.js';
 import { LatencyHistogram } from '../executor/latency-histogram.js';
 import { ArrivalLog } from './arrival-log.js';
 import { GaugeSeries } from './gauge-series.js';
+import { LoopDelay } from './loop-delay.js';
 import type { WorkKind } from './load-generator.js';
 import { MemorySampler } from './memory-sampler.js';
 import { roundedBins, roundedSummary } from './report-builder.js';
@@ -41,7 +41,7 @@ export class Recorder {
   #series: TimeSeries<(typeof SERIES)[number]> | undefined;
   #queue: GaugeSeries | undefined;
   #memory: MemorySampler | undefined;
-  readonly #loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  readonly #loopDelay = new LoopDelay();
 
   constructor(logAdmissions: boolean) {
     this.admissions = logAdmissions ? new ArrivalLog(1 << 20) : undefined;
@@ -130,7 +130,7 @@ export class Recorder {
         totalMs: roundedSummary(this.total.summary()),
         ttfbMs: roundedSummary(this.ttfb.summary()),
         generatorLagMs: roundedSummary(this.lag.summary()),
-        eventLoopDelayMs: loopDelaySummary(this.#loopDelay),
+        eventLoopDelayMs: this.#loopDelay.summary(),
       },
       streams: { completed: this.streamsCompleted, chunks: this.chunks },
       throughput: { bucketMs: this.#series!.bucketMs, series: this.#series!.points(end) },
@@ -143,10 +143,4 @@ export class Recorder {
       t0: this.#t0,
     };
   }
-}
-
-function loopDelaySummary(h: IntervalHistogram): SoakReport['latency']['eventLoopDelayMs'] {
-  const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
-  if (h.count === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
-  return { count: h.count, mean: ms(h.mean), p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), max: ms(h.max) };
 }

@@ -1,3 +1,4 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fromMachine } from '../core/clock.js';
 import { deserializeError, type SerializedError } from '../core/errors.js';
@@ -5,7 +6,7 @@ import type { MockUpstreamOptions, MockUpstreamStats } from './mock-upstream.js'
 
 export type UpstreamRequest = { t: 'collect' } | { t: 'clear' } | { t: 'close' };
 export type UpstreamReply =
-  | { t: 'ready'; url: string; baseURL: string }
+  | { t: 'ready'; url: string; baseURL: string; pid: number }
   | { t: 'collected'; times: Float64Array; total: number; capacity: number; stats: MockUpstreamStats; loopDelayMaxMs: number; nice: number | null; realtime: boolean | null }
   | { t: 'cleared' }
   | { t: 'closed' }
@@ -18,12 +19,14 @@ export interface Arrivals {
   total: number;
   capacity: number;
   stats: MockUpstreamStats;
-  /** The upstream thread's longest event-loop delay (10 ms resolution): how late its stamps can be. */
+  /** The upstream's longest event-loop delay (how late a timer due every 10 ms ran): how late its stamps can be. */
   loopDelayMaxMs: number;
   /** The upstream thread's nice value: -10 when it could be lowered, else 0 (null: no per-thread priority here). */
   nice: number | null;
   /** Whether the upstream thread ran real-time (SCHED_FIFO) (null: not known here). */
   realtime: boolean | null;
+  /** Where the upstream ran: a thread of this process, or a process of its own. */
+  isolation: UpstreamIsolation;
 }
 
 /** What the upstream thread is started with. */
@@ -32,37 +35,52 @@ export interface UpstreamWorkerData {
   realtime: boolean;
 }
 
+/** A thread of this process, or a child process: it then shares no heap, allocator or lock with the measured one. */
+export type UpstreamIsolation = 'thread' | 'process';
+
+/** What the harness needs of a worker thread or a child process alike. */
+type Peer = Worker | ChildProcess;
+
 /**
  * The mock upstream on a thread of its own, so that it is an independent observer: a pause of
  * the main thread (a GC, a burst of callbacks) does not bunch up its arrival timestamps, and
  * serving HTTP does not compete with the executor for the main event loop.
  */
 export class UpstreamThread {
-  readonly #worker: Worker;
+  readonly #worker: Peer;
   #waiting: ((msg: UpstreamReply) => void) | undefined;
 
-  private constructor(worker: Worker, readonly url: string, readonly baseURL: string) {
+  /** @param pid the process the upstream runs in (this one's, on a thread) */
+  private constructor(worker: Peer, readonly isolation: UpstreamIsolation, readonly url: string, readonly baseURL: string, readonly pid: number) {
     this.#worker = worker;
     worker.on('message', (msg: UpstreamReply) => this.#waiting?.(msg));
   }
 
   /**
-   * @param realtime run the thread real-time where the OS permits it (see upstream-worker.ts);
+   * @param realtime run the upstream real-time where the OS permits it (see upstream-worker.ts);
    *   default: unless the environment sets `CALLPOOL_OBSERVER_REALTIME=0`
+   * @param isolation a thread of this process, or a process of its own; default: the
+   *   environment's `CALLPOOL_OBSERVER` (`thread` or `process`), else `thread`
    */
-  static start(options: MockUpstreamOptions, { realtime = process.env['CALLPOOL_OBSERVER_REALTIME'] !== '0' }: { realtime?: boolean } = {}): Promise<UpstreamThread> {
-    const worker = spawn({ options, realtime });
+  static start(
+    options: MockUpstreamOptions,
+    { realtime = process.env['CALLPOOL_OBSERVER_REALTIME'] !== '0', isolation = defaultIsolation() }: { realtime?: boolean; isolation?: UpstreamIsolation } = {},
+  ): Promise<UpstreamThread> {
+    const worker = isolation === 'process' ? spawnProcess({ options, realtime }) : spawn({ options, realtime });
     return new Promise((resolve, reject) => {
       const fail = (err: unknown) => {
-        void worker.terminate();
+        stop(worker);
         reject(err);
       };
+      const exited = () => fail(new Error('the upstream exited before it was ready'));
       worker.once('error', fail);
+      worker.once('exit', exited);
       worker.once('message', (msg: UpstreamReply) => {
         worker.off('error', fail);
-        if (msg.t === 'ready') resolve(new UpstreamThread(worker, msg.url, msg.baseURL));
+        worker.off('exit', exited);
+        if (msg.t === 'ready') resolve(new UpstreamThread(worker, isolation, msg.url, msg.baseURL, msg.pid));
         else if (msg.t === 'error') fail(deserializeError(msg.error));
-        else fail(new Error(`unexpected message from the upstream thread: ${msg.t}`));
+        else fail(new Error(`unexpected message from the upstream: ${msg.t}`));
       });
     });
   }
@@ -72,7 +90,7 @@ export class UpstreamThread {
     const msg = await this.#ask({ t: 'collect' }, 'collected');
     const times = msg.times;
     for (let i = 0; i < times.length; i++) times[i] = fromMachine(times[i]!);
-    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats, loopDelayMaxMs: msg.loopDelayMaxMs, nice: msg.nice, realtime: msg.realtime };
+    return { times, total: msg.total, capacity: msg.capacity, stats: msg.stats, loopDelayMaxMs: msg.loopDelayMaxMs, nice: msg.nice, realtime: msg.realtime, isolation: this.isolation };
   }
 
   /** Forgets the arrivals and the longest event-loop delay so far (between runs on one upstream). */
@@ -80,12 +98,12 @@ export class UpstreamThread {
     await this.#ask({ t: 'clear' }, 'cleared');
   }
 
-  /** Stops the server, then the thread (terminated if it does not end on its own within a second). */
+  /** Stops the server, then the thread or process (ended if it does not end on its own within a second). */
   async close(): Promise<void> {
-    if (this.#worker.threadId === -1) return;
+    if (!alive(this.#worker)) return;
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
     await this.#ask({ t: 'close' }, 'closed').catch(() => undefined);
-    const timer = setTimeout(() => void this.#worker.terminate(), 1000);
+    const timer = setTimeout(() => stop(this.#worker), 1000);
     await exited;
     clearTimeout(timer);
   }
@@ -96,7 +114,7 @@ export class UpstreamThread {
         done();
         reject(err);
       };
-      const onExit = () => onError(new Error('the upstream thread exited'));
+      const onExit = () => onError(new Error('the upstream exited'));
       const done = () => {
         this.#waiting = undefined;
         this.#worker.off('error', onError);
@@ -109,9 +127,34 @@ export class UpstreamThread {
         done();
         resolve(reply as Extract<UpstreamReply, { t: K }>);
       };
-      this.#worker.postMessage(msg);
+      if (this.#worker instanceof Worker) this.#worker.postMessage(msg);
+      else this.#worker.send(msg);
     });
   }
+}
+
+function defaultIsolation(): UpstreamIsolation {
+  return process.env['CALLPOOL_OBSERVER'] === 'process' ? 'process' : 'thread';
+}
+
+function alive(peer: Peer): boolean {
+  return peer instanceof Worker ? peer.threadId !== -1 : peer.exitCode === null && peer.signalCode === null;
+}
+
+function stop(peer: Peer): void {
+  if (peer instanceof Worker) void peer.terminate();
+  else peer.kill();
+}
+
+/**
+ * The same module as a child process: its data in argv, its messages over IPC with the
+ * structured-clone serialization (the arrival log is a Float64Array). From the TypeScript
+ * source it runs under tsx.
+ */
+function spawnProcess(data: UpstreamWorkerData): ChildProcess {
+  const ts = import.meta.url.endsWith('.ts');
+  const entry = new URL(ts ? './upstream-worker.ts' : './upstream-worker.js', import.meta.url);
+  return fork(entry, [JSON.stringify(data)], { serialization: 'advanced', execArgv: ts ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /**

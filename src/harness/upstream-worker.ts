@@ -1,18 +1,39 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { toMachine } from '../core/clock.js';
 import { serializeError } from '../core/errors.js';
+import { LoopDelay } from './loop-delay.js';
 import { startMockUpstream } from './mock-upstream.js';
 import type { UpstreamReply, UpstreamRequest, UpstreamWorkerData } from './upstream-thread.js';
 
-/** Runs the mock upstream on this thread and answers the harness's requests (see upstream-thread.ts). */
-const port = parentPort!;
-const send = (msg: UpstreamReply, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+/**
+ * Runs the mock upstream on this thread (a worker thread, or a child process's main thread) and
+ * answers the harness's requests (see upstream-thread.ts).
+ */
+const port = parentPort;
+const send = (msg: UpstreamReply, transfer: ArrayBuffer[] = []): void => {
+  if (port !== null) port.postMessage(msg, transfer);
+  else process.send!(msg);
+};
+const onRequest = (fn: (msg: UpstreamRequest) => void): void => {
+  if (port !== null) port.on('message', fn);
+  else process.on('message', fn);
+};
+/** The last message is out: a thread closes its port, a process its IPC channel (then it exits). */
+const done = (msg: UpstreamReply): void => {
+  if (port !== null) {
+    send(msg);
+    port.close();
+  } else {
+    process.send!(msg, () => process.disconnect());
+  }
+};
+// A child process whose parent went away has no one to serve.
+if (port === null) process.on('disconnect', () => process.exit(0));
 // How late this thread ran (busy, or not given a core): its arrival stamps can be that late too.
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+const loopDelay = new LoopDelay();
 loopDelay.enable();
 
 /**
@@ -65,7 +86,7 @@ function runsFifo(): boolean | null {
     return null;
   }
 }
-const data = workerData as UpstreamWorkerData;
+const data = (port !== null ? workerData : JSON.parse(process.argv[2]!)) as UpstreamWorkerData;
 const { nice, realtime } = raisePriority(data.realtime);
 
 // Warm before ready: a cold accept and request path stamped the first requests of a fresh
@@ -76,27 +97,21 @@ startMockUpstream(data.options).then(
   async (up) => {
     await up.warm(WARM_REQUESTS);
     loopDelay.reset();
-    send({ t: 'ready', url: up.url, baseURL: up.baseURL });
-    port.on('message', (msg: UpstreamRequest) => {
+    send({ t: 'ready', url: up.url, baseURL: up.baseURL, pid: process.pid });
+    onRequest((msg) => {
       if (msg.t === 'collect') {
         const times = up.arrivals.times();
         // The machine's monotonic ms: each thread's monotonic clock has its own origin.
         for (let i = 0; i < times.length; i++) times[i] = toMachine(times[i]!);
-        send({ t: 'collected', times, total: up.arrivals.total, capacity: up.arrivals.capacity, stats: up.stats(), loopDelayMaxMs: loopDelay.max / 1e6, nice, realtime }, [times.buffer as ArrayBuffer]);
+        send({ t: 'collected', times, total: up.arrivals.total, capacity: up.arrivals.capacity, stats: up.stats(), loopDelayMaxMs: loopDelay.maxMs, nice, realtime }, [times.buffer as ArrayBuffer]);
       } else if (msg.t === 'clear') {
         up.arrivals.clear();
         loopDelay.reset();
         send({ t: 'cleared' });
       } else if (msg.t === 'close') {
-        up.close().then(() => {
-          send({ t: 'closed' });
-          port.close();
-        });
+        void up.close().then(() => done({ t: 'closed' }));
       }
     });
   },
-  (err: unknown) => {
-    send({ t: 'error', error: serializeError(err) });
-    port.close();
-  },
+  (err: unknown) => done({ t: 'error', error: serializeError(err) }),
 );

@@ -11,7 +11,7 @@
  *
  * A strict miss is marked bound by the machine only when the same run shows why: the limiter's
  * own send instants held the limit, and the arrivals fit it in windows shortened by the
- * upstream thread's longest event-loop delay measured in that run (+ its 10 ms resolution).
+ * upstream thread's longest event-loop delay measured in that run, + 10 ms.
  *
  *   node --expose-gc --import tsx test/bench/provider-door.bench.ts
  */

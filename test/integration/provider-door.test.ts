@@ -92,6 +92,45 @@ test.serial('the observer is real-time by default unless CALLPOOL_OBSERVER_REALT
   }
 });
 
+test.serial('the observer in a process of its own (isolation "process", or CALLPOOL_OBSERVER=process): another pid, arrivals on the machine clock between the send and the answer, and close() ends the process', async (t) => {
+  const isolated = await UpstreamThread.start({}, { isolation: 'process' });
+  let closed = false;
+  try {
+    t.is(isolated.isolation, 'process');
+    t.not(isolated.pid, process.pid);
+    t.notThrows(() => process.kill(isolated.pid, 0), 'the process is there');
+    const before = performance.now();
+    const res = await fetch(`${isolated.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hello) });
+    t.is(res.status, 200);
+    await res.text();
+    const after = performance.now();
+    const a = await isolated.collect();
+    t.is(a.isolation, 'process');
+    t.is(a.times.length, 1, 'the warm-up requests are forgotten; one arrival');
+    t.true(a.times[0]! >= before && a.times[0]! <= after, `arrival ${a.times[0]! - before} ms after the send, answer at ${after - before} ms`);
+    await isolated.close();
+    closed = true;
+    t.throws(() => process.kill(isolated.pid, 0), { code: 'ESRCH' }, 'the process has exited');
+  } finally {
+    if (!closed) await isolated.close();
+  }
+  const prior = process.env['CALLPOOL_OBSERVER'];
+  process.env['CALLPOOL_OBSERVER'] = 'process';
+  try {
+    const byEnv = await UpstreamThread.start({});
+    t.is(byEnv.isolation, 'process');
+    t.not(byEnv.pid, process.pid);
+    await byEnv.close();
+  } finally {
+    if (prior === undefined) delete process.env['CALLPOOL_OBSERVER'];
+    else process.env['CALLPOOL_OBSERVER'] = prior;
+  }
+  const thread = await UpstreamThread.start({});
+  t.is(thread.isolation, 'thread');
+  t.is(thread.pid, process.pid);
+  await thread.close();
+});
+
 function judge(t: import('ava').ExecutionContext, f: RunFigures & { rateWaits: number }, limit: number): void {
   t.log(`sends: most ${f.sendsMax} in a window, utilisation ${f.sendsUtilisation?.toFixed(1)}%; arrivals: most ${f.strict} strictly, utilisation ${f.utilisation?.toFixed(1)}%; upstream thread stalled ${f.stallMs.toFixed(1)} ms`);
   t.true(f.sendsMax <= limit, `${f.sendsMax} sends in one rolling window`);
