@@ -1,16 +1,8 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { LatencySummary } from '../executor/latency-histogram.js';
 
 /** How often the monitor's timer is due (ms). */
 export const LOOP_DELAY_RESOLUTION_MS = 10;
-
-export interface LoopDelaySummary {
-  count: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
 
 /**
  * This thread's event-loop delay: how late a timer due every 10 ms ran. Node's
@@ -37,7 +29,7 @@ export class LoopDelay {
     return late(this.#h.count === 0 ? 0 : this.#h.max);
   }
 
-  summary(): LoopDelaySummary {
+  summary(): LatencySummary {
     const h = this.#h;
     if (h.count === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
     return { count: h.count, mean: late(h.mean), p50: late(h.percentile(50)), p90: late(h.percentile(90)), p99: late(h.percentile(99)), max: late(h.max) };
