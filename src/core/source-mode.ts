@@ -13,3 +13,14 @@ export const fromSource: boolean = import.meta.url.endsWith('.ts');
 export function packageFile(pathFromRoot: string, ext: { source: string; build: string }): URL {
   return new URL(`../../${pathFromRoot}${fromSource ? ext.source : ext.build}`, import.meta.url);
 }
+
+/**
+ * `execArgv` for a child process forked from this tree: none from the build; from source, this
+ * process's flags with tsx's hook added if they lack it.
+ */
+export function childExecArgv(): string[] {
+  if (!fromSource) return [];
+  const execArgv = [...process.execArgv];
+  if (!execArgv.some((a, i) => a === 'tsx' && (execArgv[i - 1] === '--import' || execArgv[i - 1] === '--loader'))) execArgv.push('--import', 'tsx');
+  return execArgv;
+}

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { fromMachine, now } from '../core/clock.js';
 import { ConfigError, deserializeError } from '../core/errors.js';
+import { childExecArgv, fromSource } from '../core/source-mode.js';
 import type { Bin, LatencySummary } from '../executor/latency-histogram.js';
 import type { Fixture } from './fixture.js';
 import type { GaugePoint } from './gauge-series.js';
@@ -80,12 +81,7 @@ export async function runProcesses(opts: SoakOptions): Promise<SoakReport> {
 
 /** The CLI entry: the TypeScript source runs with tsx, the build with plain node. */
 function childEntry(): { path: string; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const path = fileURLToPath(new URL(fromSource ? '../cli.ts' : '../cli.js', import.meta.url));
-  if (!fromSource) return { path, execArgv: [] };
-  const execArgv = [...process.execArgv];
-  if (!execArgv.some((a, i) => a === 'tsx' && (execArgv[i - 1] === '--import' || execArgv[i - 1] === '--loader'))) execArgv.push('--import', 'tsx');
-  return { path, execArgv };
+  return { path: fileURLToPath(new URL(fromSource ? '../cli.ts' : '../cli.js', import.meta.url)), execArgv: childExecArgv() };
 }
 
 function startChild(index: number, job: SoakJob): Child {

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fromMachine } from '../core/clock.js';
+import { childExecArgv, fromSource } from '../core/source-mode.js';
 import { deserializeError, type SerializedError } from '../core/errors.js';
 import type { MockUpstreamOptions, MockUpstreamStats } from './mock-upstream.js';
 
@@ -152,9 +153,12 @@ function stop(peer: Peer): void {
  * source it runs under tsx.
  */
 function spawnProcess(data: UpstreamWorkerData): ChildProcess {
-  const ts = import.meta.url.endsWith('.ts');
-  const entry = new URL(ts ? './upstream-worker.ts' : './upstream-worker.js', import.meta.url);
-  return fork(entry, [JSON.stringify(data)], { serialization: 'advanced', execArgv: ts ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(workerModule(), [JSON.stringify(data)], { serialization: 'advanced', execArgv: childExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** upstream-worker with this tree's extension. */
+function workerModule(): URL {
+  return new URL(fromSource ? './upstream-worker.ts' : './upstream-worker.js', import.meta.url);
 }
 
 /**
@@ -163,9 +167,8 @@ function spawnProcess(data: UpstreamWorkerData): ChildProcess {
  * small bootstrap registers tsx first.
  */
 function spawn(data: UpstreamWorkerData): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./upstream-worker.js', import.meta.url), { workerData: data });
+  if (!fromSource) return new Worker(workerModule(), { workerData: data });
   const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./upstream-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule().href)}); });`;
   return new Worker(code, { eval: true, workerData: data });
 }
