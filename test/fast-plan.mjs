@@ -45,7 +45,8 @@ export const ALONE = [
   'pool-faults',
 ];
 
-const isAlone = (file) => ALONE.some((name) => file.endsWith(`/${name}.test.js`));
+/** A file's place in ALONE (it runs alone, the earlier the sooner), or -1. */
+export const aloneRank = (file) => ALONE.findIndex((name) => file.endsWith(`/${name}.test.js`));
 // The files whose tests run on a fake clock (test/helpers/fake-clock.ts) share a group of their
 // own: a fake clock replaces the process's timers, which the pools and servers of other files'
 // tests would otherwise find faked. Their tests are serial, and fast.
@@ -64,15 +65,20 @@ export function testFiles(build = BUILD) {
 // Groups balanced by compiled size, the cheapest stand-in for a file's CPU that needs no list
 // kept by hand: the largest file goes to the lightest group.
 export function groups(build = BUILD, count = GROUPS) {
-  const files = testFiles(build).filter((f) => !isAlone(f));
-  const shared = files.filter((f) => !onFakeClock(f) && !isFuzz(f));
+  const clock = [];
+  const fuzz = [];
+  const shared = [];
+  for (const f of testFiles(build)) {
+    if (aloneRank(f) !== -1) continue;
+    (onFakeClock(f) ? clock : isFuzz(f) ? fuzz : shared).push(f);
+  }
   const bins = Array.from({ length: count }, () => ({ bytes: 0, files: [] }));
   for (const f of shared.map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => b.bytes - a.bytes)) {
     const bin = bins.reduce((a, b) => (b.bytes < a.bytes ? b : a));
     bin.bytes += f.bytes;
     bin.files.push(f.f);
   }
-  return [files.filter(onFakeClock), files.filter(isFuzz), ...bins.map((b) => b.files.sort())];
+  return [clock, fuzz, ...bins.map((b) => b.files.sort())];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -24,6 +24,16 @@ export async function settle(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
+/** A promise's state without waiting for it: read it after the clock moves. */
+export function track<T>(p: Promise<T>): { done: boolean; value?: T; error?: unknown } {
+  const s: { done: boolean; value?: T; error?: unknown } = { done: false };
+  p.then(
+    (v) => Object.assign(s, { done: true, value: v }),
+    (e: unknown) => Object.assign(s, { done: true, error: e }),
+  );
+  return s;
+}
+
 /**
  * Serial tests that each run on a fake clock of their own: `fake.serial(title, impl)` installs
  * one before the test and removes it in the test's teardown. Per test, not ava's beforeEach:

@@ -1,19 +1,11 @@
 import test from 'ava';
 import { CallContext, defineService, Executor, retry, type ExecutorEventMap } from '../../src/index.js';
-import { fakeClockEach, settle } from '../helpers/fake-clock.js';
+import { fakeClockEach, settle, track } from '../helpers/fake-clock.js';
 import { flaky } from '../helpers/services.js';
 
 // The tests of rate waits run on a fake clock: each instant is checked exactly, and a loop held
 // by other work in the process cannot carry a retry past the window it should wait for.
 const fake = fakeClockEach(test);
-
-/** Whether `p` has settled, after the microtasks already queued have run. */
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  p.then(() => (settled = true), () => (settled = true));
-  await new Promise<void>((r) => setImmediate(r));
-  return settled;
-}
 
 test('every retry is admitted through the same queue and announced like a first attempt', async (t) => {
   const ex = new Executor({ pool: { kind: 'inline' }, limits: { requests: { limit: 100, windowMs: 1000 } }, middleware: [retry({ maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 })] });
@@ -88,8 +80,9 @@ fake.serial("guard: 'auto' widens the windows by the measured dispatch jitter, r
     const at: number[] = [];
     ex.on('admitted', (e) => at.push(e.at));
     for (let i = 0; i < 4; i++) {
-      const done = ex.call(late, {}, CallContext.new('b'));
-      while (!(await isSettled(done))) await fake.advance(1);
+      const call = track(ex.call(late, {}, CallContext.new('b')));
+      while (!call.done) await fake.advance(1);
+      if (call.error !== undefined) throw call.error;
     }
     const stats = ex.stats();
     await ex.close();

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { DeadlineExceededError, HookRegistry, HookType, hooks, timeout, type Invocation } from '../../src/index.js';
-import { installClock, settle, type FakeClock } from '../helpers/fake-clock.js';
+import { installClock, settle, track, type FakeClock } from '../helpers/fake-clock.js';
 import { fakeInv } from '../helpers/middleware-fakes.js';
 
 // Hook timeouts and the timeout middleware, timed against their values: exactly on a fake
@@ -12,16 +12,6 @@ test.afterEach.always(() => {
   clock?.uninstall();
   clock = undefined;
 });
-
-/** A promise's state without waiting for it. */
-function track<T>(p: Promise<T>): { done: boolean; value?: T; error?: unknown } {
-  const s: { done: boolean; value?: T; error?: unknown } = { done: false };
-  p.then(
-    (v) => Object.assign(s, { done: true, value: v }),
-    (e: unknown) => Object.assign(s, { done: true, error: e }),
-  );
-  return s;
-}
 
 async function advance(ms: number): Promise<void> {
   clock!.tick(ms);
