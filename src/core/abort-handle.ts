@@ -1,3 +1,4 @@
+import { AbortHub } from './abort-hub.js';
 import { isAbortSignal } from './call-options.js';
 import { ValidationError } from './errors.js';
 import { keepShape } from './shapes.js';
@@ -16,6 +17,7 @@ const NOT_ABORTED: unique symbol = Symbol('not aborted');
 export class AbortHandle {
   #reason: unknown = NOT_ABORTED;
   #controller: AbortController | undefined = undefined;
+  #light: AbortHub | undefined = undefined;
   /** The common case is one listener (the pool running the call): no array for it. */
   #hooks: Hook | Hook[] | undefined = undefined;
 
@@ -35,6 +37,18 @@ export class AbortHandle {
       if (this.aborted) this.#controller.abort(this.#reason);
     }
     return this.#controller.signal;
+  }
+
+  /**
+   * The light stand-in for `signal` (see `AbortHub`), for handlers declared
+   * `abortable: 'light'`: it follows this handle, and costs one object instead of an AbortController.
+   */
+  get lightSignal(): AbortSignal {
+    if (this.#light === undefined) {
+      this.#light = new AbortHub();
+      if (this.aborted) this.#light.abort(this.#reason);
+    }
+    return this.#light as unknown as AbortSignal;
   }
 
   /** `fn` runs once, when the handle aborts (never if it already has: check `aborted` first). */
@@ -62,6 +76,7 @@ export class AbortHandle {
     this.#hooks = undefined;
     if (typeof h === 'function') h(reason);
     else if (h !== undefined) for (const fn of h) fn(reason);
+    this.#light?.abort(reason);
     this.#controller?.abort(reason);
   }
 

@@ -48,12 +48,17 @@ export interface ServiceDefinition<Req = unknown, Res = unknown, Chunk = unknown
   /** Structured-clone-safe options handed to the handler as `ctx.options`. */
   options?: unknown;
   /**
-   * `false`: the handler never looks at its abort signal, so on the inline pool it gets one
-   * shared signal that never aborts instead of a fresh AbortSignal per call (making one costs
-   * more in Node 20 than the rest of a small inline call). The call still settles at once when
-   * aborted. @default true
+   * `false`: the handler never looks at its abort signal, so it gets one shared signal that
+   * never aborts instead of a fresh AbortSignal per call (making one costs more in Node 20
+   * than the rest of a small call). The call still settles at once when aborted.
+   *
+   * `'light'`: the handler only reads `aborted` and `reason`, calls `throwIfAborted()` and adds
+   * or removes `'abort'` listeners; it never hands the signal to an API that needs a real
+   * AbortSignal (`fetch`, `AbortSignal.any`, `timers/promises`). It then gets a plain object
+   * with just those members, which aborts like the real one at a fraction of its cost. The
+   * built-in HTTP services use it. @default true
    */
-  abortable?: boolean;
+  abortable?: boolean | 'light';
 }
 
 export interface Service<Req = unknown, Res = unknown, Chunk = unknown> {
@@ -68,7 +73,10 @@ export interface Service<Req = unknown, Res = unknown, Chunk = unknown> {
   readonly tokensFromChunk: ((chunk: Chunk) => number | undefined) | undefined;
   readonly validateRequest: Validator<Req> | undefined;
   readonly options: unknown;
+  /** Whether the handler reads its signal (`abortable` not `false`). */
   readonly abortable: boolean;
+  /** Its signal may be the light stand-in (`abortable: 'light'`). */
+  readonly lightSignal: boolean;
 }
 
 function moduleHref(module: URL | string): string {
@@ -107,6 +115,9 @@ export function defineService<Req = unknown, Res = unknown, Chunk = unknown>(
   if (def.requestSchema !== undefined && (typeof def.requestSchema !== 'object' || def.requestSchema === null)) {
     issues.push({ path: '/requestSchema', rule: 'type', message: 'must be a JSON schema (TypeBox or plain)' });
   }
+  if (def.abortable !== undefined && typeof def.abortable !== 'boolean' && def.abortable !== 'light') {
+    issues.push({ path: '/abortable', rule: 'enum', message: `must be true, false or 'light', got ${typeof def.abortable === 'string' ? `'${def.abortable}'` : typeof def.abortable}` });
+  }
   if (def.options !== undefined) {
     try {
       structuredClone(def.options);
@@ -135,5 +146,6 @@ export function defineService<Req = unknown, Res = unknown, Chunk = unknown>(
     validateRequest,
     options: def.options,
     abortable: def.abortable !== false,
+    lightSignal: def.abortable === 'light',
   });
 }

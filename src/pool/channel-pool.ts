@@ -88,7 +88,7 @@ export class ChannelPool implements Pool {
     const refused = this.#refuse(task, handle);
     if (refused !== undefined) return Promise.reject(refused);
     return new Promise<unknown>((resolve, reject) => {
-      const pending = new PendingCall(callRequest(task.service.module!, task.request, task.ctx, (task.onSent === undefined ? 0 : Flag.REPORT_SENT) | (task.service.abortable ? 0 : Flag.NO_SIGNAL)), resolve, reject, handle, task.onSent, this.#abortCallBound);
+      const pending = new PendingCall(callRequest(task.service.module!, task.request, task.ctx, (task.onSent === undefined ? 0 : Flag.REPORT_SENT) | (task.service.abortable ? (task.service.lightSignal ? Flag.LIGHT_SIGNAL : 0) : Flag.NO_SIGNAL)), resolve, reject, handle, task.onSent, this.#abortCallBound);
       handle.onAbort(pending.onAbort);
       this.#dispatch(pending);
     });

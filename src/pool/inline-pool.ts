@@ -30,8 +30,8 @@ export class InlinePool implements Pool {
     if (typeof handler.stream !== 'function') throw noSide(task.service, 'stream');
     if (handle.aborted) throw handle.reason;
     const report = task.onSent === undefined ? undefined : new SentReport(task.onSent);
-    const ctx = report === undefined ? task.ctx : { ...task.ctx, sent: report.sent };
-    const it = handler.stream(task.request, ctx, handle.signal)[Symbol.asyncIterator]();
+    if (report !== undefined) task.ctx.sent = report.sent;
+    const it = handler.stream(task.request, task.ctx, handle.signal)[Symbol.asyncIterator]();
     let finished = false;
     try {
       for (;;) {
@@ -62,13 +62,14 @@ export class InlinePool implements Pool {
   #call(handler: Handler, task: PoolTask, handle: AbortHandle): unknown {
     if (typeof handler.call !== 'function') throw noSide(task.service, 'call');
     if (task.onSent === undefined) {
-      const out = handler.call(task.request, task.ctx, task.service.abortable ? handle.signal : NEVER);
+      const out = handler.call(task.request, task.ctx, signalFor(task.service, handle));
       return out instanceof Promise ? untilAborted(out, handle) : out;
     }
     const report = new SentReport(task.onSent);
+    task.ctx.sent = report.sent;
     let out: unknown;
     try {
-      out = handler.call(task.request, { ...task.ctx, sent: report.sent }, task.service.abortable ? handle.signal : NEVER);
+      out = handler.call(task.request, task.ctx, signalFor(task.service, handle));
     } catch (err) {
       report.ended();
       throw err;
@@ -112,6 +113,11 @@ function untilAborted<T>(p: Promise<T>, handle: AbortHandle): Promise<T> {
  */
 const NEVER = new AbortController().signal;
 setMaxListeners(0, NEVER);
+
+/** The signal a call's handler gets: none that aborts, the light stand-in, or a real one. */
+function signalFor(service: Service, handle: AbortHandle): AbortSignal {
+  return !service.abortable ? NEVER : service.lightSignal ? handle.lightSignal : handle.signal;
+}
 
 function noSide(service: Service, side: 'call' | 'stream'): ConfigError {
   return new ConfigError(`service '${service.name}'`, [{ path: `/handler/${side}`, rule: 'required', message: `the handler has no \`${side}\` export` }]);

@@ -70,15 +70,17 @@ export const Req = {
   CREDIT: 12,
 } as const;
 
-/** The slots of every worker -> main message but `Ready`, and of a `Cancel`. */
 /** Bits of a request's `FLAGS` slot. */
 export const Flag = {
   /** Report the instant the request leaves (`Sent`); without it nobody listens. */
   REPORT_SENT: 1,
   /** The service's handler never reads its signal (`abortable: false`): it gets a shared one. */
   NO_SIGNAL: 2,
+  /** The service's handler only checks and listens to its signal (`abortable: 'light'`). */
+  LIGHT_SIGNAL: 4,
 } as const;
 
+/** The slots of every worker -> main message but `Ready`, and of a `Cancel`. */
 export const Reply = {
   OP: 0,
   ID: 1,

@@ -10,6 +10,7 @@ export type PoolKind = 'piscina' | 'tinypool' | 'inline';
 export interface PoolTask {
   readonly service: Service;
   readonly request: unknown;
+  /** Made for this task alone: the pool may set its `sent` before handing it to the handler. */
   readonly ctx: HandlerContext;
   /**
    * Told the instant (`core/clock` `now()`) the task's request left the process: when the

@@ -21,6 +21,8 @@ export const anthropic = {
       requestSchema: MessagesRequestSchema,
       // The system prompt counts like the messages; the budget is max_tokens (always sent).
       estimateTokens: (req) => estimateTokens({ messages: req.messages, input: req.system, max_tokens: req.max_tokens }, resolved.defaultMaxTokens),
+      // The handler only passes its signal to the transport, which listens to it.
+      abortable: 'light',
       options: resolved,
     }) as HttpService<MessagesRequest, Message, MessageEvent>;
   },

@@ -100,6 +100,8 @@ export function jsonService(options: JsonServiceOptions): HttpService<JsonReques
     requestSchema: RequestSchema,
     rights: (req) => [netRight(joinUrl(base, req.path ?? ''))],
     ...(estimate === undefined ? {} : { estimateTokens: estimate }),
+    // The handler only passes its signal to the transport, which listens to it.
+    abortable: 'light',
     options: handlerOptions,
   }) as HttpService<JsonRequest, unknown>;
 }

@@ -27,6 +27,8 @@ function make<Req, Res, Chunk>(kind: string, handler: string, requestSchema: Par
     requires: [netRight(resolved.baseURL)],
     requestSchema,
     estimateTokens: (req) => estimateTokens(req as Record<string, unknown>, budget),
+    // The handler only passes its signal to the transport, which listens to it.
+    abortable: 'light',
     options: resolved,
   }) as HttpService<Req, Res, Chunk>;
 }

@@ -1,5 +1,5 @@
 import { CancelledError, TransportError } from '../core/errors.js';
-import { AbortHub } from './abort-hub.js';
+import { AbortHub } from '../core/abort-hub.js';
 import { startTimer, type RestartableTimer } from './coarse-timer.js';
 import type { HttpRequest, SendOptions } from './http-transport.js';
 import { describeUrl } from './redact.js';

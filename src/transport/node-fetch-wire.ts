@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Response } from 'node-fetch';
-import type { AbortHub } from './abort-hub.js';
+import type { AbortHub } from '../core/abort-hub.js';
 import { BodyTooLarge } from './exchange.js';
 import type { HttpRequest, TransportOptions } from './http-transport.js';
 import type { Wire, WireResponse } from './wire.js';

@@ -2,7 +2,7 @@ import { PassThrough, Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import type { Agent, Dispatcher } from 'undici';
-import type { AbortHub } from './abort-hub.js';
+import type { AbortHub } from '../core/abort-hub.js';
 import { BodyTooLarge } from './exchange.js';
 import type { HeaderReader } from './headers.js';
 import type { HttpRequest, TransportOptions } from './http-transport.js';

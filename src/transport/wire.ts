@@ -1,4 +1,4 @@
-import type { AbortHub } from './abort-hub.js';
+import type { AbortHub } from '../core/abort-hub.js';
 import type { HeaderReader } from './headers.js';
 import type { HttpRequest, TransportKind } from './http-transport.js';
 

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { threadId, type TransferListItem } from 'node:worker_threads';
 import { toMachine } from '../../core/clock.js';
 import { CancelledError, ClosedError, ConfigError, deserializeError, serializeError, type SerializedError } from '../../core/errors.js';
+import { AbortHub } from '../../core/abort-hub.js';
 import { noop } from '../../core/noop.js';
 import type { Handler, HandlerContext } from '../../core/service.js';
 import { encodeResult } from '../codec.js';
@@ -19,6 +20,17 @@ const STARTED = true;
 /** The signal of every handler whose service says it never reads one. */
 const NEVER = new AbortController().signal;
 setMaxListeners(0, NEVER);
+/** A running call's abort: a real controller, or the light stand-in (`abortable: 'light'`). */
+type Controller = AbortController | AbortHub;
+
+function controllerFor(flags: number): Controller | undefined {
+  if ((flags & Flag.NO_SIGNAL) !== 0) return undefined;
+  return (flags & Flag.LIGHT_SIGNAL) !== 0 ? new AbortHub() : new AbortController();
+}
+
+function isController(state: Controller | typeof STARTED | null | undefined): state is Controller {
+  return typeof state === 'object' && state !== null;
+}
 /** Longest a send report waits for the call's result to ride with (ms). */
 const SENT_LINGER_MS = 1;
 
@@ -33,7 +45,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
     );
     // Per running id: its controller once the handler started (`STARTED` for a handler that
     // takes no signal); `null` before (its module may still be loading).
-    const running = new Map<number, AbortController | typeof STARTED | null>();
+    const running = new Map<number, Controller | typeof STARTED | null>();
     const poller = new IdlePoller(port, idleSpinUs ?? 0, () => running.size === 0, (batch) => onMessage(batch as ToWorker[]));
 
     /** Forgets a call; false if it was already answered. */
@@ -79,7 +91,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
       // `(...a) => f(...a)` declares none and still passes it on), unless its service says it
       // never reads one: an AbortController costs a few µs a call in Node 20. A cancel then
       // leaves it to the pool's grace period, as for a handler that ignores its signal.
-      const controller = (msg[Req.FLAGS] & Flag.NO_SIGNAL) === 0 ? new AbortController() : undefined;
+      const controller = controllerFor(msg[Req.FLAGS]);
       running.set(id, controller ?? STARTED);
       // Monotonic: handlers whose modules load at different speeds start out of id order, and
       // the pool reads "a handler from this id on has started".
@@ -88,7 +100,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
       const { ctx, ended } = contextFor(msg);
       let result: unknown;
       try {
-        result = handler.call(msg[Req.REQUEST], ctx, controller?.signal ?? NEVER);
+        result = handler.call(msg[Req.REQUEST], ctx, controller === undefined ? NEVER : controller instanceof AbortHub ? (controller as unknown as AbortSignal) : controller.signal);
       } catch (err) {
         ended();
         return fail(id, err);
@@ -148,7 +160,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
         case Op.Cancel: {
           const id = msg[Reply.ID];
           const state = running.get(id);
-          if (state instanceof AbortController) state.abort(reasonOf(msg[Reply.PAYLOAD]));
+          if (isController(state)) state.abort(reasonOf(msg[Reply.PAYLOAD]));
           // Not started yet (its module is loading): answer now, so no grace period runs
           // against a handler that never started and no worker is lost to it.
           else if (state === null) fail(id, reasonOf(msg[Reply.PAYLOAD]) ?? new CancelledError('cancelled before the handler started'));
@@ -162,7 +174,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
         }
         case Op.Close:
           poller.stop();
-          for (const c of running.values()) if (c instanceof AbortController) c.abort(new ClosedError('the pool is closing'));
+          for (const c of running.values()) if (isController(c)) c.abort(new ClosedError('the pool is closing'));
           out.flush();
           port.off('message', onMessage);
           port.close();
