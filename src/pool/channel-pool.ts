@@ -355,8 +355,10 @@ export class ChannelPool implements Pool {
     const unstarted: Pending[] = [];
     for (const p of slot.inflight.values()) {
       if (!p.orphaned && p.id > started) unstarted.push(p);
-      // A started stream fails on its own port's 'close', after the chunks sent before the crash.
       else if (p.kind === 'call' || p.orphaned) this.#fail(p, err);
+      // A started stream fails after the chunks sent before the crash: on its own port's
+      // 'close', or, should that never come, here on the next turn.
+      else setImmediate(() => p.channel.lost(new WorkerCrashError('the stream failed because its worker went away', { cause: reason })));
     }
     slot.inflight.clear();
     if (this.#closed !== undefined) return;

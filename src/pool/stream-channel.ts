@@ -1,4 +1,4 @@
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { AbortHandle } from '../core/abort-handle.js';
 import { deserializeError, serializeError } from '../core/errors.js';
 import type { StreamChunks, StreamToWorker } from './protocol.js';
@@ -93,6 +93,20 @@ export class StreamChannel implements AsyncIterableIterator<unknown> {
   fail(err: unknown): void {
     if (this.#state !== 'open') return;
     this.#settle('failed', err);
+  }
+
+  /**
+   * The worker running the producer is gone, so everything it sent is already in the port:
+   * take it now (it may end the stream), then fail what is still open with `err`. The port's
+   * own 'close' usually does this; this does not depend on that event arriving.
+   */
+  lost(err: unknown): void {
+    while (this.#state === 'open') {
+      const next = receiveMessageOnPort(this.#port);
+      if (next === undefined) break;
+      this.#onMessage(next.message as StreamChunks);
+    }
+    this.fail(err);
   }
 
   #take(): unknown {
