@@ -7,6 +7,7 @@ import { sharedTransport } from '../transport/create-transport.js';
 import type { HttpTransport } from '../transport/http-transport.js';
 import { safePreview } from '../transport/redact.js';
 import { buildRequest } from './endpoint.js';
+import { requestBody } from './request-body.js';
 import type { AnthropicEndpointOptions } from './anthropic-options.js';
 import { MessageEventSchema, MessageSchema, type AnthropicUsage, type MessageEvent } from './anthropic-schemas.js';
 
@@ -68,11 +69,10 @@ export function anthropicHandler(transport: () => HttpTransport = sharedTranspor
 }
 
 function requestOf(request: unknown, opts: AnthropicEndpointOptions, stream: boolean) {
-  const body: Record<string, unknown> = { ...(request as Record<string, unknown>) };
+  const body = requestBody(request, 'stream');
   if (body['model'] === undefined && opts.model !== undefined) body['model'] = opts.model;
   if (body['max_tokens'] === undefined) body['max_tokens'] = opts.defaultMaxTokens;
   if (stream) body['stream'] = true;
-  else delete body['stream'];
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
   if (stream) headers['accept'] = 'text/event-stream';

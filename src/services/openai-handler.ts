@@ -10,6 +10,7 @@ import { safePreview } from '../transport/redact.js';
 import { SSE_DONE } from '../transport/sse.js';
 import { buildRequest } from './endpoint.js';
 import type { EndpointOptions } from './openai-options.js';
+import { requestBody } from './request-body.js';
 import { sendOptions } from './send-options.js';
 
 /** One OpenAI-compatible route: where it is and what its responses look like. */
@@ -64,13 +65,12 @@ export function openaiHandler(route: OpenAIRoute, transport: (kind: TransportKin
 }
 
 function withModel(request: unknown, opts: EndpointOptions, stream: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...(request as Record<string, unknown>) };
+  // A call drops a `stream: true` the caller left in; other values of `stream` are sent as given.
+  const body = requestBody(request, !stream && (request as { stream?: unknown }).stream === true ? 'stream' : undefined);
   if (body['model'] === undefined && opts.model !== undefined) body['model'] = opts.model;
   if (stream) {
     body['stream'] = true;
     if (opts.streamUsage && body['stream_options'] === undefined) body['stream_options'] = { include_usage: true };
-  } else if (body['stream'] === true) {
-    delete body['stream'];
   }
   return body;
 }

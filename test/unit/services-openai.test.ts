@@ -1,4 +1,6 @@
 import test from 'ava';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { isEnvelope, META, type Envelope } from '../../src/core/envelope.js';
 import { RateLimitError, serializeError, TransportError, ValidationError } from '../../src/core/errors.js';
 import type { HandlerContext, Service } from '../../src/core/service.js';
@@ -206,3 +208,27 @@ for (const transport of TRANSPORTS) {
     t.is(events.length, before);
   });
 }
+
+test('chat call: the body gets the service model unless the request names one, and loses a stream: true left in it', async (t) => {
+  const bodies: Record<string, unknown>[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c));
+    req.on('end', () => {
+      bodies.push(JSON.parse(raw) as Record<string, unknown>);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const svc = openai.chat({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, model: 'svc-model' });
+  const request = { ...hello, temperature: 0.5, stream: true };
+  await chatHandler.call(request, ctxOf(svc), live());
+  await chatHandler.call({ ...hello, model: 'own', stream: false }, ctxOf(svc), live());
+  t.deepEqual(bodies, [
+    { ...hello, temperature: 0.5, model: 'svc-model' },
+    { ...hello, model: 'own', stream: false },
+  ]);
+  t.deepEqual(request, { ...hello, temperature: 0.5, stream: true }, "the caller's request is not changed");
+});
