@@ -4,20 +4,26 @@ import type { ServiceCallData } from '../core/schemas.js';
 import { CALL_STATE, type Invocation } from '../middleware/types.js';
 import type { CallEntry } from './call-entry.js';
 
-/** The invocation handed to the onion; its `signal` is only made when someone reads it. */
+/** `signal` of every invocation: one getter, reading the call's handle through `this`. */
+const SIGNAL: PropertyDescriptor = {
+  get(this: Invocation): AbortSignal {
+    return (this[CALL_STATE] as CallEntry).handle.signal;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/**
+ * The invocation handed to the onion; its `signal` is only made when someone reads it. The
+ * getter is defined, not written in the literal: an object literal with a getter took about
+ * 700 ns to make (a new accessor each time) against 100 ns for this, on every call.
+ */
 export function invocation(entry: CallEntry): Invocation {
-  return {
-    kind: entry.kind,
-    service: entry.service,
-    request: entry.request,
-    ctx: entry.ctx,
-    call: entry.call,
-    attempt: 1,
-    [CALL_STATE]: entry,
-    get signal() {
-      return entry.handle.signal;
-    },
-  };
+  return Object.defineProperty(
+    { kind: entry.kind, service: entry.service, request: entry.request, ctx: entry.ctx, call: entry.call, attempt: 1, [CALL_STATE]: entry },
+    'signal',
+    SIGNAL,
+  ) as Invocation;
 }
 
 /** How a call ended. */
