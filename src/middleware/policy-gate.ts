@@ -28,8 +28,11 @@ export function policyGate(options: PolicyGateOptions = {}): Middleware {
   // Function defaults live here: a schema default is data.
   const grantedOf = o.granted ?? ((inv: Invocation) => inv.ctx.capabilities);
   const extraOf = o.extra ?? defaultExtra;
-  // Contexts are immutable and their capability arrays frozen: compile each granted list once.
-  const compiled = new WeakMap<readonly string[], GrantSet>();
+  // Contexts are immutable and their capability arrays frozen: a context used for many calls
+  // finds its compiled list here. Not a WeakMap of every list: most calls bring a fresh array
+  // (a context each), and a WeakMap insert per call doubled this check's cost.
+  let lastGranted: readonly string[] | undefined;
+  let lastSet: GrantSet | undefined;
 
   const check = (inv: Invocation): PolicyError | undefined => {
     let required: readonly string[] = NONE;
@@ -38,10 +41,13 @@ export function policyGate(options: PolicyGateOptions = {}): Middleware {
       required = requiredOf(inv, extraOf);
       granted = grantedOf(inv);
       if (!Array.isArray(granted)) throw new TypeError('granted capabilities must be an array');
-      let set = compiled.get(granted);
+      let set = granted === lastGranted ? lastSet! : undefined;
       if (set === undefined) {
         set = grantSetOf(granted);
-        if (Object.isFrozen(granted)) compiled.set(granted, set);
+        if (Object.isFrozen(granted)) {
+          lastGranted = granted;
+          lastSet = set;
+        }
       }
       const missing = set.missing(required);
       return missing.length === 0 ? undefined : new PolicyError(required, granted, missing, { context: { service: inv.service.name } });
