@@ -48,7 +48,7 @@ export class AbortHandle {
       this.#light = new AbortHub();
       if (this.aborted) this.#light.abort(this.#reason);
     }
-    return this.#light as unknown as AbortSignal;
+    return this.#light.signal;
   }
 
   /** `fn` runs once, when the handle aborts (never if it already has: check `aborted` first). */

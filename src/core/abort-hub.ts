@@ -17,6 +17,11 @@ export class AbortHub {
     return 'AbortSignal';
   }
 
+  /** Itself: the controller's signal, as `AbortController#signal` is. */
+  get signal(): AbortSignal {
+    return this as unknown as AbortSignal;
+  }
+
   addEventListener(type: string, listener: () => void): void {
     if (type === 'abort' && !this.aborted) this.#listeners.push(listener);
   }

@@ -100,7 +100,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
       const { ctx, ended } = contextFor(msg);
       let result: unknown;
       try {
-        result = handler.call(msg[Req.REQUEST], ctx, controller === undefined ? NEVER : controller instanceof AbortHub ? (controller as unknown as AbortSignal) : controller.signal);
+        result = handler.call(msg[Req.REQUEST], ctx, controller?.signal ?? NEVER);
       } catch (err) {
         ended();
         return fail(id, err);
