@@ -300,14 +300,11 @@ export class ChannelPool implements Pool {
     this.#startGrace(p);
   }
 
-  /**
-   * A stream's worker died (its port closed, or the pool learnt of the death): it fails after
-   * the chunks the worker sent. One it never started waits to move on.
-   */
+  /** A stream's port closed under it: its worker died. One it never started waits to move on. */
   #streamLost(p: PendingStream): void {
     if (p.slot.progress[Progress.RECEIVED]! < p.id) return;
     p.slot.inflight.delete(p.id);
-    p.channel.lost(new WorkerCrashError('the stream failed because its worker went away', { cause: p.slot.crash }));
+    p.channel.fail(new WorkerCrashError('the stream failed because its worker went away', { cause: p.slot.crash }));
   }
 
   /**
@@ -361,7 +358,7 @@ export class ChannelPool implements Pool {
       else if (p.kind === 'call' || p.orphaned) this.#fail(p, err);
       // A started stream fails after the chunks sent before the crash: on its own port's
       // 'close', or, should that never come, here on the next turn.
-      else setImmediate(() => this.#streamLost(p));
+      else setImmediate(() => p.channel.lost(new WorkerCrashError('the stream failed because its worker went away', { cause: reason })));
     }
     slot.inflight.clear();
     if (this.#closed !== undefined) return;

@@ -98,7 +98,9 @@ export class StreamChannel implements AsyncIterableIterator<unknown> {
   /**
    * The worker running the producer is gone, so everything it sent is already in the port:
    * take it now (it may end the stream), then fail what is still open with `err`. The port's
-   * own 'close' usually does this; this does not depend on that event arriving.
+   * own 'close' usually does this; this does not depend on that event arriving. Never call it
+   * once the port's 'close' has come: receiveMessageOnPort on that port crashed Node 20 with
+   * SIGSEGV (every run of pool-streams, when #streamLost called it from the 'close' handler).
    */
   lost(err: unknown): void {
     while (this.#state === 'open') {
