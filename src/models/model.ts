@@ -171,7 +171,8 @@ export class Model<Req = Record<string, unknown>, Res = unknown, Chunk = unknown
    */
   get executor(): Executor {
     if (this.#executor === undefined) {
-      this.#executor = new Executor(this.#config!);
+      // Read after close(): a closed executor with nothing to start (no worker threads to end).
+      this.#executor = new Executor(this.#closing === undefined ? this.#config! : { ...this.#config!, pool: { kind: 'inline' } });
       if (this.#closing !== undefined) void this.#executor.close();
     }
     return this.#executor;

@@ -94,32 +94,32 @@ test('close() and Symbol.asyncDispose - idempotent; a closed handle refuses call
 
 // Serial: ava runs it before the concurrent tests, so no other test's threads come or go meanwhile.
 test.serial('a handle starts no worker threads until it is used: a thousand unused handles, then one call', async (t) => {
-  // Threads of this process (Linux): every worker thread is one.
+  // Threads of this process (Linux), and worker threads started ('worker' is emitted for each):
+  // a count of starts does not depend on when earlier tests' threads finish exiting.
   const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
-  // A closed pool's threads may linger a moment after close() (the tests before this one):
-  // count from a number that has stopped moving.
-  const settled = async (): Promise<number> => {
-    for (let n = threads(); ; ) {
-      await new Promise((r) => setTimeout(r, 50));
-      const m = threads();
-      if (m === n) return m;
-      n = m;
-    }
-  };
-  const before = await settled();
+  let started = 0;
+  const onWorker = () => void started++;
+  process.on('worker', onWorker);
+  t.teardown(() => void process.off('worker', onWorker));
+  const tick = () => new Promise((r) => setTimeout(r, 50));
+
+  const before = threads();
   const unused = Array.from({ length: 1000 }, () => model('openai/gpt-4o-mini', { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'k' }));
   t.true(threads() <= before, 'no thread for a handle nobody called');
   await Promise.all(unused.map((m) => m.close()));
   t.throws(() => model('openai/gpt-4o-mini', { pool: { kind: 'piscina', threads: 0 } }), { code: 'E_CONFIG' }, 'a configuration its executor would refuse is refused at once');
   await t.throwsAsync(unused[0]!.chat({ messages: [{ role: 'user', content: 'x' }] }), { code: 'E_CLOSED' });
   t.true(unused[1]!.executor.closed, 'read after close(), its executor is a closed one');
+  await tick();
+  t.is(started, 0, 'no worker thread started for unused or closed handles');
 
   const up = await startMockUpstream();
   t.teardown(() => up.close());
   const used = model('openai/gpt-4o-mini', { baseURL: up.baseURL, apiKey: 'k' });
-  const base = await settled();
+  await tick();
+  t.is(started, 0, 'none for a handle made and not yet called');
   await used.chat({ messages: [{ role: 'user', content: 'hi' }] });
-  t.true(threads() >= base + 2, 'its piscina threads started with the first call');
+  t.is(started, 2, 'its two piscina threads started with the first call');
   await used.close();
 });
 
