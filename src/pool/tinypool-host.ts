@@ -26,10 +26,15 @@ export function tinypoolHost(options: HostOptions): WorkerHost {
 type Wrapper = TinypoolWorker & { thread?: Worker; removeListener?: unknown };
 
 /**
- * tinypool's destroy() waits for each worker's 'exit' with `events.once` on its worker wrapper,
- * which has no `removeListener`: a worker that reports an error while it exits (one that threw
- * uncaught) then throws a TypeError no one can catch, and the process dies. The wrappers get the
- * method; a worker's error ends that wait early, so the threads' own exits are awaited after it.
+ * Ends every thread and resolves once each has exited. tinypool's destroy() terminates them all
+ * at once, then waits for each worker's 'exit' with `events.once`, which misses two cases:
+ * - a worker that exited on its own without an error (`process.exit()` in a handler) is still
+ *   listed, and its 'exit' came before: that wait never ends, and with no handle left to keep
+ *   the process alive, close() never settled;
+ * - the worker wrapper has no `removeListener`: a worker that reports an error while it exits
+ *   (one that threw uncaught) makes `once` throw a TypeError no one can catch. The wrappers get
+ *   the method.
+ * So the threads' own exits are awaited, not tinypool's promise.
  */
 async function destroy(tinypool: Tinypool): Promise<void> {
   const threads: Worker[] = [];
@@ -40,6 +45,6 @@ async function destroy(tinypool: Tinypool): Promise<void> {
     if (typeof w.removeListener !== 'function') w.removeListener = thread.removeListener.bind(thread);
   }
   const exited = threads.map((t) => (t.threadId === -1 ? undefined : new Promise((resolve) => t.once('exit', resolve))));
-  await tinypool.destroy().catch(noop);
+  tinypool.destroy().catch(noop);
   await Promise.all(exited);
 }
