@@ -36,14 +36,6 @@ export const ALONE = [
   'fuzz-executor',
   'deadline-bounds',
   'model-handle',
-  // Their tinypool workers exit under running streams and calls: in a shared process such a
-  // stream was seen to hang (2 of about 10 runs), never in a process of its own. A stream that
-  // waited for its port's 'close' no longer can (the pool drains and fails it), but that this
-  // was the hang is not shown: kept apart so that test:fast stays a signal.
-  'pool-streams',
-  'pool-close',
-  'pool-executor',
-  'pool-faults',
 ];
 
 /** A file's place in ALONE (it runs alone, the earlier the sooner), or -1. */
