@@ -16,9 +16,10 @@ export const GROUPS = 12;
 // over the whole tree) and examples (each example a process with a worker pool).
 const SLOW = [/\/soak-[^/]*\.test\.js$/, /\/package\.test\.js$/, /\/examples\.test\.js$/, /\/pool-compiled\.test\.js$/];
 
-// Each in a process of its own, started first: they mostly wait (coarse timers, rate windows,
-// Redis processes), so their waits overlap the CPU-bound groups instead of ending the run, and
-// their timing checks do not share an event loop with a group's hundreds of tests.
+// Each in a process of its own, started early (alternating with the groups, longest wait first):
+// they mostly wait (coarse timers, rate windows, Redis processes), so their waits overlap the
+// CPU-bound groups instead of ending the run, and their timing checks do not share an event
+// loop with a group's hundreds of tests.
 export const ALONE = [
   'redis-switch',
   'transport-coarse-timer',

@@ -191,15 +191,16 @@ test.serial('holds(): an admission waits for its send report until the first one
 
 test('keys expire with their window: nothing is left behind in Redis', async (t) => {
   const key = uniqueKey('expire');
-  const l = limiter([{ limit: 5, windowMs: 100 }], [{ limit: 50, windowMs: 150 }], key);
-  // Connected before the admission: the keys live 150 ms, and a connection made after it can
-  // take that long on a loaded machine.
+  // Windows long enough that a loaded machine (test files side by side on two cores) reads the
+  // keys before they expire: with 150 ms they were once gone before the first read.
+  const l = limiter([{ limit: 5, windowMs: 600 }], [{ limit: 50, windowMs: 800 }], key);
+  // Connected before the admission: a connection made after it can take long on a loaded machine.
   const raw = new Redis(server!.url);
   t.teardown(() => raw.disconnect());
   await raw.ping();
   await acquireWhenAdmitted(l, 5);
   t.true((await raw.keys(`callpool:{${key}}:*`)).length >= 4);
-  await sleep(300);
+  await sleep(1600);
   t.deepEqual(await raw.keys(`callpool:{${key}}:[rt]*`), []);
 });
 
