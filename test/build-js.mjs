@@ -7,6 +7,7 @@
 import { build } from 'esbuild';
 import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const outdir = process.argv[2] ?? '.mutate-build';
 const roots = ['src', 'workers', 'test/unit', 'test/integration', 'test/helpers', 'test/fixtures', 'test/bench'];
@@ -50,7 +51,8 @@ for (const f of all.filter((f) => !isTs(f))) cpSync(f, join(outdir, f));
 // file; `npm test` loads the package as installed.
 const typebox = join(outdir, 'node_modules', '@sinclair', 'typebox');
 await build({
-  entryPoints: ['node_modules/@sinclair/typebox/build/esm/index.mjs'],
+  // The package's own ESM entry, wherever its exports map puts it.
+  entryPoints: [fileURLToPath(import.meta.resolve('@sinclair/typebox'))],
   outfile: join(typebox, 'index.mjs'),
   bundle: true,
   format: 'esm',
