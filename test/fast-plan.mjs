@@ -41,6 +41,18 @@ export const ALONE = [
 
 /** A file's place in ALONE (it runs alone, the earlier the sooner), or -1. */
 export const aloneRank = (file) => ALONE.findIndex((name) => file.endsWith(`/${name}.test.js`));
+
+/**
+ * A file's place in the start order. Alone files and groups alternate: the first four processes
+ * are two that mostly wait and two CPU-bound groups, so neither the cores nor the waits sit idle
+ * at the start. Any other file (one named on the command line) comes last.
+ */
+export function startRank(file) {
+  const i = aloneRank(file);
+  if (i !== -1) return 2 * i;
+  const group = /\/group-(\d+)\.test\.js$/.exec(file);
+  return group === null ? 2 * ALONE.length : 2 * Number(group[1]) - 1;
+}
 // The files whose tests run on a fake clock (test/helpers/fake-clock.ts) share a group of their
 // own: a fake clock replaces the process's timers, which the pools and servers of other files'
 // tests would otherwise find faked. Their tests are serial, and fast.
