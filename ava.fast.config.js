@@ -2,7 +2,7 @@
 // tests compiled to plain JavaScript (test/build-js.mjs, .test-build/): no tsx in each ava
 // process, worker thread and child process. test/fast-plan.mjs says what is left out and which
 // files share a process (.test-build/test/fast/group-*.test.js); the files that mostly wait run
-// alone, started among the groups.
+// alone and start first.
 import { BUILD, aloneRank, startRank, testFiles } from './test/fast-plan.mjs';
 
 const alone = testFiles().filter((f) => aloneRank(f) !== -1);
