@@ -2,7 +2,7 @@ import { Type, type NumberOptions, type TUnsafe } from '@sinclair/typebox';
 
 /**
  * The ranges options may take, written once. Every numeric option has a finite range that
- * means something (issue #12, defect 7): no unbounded queue, no window of a nanosecond, no
+ * means something: no unbounded queue, no window of a nanosecond, no
  * timer Node would clamp to 1 ms.
  */
 

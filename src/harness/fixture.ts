@@ -134,7 +134,7 @@ export const MeasureSchema = Type.Object(
     memoryEveryMs: Type.Optional(Type.Number({ minimum: 50, maximum: 3_600_000 })),
     /**
      * How much shorter than the limit's window the judged windows are. 0 judges as the provider
-     * counts (every shipped fixture but default and burst says 0); more forgives dispatch jitter (a stalled event loop,
+     * counts (every shipped fixture says 0); more forgives dispatch jitter (a stalled event loop,
      * thread hops). The report shows the jitter figures either way.
      * @default the longest event-loop stall of the run plus the monitor's 10 ms resolution (at least 10 ms, at most half the window)
      */

@@ -86,7 +86,7 @@ export function buildReport(m: Measured): SoakReport {
 /**
  * Rate accuracy, judged from the upstream's arrival log when there is one: every arrival it saw,
  * the warm-up's (the cold start) included, since the provider counts those too. The tolerance is
- * the fixture's `rateToleranceMs` (the shipped fixtures but default and burst say 0: strict); without one it is the
+ * the fixture's `rateToleranceMs` (every shipped fixture says 0: strict); without one it is the
  * machine's longest stall (of the main thread or the upstream's) plus the monitors' 10 ms resolution,
  * at most half a window.
  */

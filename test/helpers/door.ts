@@ -1,5 +1,5 @@
 /**
- * What the provider-door bench and tests measure of one run (#14): the limiter's own send
+ * What the provider-door bench and tests measure of one run: the limiter's own send
  * instants, the admissions (each marked when its call waited for rate capacity) and, against
  * them, the upstream's arrival log.
  */

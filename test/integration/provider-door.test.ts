@@ -11,7 +11,7 @@ import type { PoolKind } from '../../src/pool/types.js';
 import { openai } from '../../src/services/openai.js';
 import { figures, Recording, recordAdmissions, straddle, type Admission, type RunFigures } from '../helpers/door.js';
 
-// #14, the scenarios of its table that start from a cold executor (the others: redis-sent,
+// The provider-door scenarios that start from a cold executor (the others: redis-sent,
 // provider-limits, soak-cli). A fresh executor, its pool readied before the first admission,
 // the first call among the arrivals. The upstream runs on a thread of its own, as in a soak.
 // The limiter's promise is judged strictly at its own send instants; the upstream's arrival log

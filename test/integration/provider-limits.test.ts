@@ -6,7 +6,7 @@ import { startMockUpstream } from '../../src/harness/mock-upstream.js';
 import { openai } from '../../src/services/openai.js';
 import { maxInWindow } from '../helpers/services.js';
 
-// #12 defect 12 / #14: the provider's own limits are honoured with no `limits` configured.
+// The provider's own limits are honoured with no `limits` configured.
 const hello = { messages: [{ role: 'user', content: 'hello' }], max_tokens: 16 };
 const ctx = () => CallContext.new('provider', { capabilities: ['net.out:127.0.0.1'] });
 

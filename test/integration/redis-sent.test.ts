@@ -6,7 +6,7 @@ import { maxInWindow } from '../helpers/services.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { redisAvailable, redisTest } from '../helpers/redis-test.js';
 
-// #14: three processes on one real redis-server, each reporting the instant its request
+// Three processes on one real redis-server, each reporting the instant its request
 // leaves (Limiter.sent): the upstream's own arrival log never shows more than the limit in a
 // rolling window, with no guard band and no tolerance.
 const test = redisTest();

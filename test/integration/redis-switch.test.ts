@@ -4,7 +4,7 @@ import { maxInWindow } from '../helpers/services.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { redisAvailable, redisTest } from '../helpers/redis-test.js';
 
-// #12 defect 5: each process alone stays under the limit across the switch to its local
+// Each process alone stays under the limit across the switch to its local
 // limiter and back, whether Redis is frozen (SIGSTOP/SIGCONT) or killed and restarted empty.
 // Every test freezes or kills its own redis-server, so they run one at a time.
 const test = redisTest();

@@ -6,7 +6,7 @@ import { CallContext, CallpoolError, ConfigError, Executor, HandlerLoadError, Va
 import { fixtureService } from '../helpers/pool-fixtures.js';
 import { CHILD_EXEC_ARGV, ROOT } from '../helpers/paths.js';
 
-/** Defect 6 of #12: every error the library throws or rejects with is coded, the original as `cause`. */
+/** Every error the library throws or rejects with is coded, the original as `cause`. */
 
 test('historySize Infinity or 2**32 and other out-of-range numbers are E_CONFIG naming the field', (t) => {
   for (const historySize of [Infinity, 2 ** 32, 1e8, -1, NaN, 0.5]) {

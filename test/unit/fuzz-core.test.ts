@@ -3,7 +3,7 @@ import test from 'ava';
 import { CallContext, Executor, defineService } from '../../src/index.js';
 import { RUNS, options, runs, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
 
-/** Fuzz (#12 "Must show"): CallContext, defineService and new Executor end in success or a documented code. */
+/** Fuzz: CallContext, defineService and new Executor end in success or a documented code. */
 
 const contextOptions = options(['deadlineMs', 'timeoutMs', 'capabilities', 'attrs', 'callId'], {
   deadlineMs: weirdNumber,

@@ -5,7 +5,7 @@ import { CallContext, Executor, circuitBreaker, defineService, retry, timeout, t
 import { RUNS, options, settleAsync, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
 
 /**
- * Fuzz (#12 "Must show"): submit/call/stream with any context, options and request end in
+ * Fuzz: submit/call/stream with any context, options and request end in
  * success or a documented code, never hang, and the stats identity holds after each; the idle
  * executor burns no CPU afterwards.
  */

@@ -18,7 +18,7 @@ import {
 import { validateFixture } from '../../src/harness/fixture.js';
 import { RUNS, options, runs, settleAsync, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
 
-/** Fuzz (#12 "Must show"): every middleware factory, service factory, the mock upstream and the fixture validator. */
+/** Fuzz: every middleware factory, service factory, the mock upstream and the fixture validator. */
 
 const fn = fc.constant(() => true);
 const sane = (keys: readonly string[], numeric: readonly string[], fns: readonly string[] = []) =>

@@ -29,7 +29,7 @@ import {
 import { RUNS, options, runs, settleAsync, settleSync, weird, weirdNumber } from '../helpers/fuzz.js';
 
 /**
- * Fuzz (#12 "Must show", continued): the public entry points beside the executor, the
+ * Fuzz, continued: the public entry points beside the executor, the
  * middleware and the service factories: models and providers, transports, pools, limiters, the
  * header parsers, the redactor, grants, the arrival log, abort handles, composition and the
  * executor's listeners. Each ends in success or a documented CallpoolError, never an uncoded

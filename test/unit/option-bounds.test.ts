@@ -5,7 +5,7 @@ import { ExecutorConfigSchema, PoolConfigSchema, RateWindowSchema } from '../../
 import { RetryOptionsSchema } from '../../src/middleware/options.js';
 import { withDefaults } from '../../src/core/validate.js';
 
-/** Defect 7 of #12: every numeric option has a finite range that means something. */
+/** Every numeric option has a finite range that means something. */
 
 const inline = { kind: 'inline' } as const;
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { CallContext, Executor, defineService } from '../../src/index.js';
 
-/** Defect 10 of #12: the stats history keeps a small record per call, never its request or result. */
+/** The stats history keeps a small record per call, never its request or result. */
 
 const big = defineService<{ i: number }, string>({
   name: 'big',
