@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { TransferListItem } from 'node:worker_threads';
-import { Packr } from 'msgpackr';
+import type { Packr } from 'msgpackr';
 import { Op, type CallResult, type PackedResult } from './protocol.js';
 
 /**
@@ -14,7 +15,14 @@ import { Op, type CallResult, type PackedResult } from './protocol.js';
 export const PACK_MIN_BYTES = 2048;
 const MAX_DEPTH = 64;
 
-const packr = new Packr({ useRecords: false });
+let packr: Packr | undefined;
+/**
+ * msgpackr, loaded with the first result packed or unpacked in this thread: most results are
+ * small and never need it, and loading it costs each worker thread about 45 ms of CPU.
+ */
+function packer(): Packr {
+  return (packr ??= new (createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr')).Packr({ useRecords: false }));
+}
 
 export function encodeResult(id: number, value: unknown, transfer: TransferListItem[]): CallResult | PackedResult {
   const buffer = transferable(value);
@@ -34,19 +42,19 @@ export function encodeResult(id: number, value: unknown, transfer: TransferListI
 export type ResultDecoder = (bytes: Uint8Array) => unknown;
 
 export function decodeResult(msg: CallResult | PackedResult): unknown {
-  return msg[0] === Op.Packed ? packr.unpack(msg[2]) : msg[2];
+  return msg[0] === Op.Packed ? packer().unpack(msg[2]) : msg[2];
 }
 
 /** msgpack bytes in a buffer of their own, ready to transfer. */
 export function pack(value: unknown): Uint8Array {
-  const view = packr.pack(value);
+  const view = packer().pack(value);
   const own = new Uint8Array(view.length);
   own.set(view);
   return own;
 }
 
 export function unpack(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
+  return packer().unpack(bytes);
 }
 
 /** Rough encoded size of a JSON-shaped value, or -1 when it holds anything else. */

@@ -22,3 +22,8 @@ test('a backend loads when a configuration first uses it, and only that one', as
   const loaded = await loadedBy(new URL(`../../src/index${EXT}`, import.meta.url).href, new URL(`../fixtures/imports/run-piscina${EXT}`, import.meta.url).href);
   t.deepEqual(BACKENDS.filter((p) => loaded.includes(p)), ['piscina', 'msgpackr', 'undici']);
 });
+
+test('msgpackr loads with the first packed result: a pool whose results are small never loads it', async (t) => {
+  const loaded = await loadedBy(new URL(`../../src/index${EXT}`, import.meta.url).href, new URL(`../fixtures/imports/run-piscina-small${EXT}`, import.meta.url).href);
+  t.deepEqual(BACKENDS.filter((p) => loaded.includes(p)), ['piscina']);
+});
