@@ -15,8 +15,8 @@ interface UndiciParts {
 let loaded: UndiciParts | undefined;
 /**
  * The two parts of undici the wire uses, loaded with the first wire (importing callpool does
- * not load it). Its index loads all of undici (fetch, WebSocket, caches, mocks): 215 ms of CPU
- * in each thread against 55 for these two modules, the same classes the index exports. undici
+ * not load it). Its index loads all of undici (fetch, WebSocket, caches, mocks): 186 ms of CPU
+ * in each thread against 70 for these two modules, the same classes the index exports. undici
  * has no exports map, so the paths are reachable; the index is the fallback should a later
  * version move them.
  */
