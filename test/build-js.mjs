@@ -46,34 +46,19 @@ await build({
 });
 for (const f of all.filter((f) => !isTs(f))) cpSync(f, join(outdir, f));
 
-// TypeBox, bundled into one module where the build's files resolve it first: its ESM build is
-// 266 files, which cost 140 ms of CPU to load in every test process and worker thread that
-// builds a schema (10 ms as one file), about 18 of test:fast's 135 CPU-s. The same code, one
-// file; `npm test` loads the package as installed.
-const typebox = join(outdir, 'node_modules', '@sinclair', 'typebox');
-await build({
-  // The package's own ESM entry, wherever its exports map puts it.
-  entryPoints: [fileURLToPath(import.meta.resolve('@sinclair/typebox'))],
-  outfile: join(typebox, 'index.mjs'),
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  logLevel: 'warning',
-});
-writeFileSync(join(typebox, 'package.json'), `${JSON.stringify({ name: '@sinclair/typebox', type: 'module', exports: { '.': './index.mjs' } })}\n`);
+/** A package bundled into one file under the build's node_modules, where its files resolve it first. */
+async function bundlePackage(name, entry, format, file, manifest) {
+  const dir = join(outdir, 'node_modules', ...name.split('/'));
+  await build({ entryPoints: [entry], outfile: join(dir, file), bundle: true, format, platform: 'node', target: 'node20', logLevel: 'warning' });
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, ...manifest })}\n`);
+}
 
-// AJV, bundled the same way: its CommonJS build is about 60 files, 62-67 ms of CPU to require in
-// every test process and worker thread that validates, 16 ms as one file (three fresh processes
-// each).
-const ajv = join(outdir, 'node_modules', 'ajv');
-await build({
-  entryPoints: [createRequire(import.meta.url).resolve('ajv')],
-  outfile: join(ajv, 'index.cjs'),
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  logLevel: 'warning',
-});
-writeFileSync(join(ajv, 'package.json'), `${JSON.stringify({ name: 'ajv', main: './index.cjs' })}\n`);
+// TypeBox: its ESM build is 266 files, which cost 140 ms of CPU to load in every test process
+// and worker thread that builds a schema (10 ms as one file), about 18 of test:fast's 135 CPU-s.
+// The same code, one file; `npm test` loads the package as installed. The entry is the package's
+// own ESM one, wherever its exports map puts it.
+await bundlePackage('@sinclair/typebox', fileURLToPath(import.meta.resolve('@sinclair/typebox')), 'esm', 'index.mjs', { type: 'module', exports: { '.': './index.mjs' } });
+
+// AJV: its CommonJS build is about 60 files, 62-67 ms of CPU to require in every test process and
+// worker thread that validates, 16 ms as one file (three fresh processes each).
+await bundlePackage('ajv', createRequire(import.meta.url).resolve('ajv'), 'cjs', 'index.cjs', { main: './index.cjs' });
