@@ -7,7 +7,7 @@
  * Per scenario: the most arrivals in any window (target: the limit), the utilisation at
  * saturation (`windowMs / mean(t[k] - t[k - limit])` over arrivals whose call waited for rate
  * capacity; target >= 97 %), and the same two with `guard: 'auto'` and with a fixed guard of
- * `DOOR_FIXED_GUARD_MS` (2 ms; the shipped fixtures that saturate in bursts set 20) beside them (each guard's cost).
+ * `DOOR_FIXED_GUARD_MS` (2 ms; the shipped fixtures of the default mix set 20) beside them (each guard's cost).
  *
  * A strict miss is marked bound by the machine only when the same run shows why: the limiter's
  * own send instants held the limit, and the arrivals fit it in windows shortened by the
