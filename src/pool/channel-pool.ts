@@ -9,7 +9,7 @@ import type { ResultDecoder } from './codec.js';
 import { PendingCall, PendingStream, type Pending, type Slot } from './in-flight.js';
 import { classInstanceIn } from './plain-data.js';
 import { Outbox } from './outbox.js';
-import { callRequest, Flag, Op, Progress, Reply, Req, streamRequest, type FromWorker, type ToWorker } from './protocol.js';
+import { callRequest, Flag, handlerRunning, Op, Progress, Reply, Req, streamRequest, type FromWorker, type ToWorker } from './protocol.js';
 import { StreamChannel, type StreamOutcome } from './stream-channel.js';
 import { PendingTable } from './pending-table.js';
 import type { Pool, PoolTask } from './types.js';
@@ -320,11 +320,9 @@ export class ChannelPool implements Pool {
     p.grace = setTimeout(() => {
       p.grace = undefined;
       if (p.slot.dead) return;
-      // No handler from this one on has started (it never ran: its worker, busy loading a
-      // module, answers the cancel once it reads it), or none is running (its answer is on
-      // the way): nothing to terminate.
-      const progress = p.slot.progress;
-      if (progress[Progress.HANDLER_STARTED]! < p.id || progress[Progress.ACTIVE] === 0) return this.#startGrace(p);
+      // Its handler has not started (its worker, busy loading a module, answers the cancel
+      // once it reads it) or has finished (its answer is on the way): nothing to terminate.
+      if (!handlerRunning(p.slot.progress, p.id)) return this.#startGrace(p);
       p.slot.overdue = true;
       p.slot.kill.abort();
     }, this.#graceMs);

@@ -17,8 +17,8 @@ export interface SessionStart {
    * from its port (ids count up per session): when the worker dies, calls with a higher id
    * never ran and can go to another worker without running twice; and at `HANDLER_STARTED`
    * the id of the last call whose handler it invoked (written before the handler runs, so the
-   * main thread sees it even while a handler holds the worker's thread); at `ACTIVE` how many
-   * handlers have started and not finished.
+   * main thread sees it even while a handler holds the worker's thread); and which handlers
+   * are running (see `handlerStarted`).
    */
   progress: Float64Array;
   /** How long (µs) the worker polls its port for the next call when it runs out of work. */
@@ -47,8 +47,40 @@ export const Op = {
   Load: 10,
 } as const;
 
-/** The slots of `SessionStart.progress`. */
-export const Progress = { RECEIVED: 0, HANDLER_STARTED: 1, ACTIVE: 2, SIZE: 3 } as const;
+/**
+ * The slots of `SessionStart.progress`. From `RUNNING` on, a ring where a running handler's id
+ * sits at `RUNNING + (id & RUNNING_MASK)` from its start to its end; one that finds its place
+ * taken by another still running (more than `RUNNING_MASK` ids in flight) is counted at
+ * `UNLISTED` instead.
+ */
+export const Progress = { RECEIVED: 0, HANDLER_STARTED: 1, UNLISTED: 2, RUNNING: 3, RUNNING_MASK: 1023, SIZE: 3 + 1024 } as const;
+
+/** Written by the worker as a handler starts (before it runs, so it shows while one holds the thread). */
+export function handlerStarted(progress: Float64Array, id: number): void {
+  // Monotonic: handlers whose modules load at different speeds start out of id order.
+  progress[Progress.HANDLER_STARTED] = Math.max(progress[Progress.HANDLER_STARTED]!, id);
+  const at = Progress.RUNNING + (id & Progress.RUNNING_MASK);
+  if (progress[at] === 0) progress[at] = id;
+  else progress[Progress.UNLISTED]! += 1;
+}
+
+/** Written by the worker as a handler that started finishes. */
+export function handlerFinished(progress: Float64Array, id: number): void {
+  const at = Progress.RUNNING + (id & Progress.RUNNING_MASK);
+  if (progress[at] === id) progress[at] = 0;
+  else progress[Progress.UNLISTED]! -= 1;
+}
+
+/**
+ * Whether call `id`'s handler may still be running, read by the main thread. Exact while every
+ * running handler is listed: a finished one whose answer is still on its way, or one finishing
+ * beside another still running, is not mistaken for one that ignores its abort. With some
+ * unlisted, any handler from `id` on having started counts.
+ */
+export function handlerRunning(progress: Float64Array, id: number): boolean {
+  if (progress[Progress.RUNNING + (id & Progress.RUNNING_MASK)] === id) return true;
+  return progress[Progress.UNLISTED]! > 0 && progress[Progress.HANDLER_STARTED]! >= id;
+}
 
 /** The slots of a call or stream request (a stream's two extra slots at the end). */
 export const Req = {

@@ -1,8 +1,9 @@
 import test from 'ava';
 import { ChannelPool } from '../../src/pool/channel-pool.js';
 import { createPool } from '../../src/pool/create-pool.js';
+import { handlerFinished, handlerRunning, handlerStarted, Progress } from '../../src/pool/protocol.js';
 import type { PoolKind } from '../../src/pool/types.js';
-import { changed, counters, runOn, task } from '../helpers/pool-fixtures.js';
+import { changed, counters, runOn, signalAt, task } from '../helpers/pool-fixtures.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Two threads where worker starts are the subject; one where a single worker shows it. */
@@ -63,6 +64,34 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     t.is(pool.workers.lost, 0);
   });
 
+  test(`${kind}: a cancelled handler that finished is not taken for one still running while another runs`, async (t) => {
+    const pool = open(kind, 10);
+    t.teardown(() => pool.close());
+    t.is(await runOn(pool, task('echo', 0)), 0);
+    const started = counters(1);
+    const gate = counters(1);
+    const busy = runOn(pool, task('slow', { gate, started }));
+    await changed(started, 0);
+    const ac = new AbortController();
+    const p = runOn(pool, task('echo', 1), ac.signal);
+    ac.abort(new Error('stop'));
+    await t.throwsAsync(p, { message: 'stop' });
+    // The call and its cancel are posted. The worker runs the one and answers while this thread
+    // is held past the grace period, in a check callback: the loop's next turn runs the grace
+    // timer before it reads the answer, beside a handler that still runs.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const until = Date.now() + 300;
+        while (Date.now() < until);
+        resolve();
+      }),
+    );
+    await sleep(100);
+    signalAt(gate, 0);
+    t.is(await busy, 'opened');
+    t.is(pool.workers.lost, 0);
+  });
+
   test(`${kind}: a handler that ignores its abort still costs its worker (the control)`, async (t) => {
     const pool = open(kind, 10);
     t.teardown(() => pool.close());
@@ -78,3 +107,25 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     t.is(await runOn(pool, task('echo', 2)), 2);
   });
 }
+
+test('the running record: exact per call, and cautious once more calls run than it has places', (t) => {
+  const progress = new Float64Array(Progress.SIZE);
+  const places = Progress.RUNNING_MASK + 1;
+  handlerStarted(progress, 1);
+  handlerStarted(progress, 2);
+  handlerFinished(progress, 1);
+  t.false(handlerRunning(progress, 1), 'finished beside one still running');
+  t.true(handlerRunning(progress, 2));
+  t.false(handlerRunning(progress, 3), 'not started');
+  // Call 2 + places finds its place held by call 2, still running.
+  handlerStarted(progress, 2 + places);
+  t.true(handlerRunning(progress, 2 + places), 'unlisted: any call from it on started counts');
+  t.true(handlerRunning(progress, 1), 'unlisted: cautious for earlier ones too');
+  t.false(handlerRunning(progress, 3 + places), 'not started');
+  handlerFinished(progress, 2 + places);
+  t.false(handlerRunning(progress, 1), 'exact again once every running call is listed');
+  t.true(handlerRunning(progress, 2));
+  handlerFinished(progress, 2);
+  t.false(handlerRunning(progress, 2));
+  t.deepEqual([...progress.subarray(Progress.UNLISTED)].filter((v) => v !== 0), []);
+});

@@ -7,7 +7,7 @@ import { noop } from '../../core/noop.js';
 import type { Handler, HandlerContext } from '../../core/service.js';
 import { encodeResult } from '../codec.js';
 import { Outbox } from '../outbox.js';
-import { contextOf, Flag, Op, Progress, Reply, Req, type CallRequest, type FromWorker, type SessionStart, type StreamRequest, type ToWorker } from '../protocol.js';
+import { contextOf, Flag, handlerFinished, handlerStarted, Op, Progress, Reply, Req, type CallRequest, type FromWorker, type SessionStart, type StreamRequest, type ToWorker } from '../protocol.js';
 import { SentReport } from '../sent-report.js';
 import { HandlerCache } from './handler-cache.js';
 import { IdlePoller } from './idle-poller.js';
@@ -53,7 +53,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
       const state = running.get(id);
       if (state === undefined) return false;
       running.delete(id);
-      if (state !== null) progress[Progress.ACTIVE]! -= 1;
+      if (state !== null) handlerFinished(progress, id);
       return true;
     };
     const ok = (id: number, value: unknown): void => {
@@ -93,10 +93,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
       // leaves it to the pool's grace period, as for a handler that ignores its signal.
       const controller = controllerFor(msg[Req.FLAGS]);
       running.set(id, controller ?? STARTED);
-      // Monotonic: handlers whose modules load at different speeds start out of id order, and
-      // the pool reads "a handler from this id on has started".
-      progress[Progress.HANDLER_STARTED] = Math.max(progress[Progress.HANDLER_STARTED]!, id);
-      progress[Progress.ACTIVE]! += 1;
+      handlerStarted(progress, id);
       const { ctx, ended } = contextFor(msg);
       let result: unknown;
       try {
@@ -150,8 +147,7 @@ export function serveSession({ port, progress, idleSpinUs }: SessionStart): Prom
         case Op.Stream: {
           const id = msg[Req.ID];
           progress[Progress.RECEIVED] = id;
-          progress[Progress.HANDLER_STARTED] = Math.max(progress[Progress.HANDLER_STARTED]!, id);
-          progress[Progress.ACTIVE]! += 1;
+          handlerStarted(progress, id);
           const controller = new AbortController();
           running.set(id, controller);
           runStream(msg, handlers.get(msg[Req.MODULE]), controller);
