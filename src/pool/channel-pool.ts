@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { AbortHandle } from '../core/abort-handle.js';
 import { fromMachine } from '../core/clock.js';
 import { ClosedError, ConfigError, deserializeError, serializeError, ValidationError, WorkerCrashError } from '../core/errors.js';
@@ -53,6 +53,8 @@ export class ChannelPool implements Pool {
   readonly #slots: Slot[] = [];
   #failedStarts = 0;
   readonly #restarts = { started: 0, lost: 0 };
+  /** Terminated workers whose threads have yet to exit (see #sessionEnded). */
+  readonly #exiting = new Set<Slot>();
   #broken: Error | undefined;
   #closed: Promise<void> | undefined;
 
@@ -140,7 +142,7 @@ export class ChannelPool implements Pool {
 
   async #close(): Promise<void> {
     const closed = new ClosedError('the pool is closed');
-    for (const slot of this.#slots) {
+    for (const slot of [...this.#slots, ...this.#exiting]) {
       slot.dead = true;
       for (const p of slot.inflight.values()) this.#fail(p, closed);
       slot.inflight.clear();
@@ -213,13 +215,14 @@ export class ChannelPool implements Pool {
     const { port1, port2 } = new MessageChannel();
     const kill = new AbortController();
     const progress = new Float64Array(new SharedArrayBuffer(8 * Progress.SIZE));
-    const slot: Slot = { index, port: port1, outbox: new Outbox(port1, (msg, err) => this.#unclonable(slot, msg, err)), inflight: new PendingTable(), progress, nextId: 0, kill, ready: false, dead: false, overdue: false, crash: undefined, waiting: [], loads: new Map() };
+    const slot: Slot = { index, port: port1, outbox: new Outbox(port1, (msg, err) => this.#unclonable(slot, msg, err)), inflight: new PendingTable(), progress, nextId: 0, kill, ready: false, dead: false, exited: false, overdue: false, crash: undefined, waiting: [], loads: new Map() };
     port1.on('message', (batch: FromWorker[]) => {
       for (const msg of batch) this.#onMessage(slot, msg);
     });
     // The port closes when its worker thread goes away, however it went: the one crash signal
     // every library gives (tinypool, for one, never settles a task whose thread exited).
     port1.on('close', () => {
+      slot.exited = true;
       if (slot.dead) return;
       kill.abort();
       this.#sessionEnded(slot, new Error('the worker thread exited'));
@@ -341,10 +344,37 @@ export class ChannelPool implements Pool {
     slot.dead = true;
     slot.crash = reason;
     if (this.#closed === undefined) this.#restarts.lost++;
-    slot.port.close();
     for (const w of slot.waiting.splice(0)) w();
     for (const done of slot.loads.values()) done();
     slot.loads.clear();
+    // A worker this pool terminates may still take a call in the instant before it stops: which
+    // calls it took is known once its thread is gone and its port closes. New calls go to its
+    // replacement meanwhile.
+    if (slot.overdue && !slot.exited) {
+      this.#exiting.add(slot);
+      slot.port.once('close', () => {
+        this.#exiting.delete(slot);
+        this.#settleLeft(slot, reason);
+      });
+      if (this.#closed === undefined) this.#slots[slot.index] = this.#spawn(slot.index);
+      return;
+    }
+    this.#settleLeft(slot, reason);
+  }
+
+  /**
+   * What a dead worker leaves: the answers it sent are read and settle their calls; a call it
+   * never took goes to its replacement; the rest fail.
+   */
+  #settleLeft(slot: Slot, reason: unknown): void {
+    // A closed port delivered what it held before it closed (reading one is not safe: Node 20
+    // crashes).
+    if (!slot.exited) {
+      for (let m = receiveMessageOnPort(slot.port); m !== undefined; m = receiveMessageOnPort(slot.port)) {
+        for (const msg of m.message as FromWorker[]) this.#onMessage(slot, msg);
+      }
+      slot.port.close();
+    }
     const why = slot.overdue
       ? `its worker was terminated: a handler ignored its abort signal for ${this.#graceMs} ms`
       : `its worker crashed (${describe(reason)})`;
@@ -359,16 +389,20 @@ export class ChannelPool implements Pool {
       else setImmediate(() => p.channel.lost(new WorkerCrashError('the stream failed because its worker went away', { cause: reason })));
     }
     slot.inflight.clear();
-    if (this.#closed !== undefined) return;
+    if (this.#closed !== undefined) {
+      for (const p of unstarted) this.#fail(p, new ClosedError('the pool is closed'));
+      return;
+    }
     // Only a worker that died on its own before saying ready is a failed start.
     if (!slot.ready && !slot.overdue && ++this.#failedStarts >= MAX_FAILED_STARTS) {
       this.#broken = reason instanceof Error ? reason : new Error(describe(reason));
       for (const p of unstarted) this.#fail(p, new WorkerCrashError('worker threads fail to start', { cause: reason }));
       return;
     }
-    this.#slots[slot.index] = this.#spawn(slot.index);
+    if (this.#slots[slot.index] === slot) this.#slots[slot.index] = this.#spawn(slot.index);
     for (const p of unstarted) this.#redispatch(p);
   }
+
 
   #fail(p: Pending, err: unknown): void {
     if (p.grace !== undefined) clearTimeout(p.grace);

@@ -70,6 +70,8 @@ export interface Slot {
   kill: AbortController;
   ready: boolean;
   dead: boolean;
+  /** Its port closed: the worker's thread is gone. */
+  exited: boolean;
   /** Being terminated because an aborted handler outlived its grace period. */
   overdue: boolean;
   /** Why the worker died, once known. */

@@ -108,6 +108,33 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
   });
 }
 
+for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
+  test(`${kind}: a call its worker answered before being terminated settles with its answer`, async (t) => {
+    const pool = open(kind, 10);
+    t.teardown(() => pool.close());
+    t.is(await runOn(pool, task('echo', 0)), 0);
+    const started = counters(1);
+    const ac = new AbortController();
+    const doomed = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
+    await changed(started, 0);
+    ac.abort(new Error('stop'));
+    await t.throwsAsync(doomed, { message: 'stop' });
+    const answered = runOn(pool, task('echo', 1));
+    // The worker answers while this thread is held past the grace period, in a check callback:
+    // the loop's next turn terminates the worker before it reads the answer.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const until = Date.now() + 300;
+        while (Date.now() < until);
+        resolve();
+      }),
+    );
+    t.is(await answered, 1);
+    while (pool.workers.lost === 0) await sleep(10);
+    t.is(await runOn(pool, task('echo', 2)), 2);
+  });
+}
+
 test('the running record: exact per call, and cautious once more calls run than it has places', (t) => {
   const progress = new Float64Array(Progress.SIZE);
   const places = Progress.RUNNING_MASK + 1;
