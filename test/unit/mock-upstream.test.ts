@@ -167,6 +167,7 @@ test('arrivals: the upstream logs every request arrival, per route, in order', a
 });
 
 test('arrivals: a burst read in one poll phase on kept-alive connections is stamped when the phase first saw it, never before it was written', async (t) => {
+  t.timeout(30_000);
   const up = await upstream(t);
   const port = Number(new URL(up.url).port);
   const sockets = await Promise.all(
@@ -175,7 +176,22 @@ test('arrivals: a burst read in one poll phase on kept-alive connections is stam
   t.teardown(() => { for (const s of sockets) s.destroy(); });
   const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
   const raw = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
-  const answered = (s: net.Socket) => new Promise<void>((resolve) => s.once('data', () => resolve()));
+  // Resolves once a whole response has come back on `s` (a response may arrive in several
+  // chunks); a socket that closes first fails the test instead of leaving it waiting.
+  const answered = (s: net.Socket) =>
+    new Promise<void>((resolve, reject) => {
+      let got = '';
+      const onData = (chunk: Buffer) => {
+        got += chunk.toString('latin1');
+        const head = got.indexOf('\r\n\r\n');
+        const length = /content-length: (\d+)/i.exec(got);
+        if (head === -1 || length === null || got.length < head + 4 + Number(length[1])) return;
+        s.off('data', onData).off('close', onClose);
+        resolve();
+      };
+      const onClose = () => reject(new Error(`a connection closed before its answer (${got.length} bytes in)`));
+      s.on('data', onData).once('close', onClose);
+    });
   const round = async () => {
     const replies = sockets.map(answered);
     for (const s of sockets) s.write(raw);

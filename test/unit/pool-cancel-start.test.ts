@@ -81,7 +81,7 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     // timer before it reads the answer, beside a handler that still runs.
     await new Promise<void>((resolve) =>
       setImmediate(() => {
-        const until = Date.now() + 300;
+        const until = Date.now() + 100;
         while (Date.now() < until);
         resolve();
       }),
@@ -120,11 +120,11 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     ac.abort(new Error('stop'));
     await t.throwsAsync(doomed, { message: 'stop' });
     const answered = runOn(pool, task('echo', 1));
-    // The worker answers while this thread is held past the grace period, in a check callback:
+    // The worker answers while this thread is held (100 ms) past the grace period, in a check callback:
     // the loop's next turn terminates the worker before it reads the answer.
     await new Promise<void>((resolve) =>
       setImmediate(() => {
-        const until = Date.now() + 300;
+        const until = Date.now() + 100;
         while (Date.now() < until);
         resolve();
       }),

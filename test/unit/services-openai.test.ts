@@ -184,7 +184,9 @@ for (const transport of TRANSPORTS) {
     t.is(up.stats().inFlight, 0);
   });
 
-  test(`${transport}: the handlers report ctx.sent once per request, before the result, and the option picks the transport`, async (t) => {
+  // Serial: it waits for the shared transport to have no request in flight, which other tests'
+  // requests on it (a slow failure takes seconds) would hold off.
+  test.serial(`${transport}: the handlers report ctx.sent once per request, before the result, and the option picks the transport`, async (t) => {
     const up = await upstream(t, { routes: { chat: { latency: { kind: 'fixed', ms: 50 } } } });
     const chat = openai.chat({ transport, baseURL: up.baseURL, model: 'm' });
     const json = jsonService({ transport, baseURL: `${up.url}/json` });
