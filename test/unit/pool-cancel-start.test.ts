@@ -135,6 +135,17 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
   });
 }
 
+for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
+  test(`${kind}: a call answered just before its worker crashed settles with its answer`, async (t) => {
+    const pool = open(kind, 1000);
+    t.teardown(() => pool.close());
+    for (let i = 0; i < 5; i++) {
+      t.is(await runOn(pool, task('answer-then-crash', i)), i);
+      while (pool.workers.lost <= i) await sleep(5);
+    }
+  });
+}
+
 test('the running record: exact per call, and cautious once more calls run than it has places', (t) => {
   const progress = new Float64Array(Progress.SIZE);
   const places = Progress.RUNNING_MASK + 1;
