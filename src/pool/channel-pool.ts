@@ -403,7 +403,6 @@ export class ChannelPool implements Pool {
     for (const p of unstarted) this.#redispatch(p);
   }
 
-
   #fail(p: Pending, err: unknown): void {
     if (p.grace !== undefined) clearTimeout(p.grace);
     p.grace = undefined;
