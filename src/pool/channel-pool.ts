@@ -389,10 +389,8 @@ export class ChannelPool implements Pool {
       else setImmediate(() => p.channel.lost(new WorkerCrashError('the stream failed because its worker went away', { cause: reason })));
     }
     slot.inflight.clear();
-    if (this.#closed !== undefined) {
-      for (const p of unstarted) this.#fail(p, new ClosedError('the pool is closed'));
-      return;
-    }
+    // close() failed every call of every worker, exiting ones included, before this could run.
+    if (this.#closed !== undefined) return;
     // Only a worker that died on its own before saying ready is a failed start.
     if (!slot.ready && !slot.overdue && ++this.#failedStarts >= MAX_FAILED_STARTS) {
       this.#broken = reason instanceof Error ? reason : new Error(describe(reason));
