@@ -43,3 +43,16 @@ export function signalAt(arr: Int32Array, index: number, value = 1): void {
 export async function runOn(pool: Pool, task: PoolTask, signal?: AbortSignal): Promise<unknown> {
   return pool.run(task, signal === undefined ? new AbortHandle() : AbortHandle.from(signal));
 }
+
+/**
+ * An `ignores-abort` call on `pool`, aborted with `reason` once its handler runs. Its promise
+ * comes in an object, for the caller to await its rejection.
+ */
+export async function abortedWhileRunning(pool: Pool, mode: 'pending' | 'busy', reason: unknown): Promise<{ call: Promise<unknown> }> {
+  const started = counters(1);
+  const ac = new AbortController();
+  const call = runOn(pool, task('ignores-abort', { mode, started }), ac.signal);
+  await changed(started, 0);
+  ac.abort(reason);
+  return { call };
+}

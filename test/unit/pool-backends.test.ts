@@ -5,7 +5,7 @@ import { defineService } from '../../src/core/service.js';
 import { Executor } from '../../src/executor/executor.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { Pool, PoolKind } from '../../src/pool/types.js';
-import { changed, counters, handlerCtx, runOn, signalAt, task } from '../helpers/pool-fixtures.js';
+import { abortedWhileRunning, changed, counters, handlerCtx, runOn, signalAt, task } from '../helpers/pool-fixtures.js';
 
 const kinds: PoolKind[] = ['piscina', 'tinypool', 'inline'];
 const workerKinds: PoolKind[] = ['piscina', 'tinypool'];
@@ -158,12 +158,8 @@ for (const kind of workerKinds) {
 
   test(`${kind}: a busy handler that ignores its abort is terminated after abortGraceMs`, async (t) => {
     const pool = open(kind, { threads: 1, abortGraceMs: 200 });
-    const started = counters(1);
-    const ac = new AbortController();
-    const p = runOn(pool, task('ignores-abort', { mode: 'busy', started }), ac.signal);
-    await changed(started, 0);
-    ac.abort(new CancelledError('stop'));
-    await t.throwsAsync(p, { code: 'E_CANCELLED' });
+    const { call } = await abortedWhileRunning(pool, 'busy', new CancelledError('stop'));
+    await t.throwsAsync(call, { code: 'E_CANCELLED' });
     // The spinning thread would hold the only worker for 30 s; a replacement answers now.
     const t0 = performance.now();
     t.is(await runOn(pool, task('echo', 'replaced')), 'replaced');
@@ -172,13 +168,9 @@ for (const kind of workerKinds) {
 
   test(`${kind}: terminating an ignoring handler fails the other calls on its worker with WorkerCrashError`, async (t) => {
     const pool = open(kind, { threads: 1, abortGraceMs: 100 });
-    const started = counters(1);
     const bystander = runOn(pool, task('slow', { ms: 60_000 }));
-    const ac = new AbortController();
-    const p = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
-    await changed(started, 0);
-    ac.abort(new CancelledError('stop'));
-    await t.throwsAsync(p, { code: 'E_CANCELLED' });
+    const { call } = await abortedWhileRunning(pool, 'pending', new CancelledError('stop'));
+    await t.throwsAsync(call, { code: 'E_CANCELLED' });
     const err = await t.throwsAsync(bystander, { instanceOf: WorkerCrashError });
     t.is(err?.code, 'E_WORKER');
     t.regex(err?.message ?? '', /ignored its abort signal/);

@@ -3,8 +3,21 @@ import { ChannelPool } from '../../src/pool/channel-pool.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import { handlerFinished, handlerRunning, handlerStarted, Progress } from '../../src/pool/protocol.js';
 import type { PoolKind } from '../../src/pool/types.js';
-import { changed, counters, runOn, signalAt, task } from '../helpers/pool-fixtures.js';
+import { abortedWhileRunning, changed, counters, runOn, signalAt, task } from '../helpers/pool-fixtures.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Holds this thread 100 ms, well past a 10 ms grace period, in a check callback: the loop's next
+ * turn runs its timers (the grace period's end) before it reads what the worker sent meanwhile.
+ */
+const holdPastGrace = () =>
+  new Promise<void>((resolve) =>
+    setImmediate(() => {
+      const until = Date.now() + 100;
+      while (Date.now() < until);
+      resolve();
+    }),
+  );
 
 /** Two threads where worker starts are the subject; one where a single worker shows it. */
 function open(kind: PoolKind, abortGraceMs: number, threads = 1): ChannelPool {
@@ -76,16 +89,9 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     const p = runOn(pool, task('echo', 1), ac.signal);
     ac.abort(new Error('stop'));
     await t.throwsAsync(p, { message: 'stop' });
-    // The call and its cancel are posted. The worker runs the one and answers while this thread
-    // is held past the grace period, in a check callback: the loop's next turn runs the grace
-    // timer before it reads the answer, beside a handler that still runs.
-    await new Promise<void>((resolve) =>
-      setImmediate(() => {
-        const until = Date.now() + 100;
-        while (Date.now() < until);
-        resolve();
-      }),
-    );
+    // The call and its cancel are posted; the worker runs the one and answers while this thread
+    // is held, and the grace period ends before the answer is read, beside a handler that runs.
+    await holdPastGrace();
     await sleep(100);
     signalAt(gate, 0);
     t.is(await busy, 'opened');
@@ -96,46 +102,28 @@ for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
     const pool = open(kind, 10);
     t.teardown(() => pool.close());
     t.is(await runOn(pool, task('echo', 1)), 1);
-    const ac = new AbortController();
-    const started = counters(1);
-    const p = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
-    await changed(started, 0);
-    ac.abort(new Error('stop'));
-    await t.throwsAsync(p);
+    const { call } = await abortedWhileRunning(pool, 'pending', new Error('stop'));
+    await t.throwsAsync(call);
     while (pool.workers.lost === 0) await sleep(10);
     t.is(pool.workers.lost, 1);
     t.is(await runOn(pool, task('echo', 2)), 2);
   });
-}
 
-for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
   test(`${kind}: a call its worker answered before being terminated settles with its answer`, async (t) => {
     const pool = open(kind, 10);
     t.teardown(() => pool.close());
     t.is(await runOn(pool, task('echo', 0)), 0);
-    const started = counters(1);
-    const ac = new AbortController();
-    const doomed = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
-    await changed(started, 0);
-    ac.abort(new Error('stop'));
+    const { call: doomed } = await abortedWhileRunning(pool, 'pending', new Error('stop'));
     await t.throwsAsync(doomed, { message: 'stop' });
     const answered = runOn(pool, task('echo', 1));
-    // The worker answers while this thread is held (100 ms) past the grace period, in a check callback:
-    // the loop's next turn terminates the worker before it reads the answer.
-    await new Promise<void>((resolve) =>
-      setImmediate(() => {
-        const until = Date.now() + 100;
-        while (Date.now() < until);
-        resolve();
-      }),
-    );
+    // The worker answers while this thread is held: the grace period ends, and the worker is
+    // terminated, before the answer is read.
+    await holdPastGrace();
     t.is(await answered, 1);
     while (pool.workers.lost === 0) await sleep(10);
     t.is(await runOn(pool, task('echo', 2)), 2);
   });
-}
 
-for (const kind of ['piscina', 'tinypool'] as PoolKind[]) {
   test(`${kind}: a call answered just before its worker crashed settles with its answer`, async (t) => {
     const pool = open(kind, 1000);
     t.teardown(() => pool.close());

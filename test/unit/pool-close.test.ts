@@ -4,7 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import { CancelledError } from '../../src/core/errors.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { PoolKind } from '../../src/pool/types.js';
-import { changed, counters, runOn, task } from '../helpers/pool-fixtures.js';
+import { abortedWhileRunning, runOn, task } from '../helpers/pool-fixtures.js';
 
 /** Resources that a pool could leave behind, counted by kind. */
 function leftovers(): Map<string, number> {
@@ -28,11 +28,7 @@ for (const kind of ['piscina', 'tinypool', 'inline'] as PoolKind[]) {
     for await (const c of pool.stream(task('echo', { n: 3 }), new AbortHandle())) chunks.push(c);
     t.deepEqual(chunks, [0, 1, 2]);
     // Left running at close: an aborted call in its grace period, and a stream cut short.
-    const started = counters(1);
-    const ac = new AbortController();
-    const aborted = runOn(pool, task('ignores-abort', { mode: 'pending', started }), ac.signal);
-    await changed(started, 0);
-    ac.abort(new CancelledError('stop'));
+    const { call: aborted } = await abortedWhileRunning(pool, 'pending', new CancelledError('stop'));
     await t.throwsAsync(aborted, { code: 'E_CANCELLED' });
     const it = pool.stream(task('stream-counted', { n: 1_000_000 }), new AbortHandle())[Symbol.asyncIterator]();
     await it.next();
