@@ -22,7 +22,8 @@ export function makeChatCompletion(targetBytes: number, seed = 1): unknown {
   const word = () => WORDS[Math.floor(rand() * WORDS.length)]!;
   const choices: unknown[] = [];
   const body = { id: 'chatcmpl-' + seed, object: 'chat.completion', created: 1_764_000_000, model: 'gpt-4o-mini', choices, usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, system_fingerprint: 'fp_callpool' };
-  let size = JSON.stringify(body).length;
+  let bodySize = JSON.stringify(body).length;
+  let size = bodySize;
   let tokens = 0;
   while (size < targetBytes) {
     const index = choices.length;
@@ -36,8 +37,11 @@ export function makeChatCompletion(targetBytes: number, seed = 1): unknown {
       size += JSON.stringify(entry).length + token.length + 2;
       tokens++;
     }
-    choices.push({ index, message: { role: 'assistant', content: content.join(' ') }, logprobs: { content: logprobs }, finish_reason: 'stop' });
-    size = JSON.stringify(body).length;
+    const choice = { index, message: { role: 'assistant', content: content.join(' ') }, logprobs: { content: logprobs }, finish_reason: 'stop' };
+    choices.push(choice);
+    // The body's exact length, counted without stringifying it whole for each choice.
+    bodySize += JSON.stringify(choice).length + (index > 0 ? 1 : 0);
+    size = bodySize;
   }
   body.usage = { prompt_tokens: 120, completion_tokens: tokens, total_tokens: 120 + tokens };
   return body;
