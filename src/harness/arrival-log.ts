@@ -3,18 +3,21 @@ import { ROUTE_NAMES, type RouteName } from './mock-options.js';
 
 /** Route codes kept per arrival: 0 is any path that is not a known route. */
 const CODES: readonly (RouteName | 'other')[] = ['other', ...ROUTE_NAMES];
+const INITIAL_PLACES = 4096;
 
 /**
  * The upstream's own record of when each request arrived: a ring buffer of typed arrays
  * (a Float64Array of times and a Uint8Array of route codes, 9 bytes an arrival), so a long soak
- * keeps the newest `capacity` arrivals in fixed memory. Times are ms on this process's
+ * keeps the newest `capacity` arrivals in bounded memory. The arrays start at 4096 places and
+ * double as arrivals come, up to `capacity`: an upstream that sees a few requests does not
+ * hold (and zero) the 9 MB of the default million. Times are ms on this process's
  * `performance.now()` clock (the clock `callpool` uses everywhere), taken when the request's
  * headers arrive, before any simulated latency. They are in arrival order.
  */
 export class ArrivalLog {
   readonly capacity: number;
-  readonly #times: Float64Array;
-  readonly #routes: Uint8Array;
+  #times: Float64Array;
+  #routes: Uint8Array;
   #total = 0;
 
   /** @throws ConfigError (`E_CONFIG`) unless `capacity` is a whole number in [1, 2^27] (1.2 GB of log) */
@@ -23,8 +26,8 @@ export class ArrivalLog {
       throw new ConfigError('arrival log', [{ path: '/capacity', rule: 'maximum', message: `must be a whole number in [1, ${2 ** 27}], got ${String(capacity)}` }]);
     }
     this.capacity = capacity;
-    this.#times = new Float64Array(capacity);
-    this.#routes = new Uint8Array(capacity);
+    this.#times = new Float64Array(Math.min(capacity, INITIAL_PLACES));
+    this.#routes = new Uint8Array(this.#times.length);
   }
 
   /** Arrivals ever recorded (including those the ring has overwritten). */
@@ -39,6 +42,8 @@ export class ArrivalLog {
 
   /** @internal */
   record(at: number, route: RouteName | 'other'): void {
+    // Until the arrays reach `capacity` the ring has not wrapped: place i holds arrival i.
+    if (this.#total === this.#times.length && this.#total < this.capacity) this.#grow();
     const i = this.#total % this.capacity;
     this.#times[i] = at;
     this.#routes[i] = Math.max(0, CODES.indexOf(route));
@@ -87,6 +92,15 @@ export class ArrivalLog {
       if (best === undefined || ms > best.ms) best = { start: t[i - 1]!, end: t[i]!, ms };
     }
     return best;
+  }
+
+  #grow(): void {
+    const times = new Float64Array(Math.min(this.capacity, this.#times.length * 2));
+    const routes = new Uint8Array(times.length);
+    times.set(this.#times);
+    routes.set(this.#routes);
+    this.#times = times;
+    this.#routes = routes;
   }
 
   clear(): void {

@@ -231,6 +231,18 @@ test('ArrivalLog - a fixed-size ring: keeps the newest arrivals; window and gap 
   t.is(log.size, 0);
 });
 
+test('ArrivalLog - a ring larger than its first arrays keeps every arrival in order as it grows, then the newest', (t) => {
+  const log = new ArrivalLog(10_000);
+  const routes = ['chat', 'embeddings'] as const;
+  for (let k = 0; k < 9_999; k++) log.record(k, routes[k % 2]!);
+  t.deepEqual([...log.times()], Array.from({ length: 9_999 }, (_, k) => k));
+  t.deepEqual([...log.times('embeddings')], Array.from({ length: 4_999 }, (_, k) => 2 * k + 1));
+  for (let k = 9_999; k < 25_000; k++) log.record(k, routes[k % 2]!);
+  t.is(log.size, 10_000);
+  t.deepEqual([...log.times()], Array.from({ length: 10_000 }, (_, k) => 15_000 + k));
+  t.deepEqual([...log.times('chat')], Array.from({ length: 5_000 }, (_, k) => 15_000 + 2 * k));
+});
+
 test('close() destroys keep-alive and streaming connections at once', async (t) => {
   const up = await startMockUpstream({ keepAliveTimeoutMs: 60_000, routes: { chat: { stream: { chunks: 100, silentAfter: 1 } } } });
   t.teardown(() => up.close());
