@@ -9,45 +9,49 @@ import { pathToFileURL } from 'node:url';
 
 export const BUILD = '.test-build';
 // Groups of the other files, beside the one on fake clocks and the one of fuzz properties.
-export const GROUPS = 12;
+export const GROUPS = 8;
 
 // Not in test:fast: test/perf (measurements), the soak runs, and the tests that build or run the
 // package whole: package (npm pack and install, consumers compiled with tsc), pool-compiled (tsc
 // over the whole tree) and examples (each example a process with a worker pool).
 const SLOW = [/\/soak-[^/]*\.test\.js$/, /\/package\.test\.js$/, /\/examples\.test\.js$/, /\/pool-compiled\.test\.js$/];
 
-// Each in a process of its own, started first, longest wait first: they mostly wait (coarse
-// timers, rate windows, Redis processes), so their waits overlap the CPU-bound groups instead of
-// ending the run, and their timing checks do not share an event loop with a group's hundreds of
-// tests.
+// Each in a process of its own, started before the groups, longest first (wall time, each run
+// alone): they mostly wait (rate windows, Redis restarts, timeouts), so their waits overlap
+// instead of ending the run, and their timing checks do not share an event loop with a group's
+// hundreds of tests.
 export const ALONE = [
-  'redis-switch',
-  'transport-coarse-timer',
   'provider-door',
-  'http-limits',
-  'transport-http',
-  'http-pipeline',
-  'redis-outage',
-  'redis-shared',
-  'redis-sent',
   'redis-limiter',
-  'pool-backends',
+  'http-limits',
+  'redis-outage',
   'provider-limits',
+  'transport-http',
+  'pool-backends',
+  'http-pipeline',
   // They measure the process's CPU while the executor idles, or count its threads.
   'fuzz-executor',
   'deadline-bounds',
   'model-handle',
 ];
 
+// Files that wait the longest and use little CPU: they share one process, started before all
+// others, so their waits (Redis restarts, three-process runs, the coarse timer's sweep) overlap.
+// None measures the process; their serial tests are the coarse timer's two.
+export const WAITING = ['redis-switch', 'redis-shared', 'redis-sent', 'transport-coarse-timer'];
+export const WAITING_FILE = `${BUILD}/test/fast/waiting.test.js`;
+
 /** A file's place in ALONE (it runs alone, the earlier the sooner), or -1. */
 export const aloneRank = (file) => ALONE.findIndex((name) => file.endsWith(`/${name}.test.js`));
+const isWaiting = (file) => WAITING.some((name) => file.endsWith(`/${name}.test.js`));
 
 /**
- * A file's place in the start order: the files that run alone first, in ALONE's order, then the
- * groups. (Alternating them with the groups was 4 s faster, but in a CI run with that order the
+ * A file's place in the start order: the waiting files' process, then the files that run alone
+ * in ALONE's order, then the groups. (Alternating them with the groups was 4 s faster, but in a CI run with that order the
  * three-process Redis limit test, running beside CPU-bound groups, counted 53 arrivals for 50.)
  */
 export function startRank(file) {
+  if (file.endsWith(WAITING_FILE)) return -1;
   const i = aloneRank(file);
   return i === -1 ? ALONE.length : i;
 }
@@ -66,6 +70,10 @@ export function testFiles(build = BUILD) {
     .sort();
 }
 
+// A group runs the serial tests of all its files one after another before any other test, so
+// files with serial tests are spread first, one a group while there are groups without one.
+const hasSerial = (file) => readFileSync(file, 'utf8').includes('test.serial(');
+
 // Groups balanced by compiled size, the cheapest stand-in for a file's CPU that needs no list
 // kept by hand: the largest file goes to the lightest group.
 export function groups(build = BUILD, count = GROUPS) {
@@ -73,12 +81,15 @@ export function groups(build = BUILD, count = GROUPS) {
   const fuzz = [];
   const shared = [];
   for (const f of testFiles(build)) {
-    if (aloneRank(f) !== -1) continue;
+    if (aloneRank(f) !== -1 || isWaiting(f)) continue;
     (onFakeClock(f) ? clock : isFuzz(f) ? fuzz : shared).push(f);
   }
-  const bins = Array.from({ length: count }, () => ({ bytes: 0, files: [] }));
-  for (const f of shared.map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => b.bytes - a.bytes)) {
-    const bin = bins.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+  const bins = Array.from({ length: count }, () => ({ serial: 0, bytes: 0, files: [] }));
+  const lightest = (a, b) => (b.serial < a.serial || (b.serial === a.serial && b.bytes < a.bytes) ? b : a);
+  const sized = shared.map((f) => ({ f, bytes: statSync(f).size, serial: hasSerial(f) ? 1 : 0 }));
+  for (const f of sized.sort((a, b) => b.serial - a.serial || b.bytes - a.bytes)) {
+    const bin = f.serial ? bins.reduce(lightest) : bins.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    bin.serial += f.serial;
     bin.bytes += f.bytes;
     bin.files.push(f.f);
   }
@@ -88,8 +99,7 @@ export function groups(build = BUILD, count = GROUPS) {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = join(BUILD, 'test', 'fast');
   mkdirSync(dir, { recursive: true });
-  groups().forEach((files, i) => {
-    const lines = files.map((f) => `import '${relative(dir, f)}';`);
-    writeFileSync(join(dir, `group-${i + 1}.test.js`), `${lines.join('\n')}\n`);
-  });
+  const write = (path, files) => writeFileSync(path, `${files.map((f) => `import '${relative(dir, f)}';`).join('\n')}\n`);
+  groups().forEach((files, i) => write(join(dir, `group-${i + 1}.test.js`), files));
+  write(WAITING_FILE, testFiles().filter(isWaiting));
 }

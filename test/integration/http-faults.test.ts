@@ -25,7 +25,7 @@ const FAULTS = {
 };
 
 for (const [kind, transport] of [['inline', 'undici'], ['piscina', 'undici'], ['inline', 'node-fetch'], ['piscina', 'node-fetch']] as [PoolKind, TransportKind][]) {
-  test.serial(`[${kind}, ${transport}] each upstream fault gives its typed error through the executor; the key never shows`, async (t) => {
+  test(`[${kind}, ${transport}] each upstream fault gives its typed error through the executor; the key never shows`, async (t) => {
     const ups = {} as Record<keyof typeof FAULTS, MockUpstream>;
     for (const [name, route] of Object.entries(FAULTS)) ups[name as keyof typeof FAULTS] = await startMockUpstream({ apiKey: KEY, routes: { chat: route } });
     const ex = new Executor({ pool: { kind, threads: 2 }, concurrency: 10, limits: { requests: { limit: 10_000, windowMs: 1000 } } });

@@ -6,7 +6,7 @@ import { redisAvailable, redisTest } from '../helpers/redis-test.js';
 
 // Each process alone stays under the limit across the switch to its local
 // limiter and back, whether Redis is frozen (SIGSTOP/SIGCONT) or killed and restarted empty.
-// Every test freezes or kills its own redis-server, so they run one at a time.
+// Every test freezes or kills a redis-server of its own, so they run side by side.
 const test = redisTest();
 const LIMIT = 50;
 const WINDOW_MS = 1000;
@@ -80,7 +80,7 @@ function judge(t: import('ava').ExecutionContext, run: Run, mode: 'fail-open' | 
 }
 
 for (const mode of ['fail-open', 'fail-closed'] as const) {
-  test.serial(`${mode}: Redis frozen (SIGSTOP) and thawed (SIGCONT): each process <= limit in every rolling window across both switches`, async (t) => {
+  test(`${mode}: Redis frozen (SIGSTOP) and thawed (SIGCONT): each process <= limit in every rolling window across both switches`, async (t) => {
     if (!redisAvailable) return;
     const s = await startRedis();
     t.teardown(() => s.stop());
@@ -88,7 +88,7 @@ for (const mode of ['fail-open', 'fail-closed'] as const) {
     judge(t, run, mode);
   });
 
-  test.serial(`${mode}: Redis killed and restarted empty: each process <= limit in every rolling window across both switches`, async (t) => {
+  test(`${mode}: Redis killed and restarted empty: each process <= limit in every rolling window across both switches`, async (t) => {
     if (!redisAvailable) return;
     const s = await startRedis();
     t.teardown(() => s.stop());

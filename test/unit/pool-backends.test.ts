@@ -183,7 +183,7 @@ for (const kind of workerKinds) {
     ['oom', 'runs out of memory'],
   ] as const) {
     test(`${kind}: a worker that ${what} fails only its own calls with WorkerCrashError, and is replaced`, async (t) => {
-      const pool = open(kind, { threads: 2, maxHeapMb: 32 });
+      const pool = open(kind, { threads: 2, maxHeapMb: 16 });
       const gate = counters(1);
       // Least-loaded dispatch: the gated call takes one worker, the crash goes to the other.
       const survivor = runOn(pool, task('slow', { gate }));

@@ -329,16 +329,16 @@ for (const kind of KINDS) {
   });
 
   test(`${kind}: sse() - the idle timeout is separate from the headers timeout: a slow stream completes`, async (t) => {
-    const { up, transport } = await withUpstream(t, kind, { routes: { chat: { stream: { chunks: 12, intervalMs: 700 } } } });
+    const { up, transport } = await withUpstream(t, kind, { routes: { chat: { stream: { chunks: 14, intervalMs: 250 } } } });
     const started = performance.now();
-    // A 6 s timeout fires 6-7 s after it is set (coarse sweep); the stream lasts longer than that
-    // (8.4 s), and the headers have 6 s to arrive even on a machine starved of CPU.
-    const res = await transport.sse(post(`${up.baseURL}/chat/completions`, chatBody({ stream: true })), { timeoutMs: 6000, idleTimeoutMs: 5000 });
+    // A 2 s timeout fires 2-3 s after it is set (coarse sweep); the stream lasts longer than that
+    // (3.5 s), and the headers have 2 s to arrive on loopback even on a busy machine.
+    const res = await transport.sse(post(`${up.baseURL}/chat/completions`, chatBody({ stream: true })), { timeoutMs: 2000, idleTimeoutMs: 1500 });
     const seen: string[] = [];
     for await (const e of res.events) seen.push(e.data);
     t.is(seen.at(-1), '[DONE]');
-    t.is(seen.length, 15);
-    t.true(performance.now() - started > 7000);
+    t.is(seen.length, 17);
+    t.true(performance.now() - started > 3000);
   });
 
   test(`${kind}: sse() - leaving the loop early aborts the request and frees the socket`, async (t) => {
