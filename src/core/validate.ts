@@ -105,38 +105,70 @@ function eachChild(node: Node, visit: (child: Node, replace: (to: Node) => void)
 const hoisted = new WeakMap<object, object>();
 
 /**
+ * The smallest repeat worth a reference: a reference is a call, which costs more than a few
+ * inlined keywords (a chat response with a 3-node union referenced checked in 31 ns, inlined 21).
+ */
+const MIN_REPEAT_NODES = 5;
+
+/**
  * The schema AJV compiles. TypeBox composes schemas by reference: the mock upstream's options
  * hold one route's options six times (defaults and five routes), the soak fixture holds them
- * again. AJV generates the code of each place anew; here an object or union schema found at
- * more than one place moves to `$defs` and each place refers to it, so its code is generated
- * once (the mock upstream's options: 48 ms of compiling, against 136). Errors name the same
- * data paths. A schema with no repeats is compiled as it is.
+ * again. AJV generates the code of each place anew; here an object or union schema of at least
+ * `MIN_REPEAT_NODES` nodes found at more than one place moves to `$defs` and each place refers
+ * to it, so its code is generated once. A place is known by what it holds, not by its object:
+ * `Type.Optional()` makes a shallow copy, so six optional uses of one schema are six objects
+ * with the same properties. Errors name the same data paths. A schema with no such repeat is
+ * compiled as it is.
  */
 function hoistRepeats(schema: TSchema): object {
   const done = hoisted.get(schema);
   if (done !== undefined) return done;
-  const seen = new Map<Node, number>();
-  const count = (node: Node): void => {
-    const n = (seen.get(node) ?? 0) + 1;
-    seen.set(node, n);
-    if (n === 1) eachChild(node, count);
+  const ids = new Map<unknown, number>();
+  const idOf = (v: unknown): number => {
+    let id = ids.get(v);
+    if (id === undefined) ids.set(v, (id = ids.size));
+    return id;
   };
-  count(schema as Node);
-  const repeats = [...seen].filter(([node, n]) => n > 1 && node !== schema && (node['type'] === 'object' || Array.isArray(node['anyOf']))).map(([node]) => node);
+  const held = (node: Node): string =>
+    Object.keys(node)
+      .sort()
+      .map((k) => {
+        const v = node[k];
+        return `${k}=${typeof v === 'object' && v !== null ? `#${idOf(v)}` : String(JSON.stringify(v))}`;
+      })
+      .join(',');
+  const places = new Map<string, { node: Node; count: number; size: number }>();
+  const visit = (node: Node): number => {
+    const key = held(node);
+    const place = places.get(key);
+    if (place !== undefined) {
+      place.count++;
+      return place.size;
+    }
+    const entry = { node, count: 1, size: 1 };
+    places.set(key, entry);
+    eachChild(node, (child) => (entry.size += visit(child)));
+    return entry.size;
+  };
+  visit(schema as Node);
+  const repeats = [...places].filter(([, p]) => p.count > 1 && p.size >= MIN_REPEAT_NODES && (p.node['type'] === 'object' || Array.isArray(p.node['anyOf'])));
   if (repeats.length === 0) {
     hoisted.set(schema, schema);
     return schema;
   }
-  const names = new Map(repeats.map((node, i) => [node, `#/$defs/repeat${i}`]));
+  const names = new Map(repeats.map(([key], i) => [key, `#/$defs/repeat${i}`]));
   const copy = (node: Node): Node => {
     const out: Node = { ...node };
     for (const k of MANY) if (Array.isArray(out[k])) out[k] = [...(out[k] as unknown[])];
     for (const k of MAP) if (isNode(out[k])) out[k] = { ...(out[k] as Node) };
-    eachChild(out, (child, replace) => replace(names.has(child) ? { $ref: names.get(child) } : copy(child)));
+    eachChild(out, (child, replace) => {
+      const ref = names.get(held(child));
+      replace(ref === undefined ? copy(child) : { $ref: ref });
+    });
     return out;
   };
   const root = copy(schema as Node);
-  root['$defs'] = { ...(isNode(root['$defs']) ? root['$defs'] : {}), ...Object.fromEntries(repeats.map((node, i) => [`repeat${i}`, copy(node)])) };
+  root['$defs'] = { ...(isNode(root['$defs']) ? root['$defs'] : {}), ...Object.fromEntries(repeats.map(([, p], i) => [`repeat${i}`, copy(p.node)])) };
   hoisted.set(schema, root);
   return root;
 }
