@@ -129,14 +129,22 @@ function hoistRepeats(schema: TSchema): object {
     if (id === undefined) ids.set(v, (id = ids.size));
     return id;
   };
-  const held = (node: Node): string =>
-    Object.keys(node)
-      .sort()
-      .map((k) => {
-        const v = node[k];
-        return `${k}=${typeof v === 'object' && v !== null ? `#${idOf(v)}` : String(JSON.stringify(v))}`;
-      })
-      .join(',');
+  // Each node's key is made once: `visit` and `copy` both ask for it.
+  const keys = new Map<Node, string>();
+  const held = (node: Node): string => {
+    let key = keys.get(node);
+    if (key === undefined) {
+      key = Object.keys(node)
+        .sort()
+        .map((k) => {
+          const v = node[k];
+          return `${k}=${typeof v === 'object' && v !== null ? `#${idOf(v)}` : String(JSON.stringify(v))}`;
+        })
+        .join(',');
+      keys.set(node, key);
+    }
+    return key;
+  };
   const places = new Map<string, { node: Node; count: number; size: number }>();
   const visit = (node: Node): number => {
     const key = held(node);
