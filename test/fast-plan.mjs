@@ -49,8 +49,9 @@ const isWaiting = (file) => WAITING.some((name) => file.endsWith(`/${name}.test.
 
 /**
  * A file's place in the start order: the waiting files' process, then the files that run alone
- * in ALONE's order, then the groups. (Alternating them with the groups was 4 s faster, but in a CI run with that order the
- * three-process Redis limit test, running beside CPU-bound groups, counted 53 arrivals for 50.)
+ * in ALONE's order, then the groups. (Alternating them with the groups was 4 s faster, but in a
+ * CI run with that order the three-process Redis limit test, running beside CPU-bound groups,
+ * counted 53 arrivals for 50.)
  */
 export function startRank(file) {
   if (file.endsWith(WAITING_FILE)) return -1;
