@@ -29,8 +29,7 @@ export class WakeTimer {
     if (this.armed && this.#at <= at) return;
     this.cancel();
     this.#at = at;
-    if (at - now() > 2) this.#schedule();
-    else this.#immediate = setImmediate(this.#schedule);
+    this.#arm(at - now());
   }
 
   cancel(): void {
@@ -40,17 +39,25 @@ export class WakeTimer {
     this.#timer = this.#immediate = undefined;
   }
 
+  /**
+   * Waits `left` ms (read once by the caller): a timer for a far instant, else a turn. Never
+   * calls `fn`: a second reading of the clock here could find the instant past (a GC pause
+   * between the two reads) and fire inside `at()`.
+   */
+  #arm(left: number): void {
+    // A far instant waits in steps a Node timer can take (longer ones fire after 1 ms).
+    if (left > 2) this.#timer = setTimeout(this.#schedule, Math.min(Math.floor(left - 1), MAX_TIMER_MS));
+    else this.#immediate = setImmediate(this.#schedule);
+  }
+
   #schedule = (): void => {
     this.#timer = this.#immediate = undefined;
     const left = this.#at - now();
     if (left <= 0) {
       this.#at = Infinity;
       this.fn();
-    } else if (left > 2) {
-      // A far instant waits in steps a Node timer can take (longer ones fire after 1 ms).
-      this.#timer = setTimeout(this.#schedule, Math.min(Math.floor(left - 1), MAX_TIMER_MS));
     } else {
-      this.#immediate = setImmediate(this.#schedule);
+      this.#arm(left);
     }
   };
 }

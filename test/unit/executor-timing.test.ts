@@ -1,4 +1,5 @@
 import test from 'ava';
+import { performance as clockSource } from 'node:perf_hooks';
 import { CallContext, DeadlineExceededError, Executor, RateLimitError, defineService, withMeta, type Middleware } from '../../src/index.js';
 import { fakeClockEach, settle } from '../helpers/fake-clock.js';
 import { echo, gate, sleeper } from '../helpers/services.js';
@@ -205,4 +206,39 @@ fake.serial('a waiting head cancelled in the last millisecond leaves no timer be
   t.is(waiting.status, 'CANCELLED');
   t.is(fake.clock.countTimers(), 0, 'nothing re-armed after the cancel');
   await ex.close();
+});
+
+fake.serial('a deadline passing inside submit() (the clock jumps between its reads) fails the call once; it is never admitted after', async (t) => {
+  // Found by the storm on a starved machine: the deadline timer fired inside submit(), the call
+  // failed, then joined the queue, and was admitted when the slot freed (FAILED -> EXECUTING).
+  const g = gate();
+  // The object the library's clock reads (src/core/clock.ts), not the global one the fake clock replaced.
+  const read = clockSource.now;
+  // Deadlines from 0 to 12 ms ahead, each read of the clock 3 ms after the last during submit():
+  // for some of them the deadline is ahead at one read and past at the next.
+  for (let tenths = 0; tenths <= 120; tenths += 5) {
+    const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
+    const blocker = ex.submit(g.service, { id: tenths });
+    await settle();
+    const ctx = CallContext.new('jump', { deadlineMs: performance.now() + tenths / 10 });
+    let reads = 0;
+    clockSource.now = () => read.call(clockSource) + 3 * reads++;
+    let call;
+    try {
+      call = ex.submit(echo, tenths, ctx);
+    } finally {
+      clockSource.now = read;
+    }
+    await advance(20);
+    t.is(call.status, 'FAILED', `deadline ${tenths / 10} ms ahead`);
+    t.true(call.error instanceof DeadlineExceededError);
+    t.is(ex.queued, 0, 'nothing left in the queue');
+    g.resolve(tenths);
+    await settle();
+    t.is(blocker.status, 'COMPLETED');
+    t.is(call.status, 'FAILED', 'the freed slot did not admit it');
+    t.is(ex.running, 0);
+    t.is(ex.stats().failed, 1);
+    await ex.close();
+  }
 });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { performance as clockSource } from 'node:perf_hooks';
 import { MAX_TIMER_MS } from '../../src/core/bounds.js';
 import { WakeTimer } from '../../src/executor/wake-timer.js';
 import { fakeClockEach, settle } from '../helpers/fake-clock.js';
@@ -51,6 +52,26 @@ fake.serial('never fires inside at(), even for an instant already past; fires on
   t.deepEqual(fired, []);
   await settle();
   t.is(fired.length, 1);
+});
+
+fake.serial('never fires inside at() when the clock moves on between its reads (a GC pause there)', async (t) => {
+  const { timer, fired } = counting();
+  const due = performance.now() + 3;
+  // Each read 4 ms after the last: the instant is ahead at at()'s read, past at any later one.
+  // The object the library's clock reads (src/core/clock.ts), not the global one the fake clock replaced.
+  const read = clockSource.now;
+  let reads = 0;
+  clockSource.now = () => read.call(clockSource) + 4 * reads++;
+  try {
+    timer.at(due);
+  } finally {
+    clockSource.now = read;
+  }
+  t.true(reads >= 1);
+  t.deepEqual(fired, [], 'not inside at()');
+  t.true(timer.armed);
+  await advance(3);
+  t.is(fired.length, 1, 'at its instant, on a later turn');
 });
 
 fake.serial('NaN means now: it fires on a later turn and leaves no loop running', async (t) => {
