@@ -3,8 +3,9 @@
  * middleware stack and a pool add to one chat call over the same request made directly with
  * node-fetch, against the same embedded upstream, measured in alternating blocks so both sides
  * see the same machine load. `npm run bench -- http` reports the figures against undici.
- * A measurement: it runs in `npm test`, not in `test:fast` (three test files share two cores
- * there, and a thread hop then waits for a core).
+ * A measurement: `npm test` runs it after the rest of the suite, one perf file at a time
+ * (ava.perf.config.js); `test:fast` leaves it out. Beside other test files on two cores, a
+ * thread hop waits for a core.
  */
 import test from 'ava';
 import fetch from 'node-fetch';
