@@ -1,8 +1,8 @@
 // `npm run test:fast`: the suite less what is slow by nature (`npm test` runs everything), on the
 // tests compiled to plain JavaScript (test/build-js.mjs, .test-build/): no tsx in each ava
 // process, worker thread and child process. test/fast-plan.mjs says what is left out and which
-// files share a process (.test-build/test/fast/group-*.test.js, waiting.test.js); the files that
-// mostly wait start first.
+// files share a process (.test-build/test/fast/group-*.test.js, waiting.test.js) and in what order
+// they start (startRank).
 import { BUILD, WAITING_FILE, aloneRank, startRank, testFiles } from './test/fast-plan.mjs';
 
 const alone = testFiles().filter((f) => aloneRank(f) !== -1);

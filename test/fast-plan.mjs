@@ -3,7 +3,7 @@
 // by nature, with most test files sharing a process. An ava process costs about 0.55 CPU-s
 // before its first test and importing src another 0.4; over some 80 files that was half the
 // run's CPU on two cores. Run as a script, it writes the group files into the build.
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -16,10 +16,9 @@ export const GROUPS = 8;
 // over the whole tree) and examples (each example a process with a worker pool).
 const SLOW = [/\/soak-[^/]*\.test\.js$/, /\/package\.test\.js$/, /\/examples\.test\.js$/, /\/pool-compiled\.test\.js$/];
 
-// Each in a process of its own, started before the groups, longest first (wall time, each run
-// alone): they mostly wait (rate windows, Redis restarts, timeouts), so their waits overlap
-// instead of ending the run, and their timing checks do not share an event loop with a group's
-// hundreds of tests.
+// Each in a process of its own, longest first (wall time, each run alone; see startRank): they
+// mostly wait (rate windows, Redis restarts, timeouts), so their waits overlap instead of ending
+// the run, and their timing checks do not share an event loop with a group's hundreds of tests.
 export const ALONE = [
   'provider-door',
   'redis-limiter',
@@ -47,17 +46,24 @@ export const WAITING_FILE = `${BUILD}/test/fast/waiting.test.js`;
 export const aloneRank = (file) => ALONE.findIndex((name) => file.endsWith(`/${name}.test.js`));
 const isWaiting = (file) => WAITING.some((name) => file.endsWith(`/${name}.test.js`));
 
+// The first alone files start beside the waiting process; after them, groups and the other
+// alone files alternate, so the cores have work while those files wait. (The groups all after
+// the alone files left the cores two thirds idle for the first 10 s, and the costliest groups
+// ending the run: 58-61 s against 52-56 s.)
+const EARLY = 3;
+
 /**
- * A file's place in the start order: the waiting files' process, then the files that run alone
- * in ALONE's order, then the groups. (Alternating them with the groups was 4 s faster, but in a
- * CI run with that order the three-process Redis limit test, running beside CPU-bound groups,
- * counted 53 arrivals for 50.)
+ * A file's place in the start order: the waiting files' process, the first EARLY alone files,
+ * then a group (heaviest first: group-1 is the heaviest) and an alone file in turn.
  */
 export function startRank(file) {
   if (file.endsWith(WAITING_FILE)) return -1;
+  const group = /\/group-(\d+)\.test\.js$/.exec(file);
+  if (group) return EARLY + 2 * (Number(group[1]) - 1);
   const i = aloneRank(file);
-  return i === -1 ? ALONE.length : i;
+  return i < EARLY ? i : EARLY + 2 * (i - EARLY) + 1;
 }
+
 // The files whose tests run on a fake clock (test/helpers/fake-clock.ts) share a group of their
 // own: a fake clock replaces the process's timers, which the pools and servers of other files'
 // tests would otherwise find faked. Their tests are serial, and fast.
@@ -77,26 +83,46 @@ export function testFiles(build = BUILD) {
 // files with serial tests are spread first, one a group while there are groups without one.
 const hasSerial = (file) => readFileSync(file, 'utf8').includes('test.serial(');
 
-// Groups balanced by compiled size, the cheapest stand-in for a file's CPU that needs no list
-// kept by hand: the largest file goes to the lightest group.
+/** The files that share the groups' processes (not alone, not waiting). */
+export function sharedFiles(build = BUILD) {
+  return testFiles(build).filter((f) => aloneRank(f) === -1 && !isWaiting(f));
+}
+
+// Each shared file's CPU-s run alone, less an ava process's own (node test/fast-costs.mjs).
+export const COSTS_FILE = 'test/fast-costs.json';
+
+/**
+ * A cost per file: its measured CPU-s, or for a file the table does not know, its compiled size
+ * at the table's median CPU-s per byte. (Balancing by size alone put the three heaviest pool
+ * files in one group: 9 CPU-s and 18 s of wall time, while other groups took 2.)
+ */
+export function costs(files, build = BUILD) {
+  const table = existsSync(COSTS_FILE) ? JSON.parse(readFileSync(COSTS_FILE, 'utf8')).cpuS : {};
+  const bytes = new Map(files.map((f) => [f, statSync(f).size]));
+  const perByte = files.filter((f) => table[relative(build, f)] !== undefined).map((f) => table[relative(build, f)] / bytes.get(f)).sort((a, b) => a - b);
+  const median = perByte.length > 0 ? perByte[perByte.length >> 1] : 1e-4;
+  return new Map(files.map((f) => [f, table[relative(build, f)] ?? bytes.get(f) * median]));
+}
+
+// Groups balanced by cost: the costliest file goes to the lightest group.
 export function groups(build = BUILD, count = GROUPS) {
   const clock = [];
   const fuzz = [];
   const shared = [];
-  for (const f of testFiles(build)) {
-    if (aloneRank(f) !== -1 || isWaiting(f)) continue;
-    (onFakeClock(f) ? clock : isFuzz(f) ? fuzz : shared).push(f);
-  }
-  const bins = Array.from({ length: count }, () => ({ serial: 0, bytes: 0, files: [] }));
-  const lightest = (a, b) => (b.serial < a.serial || (b.serial === a.serial && b.bytes < a.bytes) ? b : a);
-  const sized = shared.map((f) => ({ f, bytes: statSync(f).size, serial: hasSerial(f) ? 1 : 0 }));
-  for (const f of sized.sort((a, b) => b.serial - a.serial || b.bytes - a.bytes)) {
-    const bin = f.serial ? bins.reduce(lightest) : bins.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+  for (const f of sharedFiles(build)) (onFakeClock(f) ? clock : isFuzz(f) ? fuzz : shared).push(f);
+  const cost = costs(sharedFiles(build), build);
+  const bins = Array.from({ length: count }, () => ({ serial: 0, cost: 0, files: [] }));
+  const lightest = (a, b) => (b.serial < a.serial || (b.serial === a.serial && b.cost < a.cost) ? b : a);
+  const sized = shared.map((f) => ({ f, cost: cost.get(f), serial: hasSerial(f) ? 1 : 0 }));
+  for (const f of sized.sort((a, b) => b.serial - a.serial || b.cost - a.cost)) {
+    const bin = f.serial ? bins.reduce(lightest) : bins.reduce((a, b) => (b.cost < a.cost ? b : a));
     bin.serial += f.serial;
-    bin.bytes += f.bytes;
+    bin.cost += f.cost;
     bin.files.push(f.f);
   }
-  return [clock, fuzz, ...bins.map((b) => b.files.sort())];
+  const total = (files) => files.reduce((n, f) => n + cost.get(f), 0);
+  // Costliest first: group-1 starts first (see startRank).
+  return [clock, fuzz, ...bins.map((b) => b.files.sort())].sort((a, b) => total(b) - total(a));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -53,7 +53,9 @@ test('every retry attempt is charged to the rate limiter: 2 requests per minute 
   await ex.close({ drain: false });
 });
 
-test('a retry waits for rate capacity within the deadline: a third attempt that cannot fit fails E_DEADLINE (phase retry)', async (t) => {
+// Serial: it times its own call, which other tests running beside it in a shared process (test:fast)
+// held up by 5 s once.
+test.serial('a retry waits for rate capacity within the deadline: a third attempt that cannot fit fails E_DEADLINE (phase retry)', async (t) => {
   const always = defineService({ name: 'always', handler: { call: () => Promise.reject(flaky()) } });
   const ex = new Executor({ limits: { requests: { limit: 2, windowMs: 60_000 } }, pool: { kind: 'inline' }, middleware: [retry({ maxAttempts: 5, baseDelayMs: 0 })] });
   const started = performance.now();
