@@ -116,6 +116,12 @@ export class Admission {
       // A retry already holds its slot; a first attempt needs a free one.
       if (head.readmit === undefined && this.running.size >= this.#concurrency) break;
       const t = now();
+      // Past its deadline (the deadline timer is late: a busy loop): never started; the timer,
+      // due now, fails it on the next turn and the queue moves on.
+      if (head.heapIndex >= 0 && head.deadline <= t) {
+        this.#deadlineTimer.at(head.deadline);
+        break;
+      }
       if (limiter !== undefined) {
         const got = limiter.acquire(head.tokens, t);
         if (got instanceof Promise) {

@@ -242,3 +242,29 @@ fake.serial('a deadline passing inside submit() (the clock jumps between its rea
     await ex.close();
   }
 });
+
+fake.serial('a queued call whose deadline has passed is never started, even when a slot frees before the deadline timer fires', async (t) => {
+  const g = gate();
+  const ex = new Executor({ concurrency: 1, pool: { kind: 'inline' } });
+  const blocker = ex.submit(g.service, { id: 1 });
+  const late = ex.submit(g.service, { id: 2 }, CallContext.new('late', { deadlineMs: performance.now() + 10 }));
+  await settle();
+  t.deepEqual(g.started, [1]);
+  // The clock reads 20 ms on, with no timer run yet (a loop busy past the deadline), and the slot frees.
+  const read = clockSource.now;
+  clockSource.now = () => read.call(clockSource) + 20;
+  try {
+    g.resolve(1);
+    await settle();
+  } finally {
+    clockSource.now = read;
+  }
+  t.is(blocker.status, 'COMPLETED');
+  t.deepEqual(g.started, [1], 'the late call was not started');
+  await advance(10);
+  t.is(late.status, 'FAILED');
+  t.like(late.error, { code: 'E_DEADLINE', phase: 'queued' });
+  t.is(ex.running, 0);
+  t.is(ex.queued, 0);
+  await ex.close();
+});
