@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Measures what each test file that test:fast runs in a group costs: each such file in an ava
 // process of its own, two at a time; its CPU time less that of a process running a test file
-// that only loads the library (the median of three). Writes test/fast-costs.json, which test/fast-plan.mjs balances
-// the groups by. Run it after `node test/build-js.mjs .test-build` on a machine doing nothing
-// else. A file missing from the table is estimated from its size.
+// that only loads the library (the median of three). Writes test/fast-costs.json, which
+// test/fast-plan.mjs balances the groups by. Run it after `node test/build-js.mjs .test-build`
+// on a machine doing nothing else. A file missing from the table is estimated from its size.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';

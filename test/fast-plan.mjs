@@ -109,8 +109,9 @@ export function groups(build = BUILD, count = GROUPS) {
   const clock = [];
   const fuzz = [];
   const shared = [];
-  for (const f of sharedFiles(build)) (onFakeClock(f) ? clock : isFuzz(f) ? fuzz : shared).push(f);
-  const cost = costs(sharedFiles(build), build);
+  const files = sharedFiles(build);
+  for (const f of files) (onFakeClock(f) ? clock : isFuzz(f) ? fuzz : shared).push(f);
+  const cost = costs(files, build);
   const bins = Array.from({ length: count }, () => ({ serial: 0, cost: 0, files: [] }));
   const lightest = (a, b) => (b.serial < a.serial || (b.serial === a.serial && b.cost < a.cost) ? b : a);
   const sized = shared.map((f) => ({ f, cost: cost.get(f), serial: hasSerial(f) ? 1 : 0 }));
