@@ -15,8 +15,11 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 const log = join(dir, 'cpu.log');
 const empty = join(dir, 'empty.test.js');
-// It loads the library, as every group does once for all its files.
-writeFileSync(empty, `import test from 'ava';\nimport '${relative(dir, join(BUILD, 'src', 'index.js'))}';\ntest('nothing', (t) => t.pass());\n`);
+// It loads the library, as every group does once for all its files, and checks that it did.
+writeFileSync(
+  empty,
+  `import test from 'ava';\nimport * as callpool from '${relative(dir, join(BUILD, 'src', 'index.js'))}';\ntest('the library loads: Executor is its class', (t) => t.is(typeof callpool.Executor, 'function'));\n`,
+);
 
 function ava(name, files) {
   const config = join(dir, `${name}.config.mjs`);
