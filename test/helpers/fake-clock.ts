@@ -1,5 +1,6 @@
 import FakeTimers from '@sinonjs/fake-timers';
 import type { ExecutionContext, TestFn } from 'ava';
+import { performance as clockSource } from 'node:perf_hooks';
 
 export type FakeClock = ReturnType<typeof FakeTimers.install>;
 
@@ -66,4 +67,28 @@ export function fakeClockEach(test: TestFn): {
       await settle();
     },
   };
+}
+
+/**
+ * Runs `fn` (until its promise settles, if it returns one) while the library's clock reads
+ * `read(now)` instead of `now`, with no timer run: a clock that jumps between two reads, as a GC
+ * pause or a starved machine makes it. It patches the object the library's clock reads
+ * (perf_hooks' `performance`, src/core/clock.ts), not the global one the fake clock replaced.
+ */
+export function withClockReads<T>(read: (now: number) => number, fn: () => T): T {
+  const real = clockSource.now;
+  clockSource.now = () => read(real.call(clockSource));
+  const restore = (): void => {
+    clockSource.now = real;
+  };
+  let out: T;
+  try {
+    out = fn();
+  } catch (err) {
+    restore();
+    throw err;
+  }
+  if (out instanceof Promise) return out.finally(restore) as T;
+  restore();
+  return out;
 }

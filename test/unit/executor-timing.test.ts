@@ -1,7 +1,6 @@
 import test from 'ava';
-import { performance as clockSource } from 'node:perf_hooks';
 import { CallContext, DeadlineExceededError, Executor, RateLimitError, defineService, withMeta, type Middleware } from '../../src/index.js';
-import { fakeClockEach, settle } from '../helpers/fake-clock.js';
+import { fakeClockEach, settle, withClockReads } from '../helpers/fake-clock.js';
 import { echo, gate, sleeper } from '../helpers/services.js';
 
 // Time is the subject here: the clock is fake (see helpers/fake-clock.ts), so each instant is
@@ -212,8 +211,6 @@ fake.serial('a deadline passing inside submit() (the clock jumps between its rea
   // Found by the storm on a starved machine: the deadline timer fired inside submit(), the call
   // failed, then joined the queue, and was admitted when the slot freed (FAILED -> EXECUTING).
   const g = gate();
-  // The object the library's clock reads (src/core/clock.ts), not the global one the fake clock replaced.
-  const read = clockSource.now;
   // Deadlines from 0 to 12 ms ahead, each read of the clock 3 ms after the last during submit():
   // for some of them the deadline is ahead at one read and past at the next.
   for (let tenths = 0; tenths <= 120; tenths += 5) {
@@ -222,13 +219,7 @@ fake.serial('a deadline passing inside submit() (the clock jumps between its rea
     await settle();
     const ctx = CallContext.new('jump', { deadlineMs: performance.now() + tenths / 10 });
     let reads = 0;
-    clockSource.now = () => read.call(clockSource) + 3 * reads++;
-    let call;
-    try {
-      call = ex.submit(echo, tenths, ctx);
-    } finally {
-      clockSource.now = read;
-    }
+    const call = withClockReads((now) => now + 3 * reads++, () => ex.submit(echo, tenths, ctx));
     await advance(20);
     t.is(call.status, 'FAILED', `deadline ${tenths / 10} ms ahead`);
     t.true(call.error instanceof DeadlineExceededError);
@@ -251,14 +242,13 @@ fake.serial('a queued call whose deadline has passed is never started, even when
   await settle();
   t.deepEqual(g.started, [1]);
   // The clock reads 20 ms on, with no timer run yet (a loop busy past the deadline), and the slot frees.
-  const read = clockSource.now;
-  clockSource.now = () => read.call(clockSource) + 20;
-  try {
-    g.resolve(1);
-    await settle();
-  } finally {
-    clockSource.now = read;
-  }
+  await withClockReads(
+    (now) => now + 20,
+    async () => {
+      g.resolve(1);
+      await settle();
+    },
+  );
   t.is(blocker.status, 'COMPLETED');
   t.deepEqual(g.started, [1], 'the late call was not started');
   await advance(10);

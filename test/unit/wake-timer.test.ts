@@ -1,8 +1,7 @@
 import test from 'ava';
-import { performance as clockSource } from 'node:perf_hooks';
 import { MAX_TIMER_MS } from '../../src/core/bounds.js';
 import { WakeTimer } from '../../src/executor/wake-timer.js';
-import { fakeClockEach, settle } from '../helpers/fake-clock.js';
+import { fakeClockEach, settle, withClockReads } from '../helpers/fake-clock.js';
 
 // The executor's one timer, on a fake clock: each instant is checked exactly.
 
@@ -58,15 +57,8 @@ fake.serial('never fires inside at() when the clock moves on between its reads (
   const { timer, fired } = counting();
   const due = performance.now() + 3;
   // Each read 4 ms after the last: the instant is ahead at at()'s read, past at any later one.
-  // The object the library's clock reads (src/core/clock.ts), not the global one the fake clock replaced.
-  const read = clockSource.now;
   let reads = 0;
-  clockSource.now = () => read.call(clockSource) + 4 * reads++;
-  try {
-    timer.at(due);
-  } finally {
-    clockSource.now = read;
-  }
+  withClockReads((now) => now + 4 * reads++, () => timer.at(due));
   t.true(reads >= 1);
   t.deepEqual(fired, [], 'not inside at()');
   t.true(timer.armed);
