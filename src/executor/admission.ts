@@ -39,6 +39,10 @@ export class Admission {
   #acquiringSince = 0;
   /** The limiter's store said "unavailable" and has not admitted anything since. */
   #limiterUnavailable = false;
+  /** When the question that first found the store unreachable (this spell) was asked. */
+  #unreachableSince = 0;
+  /** The last spell the store was unreachable, from that question to the next admission. */
+  #lastOutage: { from: number; to: number } | undefined = undefined;
   /** Retry attempts in the queue. */
   #readmitting = 0;
 
@@ -134,7 +138,7 @@ export class Admission {
           return;
         }
         if (!got.admitted) {
-          this.#defer(head, got);
+          this.#defer(head, got, t);
           return;
         }
         head.ticket = got.ticket;
@@ -146,7 +150,10 @@ export class Admission {
 
   #admit(entry: CallEntry, t: number): void {
     if (entry.readmit !== undefined) this.#readmitting--;
-    this.#limiterUnavailable = false;
+    if (this.#limiterUnavailable) {
+      this.#lastOutage = { from: this.#unreachableSince, to: t };
+      this.#limiterUnavailable = false;
+    }
     entry.deferReason = undefined;
     this.running.add(entry);
     this.#events.admitted(entry, t);
@@ -155,6 +162,7 @@ export class Admission {
   /** The answer of an asynchronous limiter (a shared store) for `head`. */
   #acquired(head: CallEntry, r: Acquisition): void {
     this.#acquiring = false;
+    const askedAt = this.#acquiringSince;
     if (r.admitted) {
       if (head.inQueue) {
         head.ticket = r.ticket;
@@ -170,13 +178,14 @@ export class Admission {
       }
       this.pump(true);
     } else if (head.inQueue && this.queue.head === head) {
-      this.#defer(head, r);
+      this.#defer(head, r, askedAt);
     } else {
       this.pump(true);
     }
   }
 
-  #defer(head: CallEntry, r: Extract<Acquisition, { admitted: false }>): void {
+  /** The limiter, asked at `askedAt`, said "not yet" for the head. */
+  #defer(head: CallEntry, r: Extract<Acquisition, { admitted: false }>, askedAt: number): void {
     // A retry never waits past its call's deadline: when the limiter's wait ends at or after
     // it, the call fails now (phase 'retry'), not at the deadline.
     const deadline = head.ctx.deadline;
@@ -187,6 +196,7 @@ export class Admission {
     }
     if (head.deferReason === undefined) this.#events.rateLimited(head, r.retryInMs, r.reason);
     head.deferReason = r.reason;
+    if (r.reason === 'unavailable' && !this.#limiterUnavailable) this.#unreachableSince = askedAt;
     this.#limiterUnavailable = r.reason === 'unavailable';
     this.#wake.at(now() + Math.max(0, r.retryInMs));
   }
@@ -204,13 +214,20 @@ export class Admission {
 
   /**
    * Every queued attempt waits on the same limiter: while it is unreachable, that is why they
-   * expire; while its store has yet to answer (it may be about to time out), say so.
+   * expire; while its store has yet to answer (it may be about to time out), say so. An attempt
+   * that waited through part of the store's last outage (the queue had not caught up when its
+   * deadline passed) says for how long.
    */
   #queuedExpiry(e: CallEntry, t: number): CallpoolError {
     if (e.deferReason === 'unavailable' || this.#limiterUnavailable) {
       return new LimiterUnavailableError("the shared rate limiter was unreachable until the call's deadline passed");
     }
     if (this.#acquiring) return new DeadlineExceededError('queued', { context: { waitingFor: 'store', storePendingMs: Math.round(t - this.#acquiringSince) } });
-    return new DeadlineExceededError('queued', e.deferReason === undefined ? undefined : { context: { waitingFor: e.deferReason } });
+    const context: { waitingFor?: string; storeUnreachableMs?: number } = {};
+    if (e.deferReason !== undefined) context.waitingFor = e.deferReason;
+    const outage = this.#lastOutage;
+    const since = e.readmit?.at ?? e.call.createdAt;
+    if (outage !== undefined && outage.to > since) context.storeUnreachableMs = Math.round(outage.to - Math.max(outage.from, since));
+    return new DeadlineExceededError('queued', Object.keys(context).length === 0 ? undefined : { context });
   }
 }

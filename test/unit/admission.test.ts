@@ -106,6 +106,27 @@ fake.serial('a queued call past its deadline while the store has not answered sa
   await ex.close({ drain: false });
 });
 
+fake.serial('a queued call past its deadline after the store came back says how long of its wait the store was unreachable', async (t) => {
+  const limiter = new ScriptedLimiter((n) => (n === 1 ? Promise.reject(new Error('store down')) : yes(`t${n}`)));
+  const g = gate();
+  const ex = executor(limiter, { concurrency: 1 });
+  ex.submit(g.service, { id: 1 });
+  await settle();
+  await advance(30);
+  const during = ex.submit(echo, 2, CallContext.withTimeout('during', 200));
+  await advance(70);
+  t.is(limiter.asks.length, 2, 'asked again 100 ms after the store failed, and it admitted the head');
+  const after = ex.submit(echo, 3, CallContext.withTimeout('after', 100));
+  await advance(150);
+  const e1 = await t.throwsAsync(during.result(), { instanceOf: DeadlineExceededError });
+  t.like(e1, { phase: 'queued', context: { storeUnreachableMs: 70 } });
+  t.is((e1 as DeadlineExceededError).context?.['waitingFor'], undefined, 'it waited for the slot at the end, not for the store');
+  const e2 = await t.throwsAsync(after.result(), { instanceOf: DeadlineExceededError });
+  t.is((e2 as DeadlineExceededError).context, undefined, 'queued after the store came back: nothing to name');
+  g.resolve(1);
+  await ex.close();
+});
+
 for (const [how, answer] of [
   ['admits it', yes('granted')],
   ['says not yet', notYet(50)],
