@@ -6,11 +6,14 @@
  * the main thread (its own schedstat) and in the whole process (process.cpuUsage), and the
  * main thread's event-loop delay while 1 MB responses stream in. The throughput upstream runs in
  * a process of its own, so its CPU is not counted against any side; its own CPU share is reported
- * so a saturated upstream shows.
+ * so a saturated upstream shows. A fifth side, bare worker threads (undici fed by batched
+ * `postMessage`, nothing else), is the floor of any worker-thread design on the same machine:
+ * what the thread hop itself costs, apart from callpool.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import fetch from 'node-fetch';
@@ -126,6 +129,67 @@ function undiciClient(baseURL: string): Side {
   };
 }
 
+/**
+ * Worker threads that do nothing but the request: the main thread batches calls per microtask
+ * into one `postMessage` per worker (round robin), each worker runs `undici.request` and sends
+ * the parsed bodies back batched the same way. No executor, limiter, middleware or validation.
+ */
+function bareWorkers(baseURL: string, threads: number): Side {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Agent, request } = require(workerData.undici);
+    const dispatcher = new Agent({ keepAliveTimeout: 4000 });
+    const headers = { 'content-type': 'application/json' };
+    let out = [];
+    const flush = () => { const o = out; out = []; parentPort.postMessage(o); };
+    const reply = (m) => { if (out.push(m) === 1) queueMicrotask(flush); };
+    parentPort.on('message', (batch) => {
+      for (const [id, req] of batch) {
+        request(workerData.url, { method: 'POST', headers, body: JSON.stringify(req), dispatcher })
+          .then((r) => r.body.json())
+          .then((v) => reply([id, v]), (e) => reply([id, undefined, String(e)]));
+      }
+    });`;
+  const workerData = { url: `${baseURL}/chat/completions`, undici: createRequire(import.meta.url).resolve('undici') };
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData }));
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let outboxes = workers.map((): [number, unknown][] => []);
+  let scheduled = false;
+  let nextId = 0;
+  const flush = (): void => {
+    scheduled = false;
+    workers.forEach((w, i) => outboxes[i]!.length > 0 && w.postMessage(outboxes[i]));
+    outboxes = workers.map(() => []);
+  };
+  for (const w of workers) {
+    w.on('message', (batch: [number, unknown, string?][]) => {
+      for (const [id, v, err] of batch) {
+        const p = waiting.get(id)!;
+        waiting.delete(id);
+        if (err === undefined) p.resolve(v);
+        else p.reject(new Error(err));
+      }
+    });
+  }
+  const body = { ...hello, model: 'm' };
+  return {
+    name: `bare worker threads (${threads})`,
+    call: () =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        outboxes[id % threads]!.push([id, body]);
+        if (!scheduled) {
+          scheduled = true;
+          queueMicrotask(flush);
+        }
+      }),
+    close: async () => {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
 function pipeline(kind: PoolKind, baseURL: string): Side {
   const ex = new Executor({
     pool: { kind, threads: 2 },
@@ -197,8 +261,8 @@ async function rotating<T>(round: number, sides: readonly Side[], fn: (s: Side) 
 
 async function latencyAndThroughput(): Promise<BenchResult[]> {
   const up = await upstreamProcess({});
-  const sides = [undiciClient(up.baseURL), nodeFetchClient(up.baseURL), pipeline('inline', up.baseURL), pipeline('piscina', up.baseURL)];
-  const pools = sides.slice(2);
+  const sides = [undiciClient(up.baseURL), nodeFetchClient(up.baseURL), pipeline('inline', up.baseURL), pipeline('piscina', up.baseURL), bareWorkers(up.baseURL, 2)];
+  const pools = sides.slice(2, 4);
   try {
     // Every side's JIT, sockets and threads warm before anything is measured.
     for (let i = 0; i < 3; i++) for (const s of sides) await throughputRound(1000, CONCURRENCY, s.call, up);
@@ -221,6 +285,8 @@ async function latencyAndThroughput(): Promise<BenchResult[]> {
       out.push(result(`callpool (${kind}) / direct node-fetch throughput`, 'x', rounds[i]!.map((x, r) => x.rate / rounds[1]![r]!.rate), 'target >= 2.5x; same round'));
       out.push(result(`added p50 latency vs direct undici (${kind})`, 'ms', lat[i]!.map((x, r) => x - lat[0]![r]!), 'target < 0.2 ms; same round'));
     }
+    out.push(result('bare worker threads / direct undici throughput', 'x', rounds[4]!.map((x, r) => x.rate / rounds[0]![r]!.rate), 'the floor of any worker-thread design here; same round'));
+    out.push(result('callpool (piscina) / bare worker threads throughput', 'x', rounds[3]!.map((x, r) => x.rate / rounds[4]![r]!.rate), "callpool's own cost on the worker path; same round"));
     out.push(result('direct undici / direct node-fetch throughput', 'x', rounds[0]!.map((x, r) => x.rate / rounds[1]![r]!.rate)));
     out.push(result('upstream CPU share during direct undici rounds', '% of a core', rounds[0]!.map((x) => x.upstreamCpuShare), 'near 100 %: the upstream is the limit'));
     out.push(result('upstream CPU share during callpool piscina rounds', '% of a core', rounds[3]!.map((x) => x.upstreamCpuShare)));
