@@ -37,10 +37,11 @@ export class Admission {
   #acquiring = false;
   /** When the pending answer of an asynchronous limiter was asked for. */
   #acquiringSince = 0;
-  /** The limiter's store said "unavailable" and has not admitted anything since. */
-  #limiterUnavailable = false;
-  /** When the question that first found the store unreachable (this spell) was asked. */
-  #unreachableSince = 0;
+  /**
+   * Set while the limiter's store says "unavailable" (until it admits again): when the question
+   * that first found it unreachable was asked.
+   */
+  #unreachableSince: number | undefined = undefined;
   /** The last spell the store was unreachable, from that question to the next admission. */
   #lastOutage: { from: number; to: number } | undefined = undefined;
   /** Retry attempts in the queue. */
@@ -150,9 +151,9 @@ export class Admission {
 
   #admit(entry: CallEntry, t: number): void {
     if (entry.readmit !== undefined) this.#readmitting--;
-    if (this.#limiterUnavailable) {
+    if (this.#unreachableSince !== undefined) {
       this.#lastOutage = { from: this.#unreachableSince, to: t };
-      this.#limiterUnavailable = false;
+      this.#unreachableSince = undefined;
     }
     entry.deferReason = undefined;
     this.running.add(entry);
@@ -196,8 +197,7 @@ export class Admission {
     }
     if (head.deferReason === undefined) this.#events.rateLimited(head, r.retryInMs, r.reason);
     head.deferReason = r.reason;
-    if (r.reason === 'unavailable' && !this.#limiterUnavailable) this.#unreachableSince = askedAt;
-    this.#limiterUnavailable = r.reason === 'unavailable';
+    this.#unreachableSince = r.reason === 'unavailable' ? (this.#unreachableSince ?? askedAt) : undefined;
     this.#wake.at(now() + Math.max(0, r.retryInMs));
   }
 
@@ -219,7 +219,7 @@ export class Admission {
    * deadline passed) says for how long.
    */
   #queuedExpiry(e: CallEntry, t: number): CallpoolError {
-    if (e.deferReason === 'unavailable' || this.#limiterUnavailable) {
+    if (e.deferReason === 'unavailable' || this.#unreachableSince !== undefined) {
       return new LimiterUnavailableError("the shared rate limiter was unreachable until the call's deadline passed");
     }
     if (this.#acquiring) return new DeadlineExceededError('queued', { context: { waitingFor: 'store', storePendingMs: Math.round(t - this.#acquiringSince) } });
