@@ -98,10 +98,10 @@ export const COSTS_FILE = 'test/fast-costs.json';
  */
 export function costs(files, build = BUILD) {
   const table = existsSync(COSTS_FILE) ? JSON.parse(readFileSync(COSTS_FILE, 'utf8')).cpuS : {};
-  const bytes = new Map(files.map((f) => [f, statSync(f).size]));
-  const perByte = files.filter((f) => table[relative(build, f)] !== undefined).map((f) => table[relative(build, f)] / bytes.get(f)).sort((a, b) => a - b);
+  const rows = files.map((f) => ({ f, bytes: statSync(f).size, measured: table[relative(build, f)] }));
+  const perByte = rows.filter((r) => r.measured !== undefined).map((r) => r.measured / r.bytes).sort((a, b) => a - b);
   const median = perByte.length > 0 ? perByte[perByte.length >> 1] : 1e-4;
-  return new Map(files.map((f) => [f, table[relative(build, f)] ?? bytes.get(f) * median]));
+  return new Map(rows.map((r) => [r.f, r.measured ?? r.bytes * median]));
 }
 
 // Groups balanced by cost: the costliest file goes to the lightest group.

@@ -158,8 +158,11 @@ function bareWorkers(baseURL: string, threads: number): Side {
   let nextId = 0;
   const flush = (): void => {
     scheduled = false;
-    workers.forEach((w, i) => outboxes[i]!.length > 0 && w.postMessage(outboxes[i]));
+    const batches = outboxes;
     outboxes = workers.map(() => []);
+    workers.forEach((w, i) => {
+      if (batches[i]!.length > 0) w.postMessage(batches[i]);
+    });
   };
   for (const w of workers) {
     w.on('message', (batch: [number, unknown, string?][]) => {
